@@ -1,0 +1,159 @@
+//===- KernelMetadata.cpp - what a launcher needs to know ----------------===//
+
+#include "codegen/KernelMetadata.h"
+
+#include "dialect/Linac.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+
+namespace {
+
+std::string typeName(Type type) {
+  if (type.isF32())
+    return "f32";
+  if (type.isF16())
+    return "f16";
+  if (type.isBF16())
+    return "bf16";
+  if (type.isInteger(64))
+    return "i64";
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  type.print(os);
+  return text;
+}
+
+/// Symbolic names of each buffer's dimensions (numbers where static).
+llvm::json::Array shapeOf(StringRef name, MemRefType type) {
+  static const llvm::StringMap<std::vector<const char *>> kNames = {
+      {"q", {"B", "T", "H", "K"}},
+      {"k", {"B", "T", "H", "K"}},
+      {"v", {"B", "T", "H", "V"}},
+      {"output", {"B", "T", "H", "V"}},
+      {"beta", {"B", "T", "H"}},
+      {"initial_state", {"N", "H", "K", "V"}},
+      {"final_state", {"N", "H", "K", "V"}},
+      {"cu_seqlens", {"N+1"}},
+  };
+  std::vector<const char *> names;
+  if (name == "g")
+    names = type.getRank() == 3 ? std::vector<const char *>{"B", "T", "H"}
+                                : std::vector<const char *>{"B", "T", "H", "K"};
+  else
+    names = kNames.lookup(name);
+  llvm::json::Array shape;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d))
+      shape.push_back(type.getDimSize(d));
+    else
+      shape.push_back(d < (int64_t)names.size() ? names[d] : "?");
+  }
+  return shape;
+}
+
+} // namespace
+
+namespace linac {
+
+llvm::json::Value KernelMetadata::toJson() const {
+  llvm::json::Array argList;
+  for (const KernelArgInfo &arg : args) {
+    llvm::json::Object entry{{"name", arg.name},
+                             {"kind", arg.isBuffer ? "buffer" : "f32"}};
+    if (arg.isBuffer) {
+      entry["rank"] = arg.rank;
+      entry["dtype"] = arg.dtype;
+      entry["shape"] = llvm::json::Array(arg.shape);
+    }
+    argList.push_back(std::move(entry));
+  }
+  llvm::json::Object object{
+      {"linac_version", LINAC_VERSION_STRING},
+      {"op", op},
+      {"symbol", op},
+      {"target", target},
+      {"mode", mode},
+      {"form", form},
+      {"normalize", normalize},
+      {"dtype", dtype},
+      {"head_dim_k", headDimK},
+      {"head_dim_v", headDimV},
+      {"chunk_size", chunkSize},
+      {"block_v", blockV},
+      {"args", std::move(argList)},
+  };
+  int64_t valueTiles = (headDimV + blockV - 1) / blockV;
+  if (target == "cpu") {
+    object["entry"] = llvm::json::Object{
+        {"packed", op + "_packed"}, {"c_interface", "_mlir_ciface_" + op}};
+  } else {
+    object["entry"] = llvm::json::Object{{"kernel", op}};
+    object["grid"] = llvm::json::Object{
+        {"x", valueTiles},
+        {"y", "H"},
+        {"z", "N (= len(cu_seqlens) - 1 when cu_seqlens is not empty, else B)"},
+        {"block", llvm::json::Array{gpuBlockSize, 1, 1}}};
+  }
+  return llvm::json::Value(std::move(object));
+}
+
+llvm::Expected<KernelMetadata> describeKernel(func::FuncOp func,
+                                              const CompileOptions &options) {
+  mlir::linac::RecurrenceOp recurrence;
+  func.walk([&](mlir::linac::RecurrenceOp op) { recurrence = op; });
+  if (!recurrence)
+    return llvm::createStringError("function @" + func.getName().str() +
+                                   " has no linac.recurrence");
+  llvm::DenseMap<Value, StringRef> roles;
+  auto role = [&](Value value, StringRef name) {
+    if (value)
+      roles[value] = name;
+  };
+  role(recurrence.getQ(), "q");
+  role(recurrence.getK(), "k");
+  role(recurrence.getV(), "v");
+  role(recurrence.getG(), "g");
+  role(recurrence.getBeta(), "beta");
+  role(recurrence.getInitialState(), "initial_state");
+  role(recurrence.getOutput(), "output");
+  role(recurrence.getFinalState(), "final_state");
+  role(recurrence.getCuSeqlens(), "cu_seqlens");
+  role(recurrence.getScale(), "scale");
+
+  KernelMetadata meta;
+  meta.op = func.getName().str();
+  meta.target = options.target;
+  meta.mode = mlir::linac::stringifyExecutionMode(recurrence.getMode()).str();
+  meta.normalize = recurrence.getNormalize();
+  meta.dtype = typeName(
+      cast<MemRefType>(recurrence.getQ().getType()).getElementType());
+  meta.headDimK = recurrence.getHeadDimK();
+  meta.headDimV = recurrence.getHeadDimV();
+  meta.chunkSize = recurrence.getMode() == mlir::linac::ExecutionMode::recurrent
+                       ? 1
+                       : recurrence.getChunkSize();
+  meta.blockV = options.blockV > 0 ? options.blockV : meta.headDimV;
+  meta.gpuBlockSize = options.gpuBlockSize;
+  for (BlockArgument arg : func.getArguments()) {
+    auto it = roles.find(arg);
+    if (it == roles.end())
+      return llvm::createStringError(
+          "argument #" + std::to_string(arg.getArgNumber()) + " of @" +
+          func.getName().str() + " is not an operand of its linac.recurrence");
+    KernelArgInfo info;
+    info.name = it->second.str();
+    if (auto type = dyn_cast<MemRefType>(arg.getType())) {
+      info.rank = type.getRank();
+      info.dtype = typeName(type.getElementType());
+      info.shape = shapeOf(info.name, type);
+    } else {
+      info.isBuffer = false;
+    }
+    meta.args.push_back(std::move(info));
+  }
+  return meta;
+}
+
+} // namespace linac

@@ -1,0 +1,43 @@
+//===- KernelMetadata.h - what a launcher needs to know ---------*- C++ -*-===//
+
+#ifndef LINAC_CODEGEN_KERNELMETADATA_H
+#define LINAC_CODEGEN_KERNELMETADATA_H
+
+#include "codegen/Pipeline.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/JSON.h"
+
+namespace linac {
+
+struct KernelArgInfo {
+  std::string name;      // q, k, v, g, beta, initial_state, output, ...
+  bool isBuffer = true;  // else an f32 scalar
+  int64_t rank = 0;
+  std::string dtype;     // f32, f16, bf16, i64
+  llvm::json::Array shape; // symbolic sizes ("B", "T", "H", ...) or numbers
+};
+
+struct KernelMetadata {
+  std::string op;
+  std::string target;
+  std::string mode;
+  std::string form;
+  bool normalize = false;
+  std::string dtype;
+  int64_t headDimK = 0, headDimV = 0, chunkSize = 0, blockV = 0;
+  int64_t gpuBlockSize = 0;
+  std::vector<KernelArgInfo> args;
+
+  llvm::json::Value toJson() const;
+};
+
+/// Reads the arguments and sizes of a specialized kernel function (after
+/// linac-specialize). Fails when the function has no linac.recurrence or an
+/// argument that is not one of its operands.
+llvm::Expected<KernelMetadata> describeKernel(mlir::func::FuncOp func,
+                                              const CompileOptions &options);
+
+} // namespace linac
+
+#endif // LINAC_CODEGEN_KERNELMETADATA_H

@@ -1,0 +1,92 @@
+//===- OpLibrary.cpp - the built-in ops ----------------------------------===//
+
+#include "codegen/OpLibrary.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Parser/Parser.h"
+
+using namespace mlir;
+
+namespace {
+
+struct EmbeddedFile {
+  const char *name;
+  const char *text;
+};
+
+const EmbeddedFile kFiles[] = {
+#include "lib/ops/OpLibrarySources.inc"
+};
+
+} // namespace
+
+namespace linac {
+
+const std::vector<BuiltinKernel> &builtinKernels() {
+  using mlir::linac::ExecutionMode;
+  static const std::vector<BuiltinKernel> kernels = {
+      {"chunk_linear_attn", "linear_attn", ExecutionMode::chunk, false,
+       "linear attention, chunk-parallel"},
+      {"chunk_linear_attn_normalized", "linear_attn", ExecutionMode::chunk,
+       true, "normalized linear attention, chunk-parallel"},
+      {"fused_recurrent_linear_attn", "linear_attn", ExecutionMode::recurrent,
+       false, "linear attention, one token at a time"},
+      {"fused_recurrent_linear_attn_normalized", "linear_attn",
+       ExecutionMode::recurrent, true,
+       "normalized linear attention, one token at a time"},
+      {"chunk_retention", "simple_gla", ExecutionMode::chunk, false,
+       "retention: simple GLA with g = log(1 - 2^(-5-h)) broadcast over B, T"},
+      {"fused_recurrent_retention", "simple_gla", ExecutionMode::recurrent,
+       false, "retention, one token at a time"},
+      {"chunk_simple_gla", "simple_gla", ExecutionMode::chunk, false,
+       "scalar data-dependent decay, chunk-parallel"},
+      {"fused_recurrent_simple_gla", "simple_gla", ExecutionMode::recurrent,
+       false, "scalar data-dependent decay, one token at a time"},
+  };
+  return kernels;
+}
+
+const BuiltinKernel *findBuiltinKernel(llvm::StringRef name) {
+  for (const BuiltinKernel &kernel : builtinKernels())
+    if (name == kernel.name)
+      return &kernel;
+  return nullptr;
+}
+
+llvm::Expected<std::string> familySource(llvm::StringRef family) {
+  std::string file = (family + ".mlir").str();
+  for (const EmbeddedFile &embedded : kFiles)
+    if (file == embedded.name)
+      return std::string(embedded.text);
+  return llvm::createStringError("no lib/ops/" + file + " in this build");
+}
+
+llvm::Expected<std::string> kernelSource(const BuiltinKernel &kernel,
+                                         MLIRContext &context) {
+  llvm::Expected<std::string> text = familySource(kernel.family);
+  if (!text)
+    return text.takeError();
+  ParserConfig config(&context);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(
+      *text, config, std::string("lib/ops/") + kernel.family + ".mlir");
+  if (!module)
+    return llvm::createStringError(std::string("cannot parse lib/ops/") +
+                                   kernel.family + ".mlir");
+  auto func = module->lookupSymbol<func::FuncOp>(kernel.family);
+  if (!func)
+    return llvm::createStringError(std::string("lib/ops/") + kernel.family +
+                                   ".mlir has no @" + kernel.family);
+  func.setName(kernel.name);
+  func.walk([&](mlir::linac::RecurrenceOp op) {
+    op.setMode(kernel.mode);
+    if (kernel.normalize)
+      op.setNormalize(true);
+  });
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  module->print(os);
+  return out;
+}
+
+} // namespace linac

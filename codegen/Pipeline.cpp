@@ -1,0 +1,249 @@
+//===- Pipeline.cpp - the linac compilation pipeline ---------------------===//
+
+#include "codegen/Pipeline.h"
+
+#include "codegen/KernelMetadata.h"
+#include "codegen/cpu/CpuTarget.h"
+#include "codegen/nvptx/NvptxTarget.h"
+#include "dialect/Linac.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+
+using namespace mlir;
+
+namespace linac {
+
+std::string CompileOptions::fingerprint() const {
+  return llvm::formatv("target={0} K={1} V={2} chunk={3} block_v={4} dtype={5} "
+                       "block={6} ptxas={7}",
+                       target, headDimK, headDimV, chunkSize, blockV, dtype,
+                       gpuBlockSize, runPtxas)
+      .str();
+}
+
+llvm::Expected<TargetKind> parseTarget(llvm::StringRef target) {
+  if (target == "cpu")
+    return TargetKind::Cpu;
+  if (target == "sm_80" || target == "sm_90")
+    return TargetKind::Nvptx;
+  return llvm::createStringError("unknown target '" + target.str() +
+                                 "' (expected cpu, sm_80 or sm_90)");
+}
+
+std::vector<Stage> getStages(const CompileOptions &options) {
+  std::vector<Stage> stages;
+  stages.push_back(
+      {"specialize",
+       llvm::formatv("func.func(linac-specialize{{head-dim-k={0} "
+                     "head-dim-v={1} dtype={2} chunk-size={3}})",
+                     options.headDimK, options.headDimV, options.dtype,
+                     options.chunkSize)
+           .str()});
+  stages.push_back({"recognize", "func.func(linac-recognize-recurrence)"});
+  stages.push_back({"chunk", "func.func(linac-chunk-recurrence)"});
+  stages.push_back(
+      {"tile", llvm::formatv("func.func(linac-tile-chunk-loop{{block-v={0}}, "
+                             "canonicalize, cse)",
+                             options.blockV)
+                   .str()});
+  stages.push_back({"lower", "func.func(linac-lower-chunk-ops, canonicalize)"});
+  if (options.target == "cpu") {
+    stages.push_back(
+        {"llvm",
+         // memref.alloca_scope (per-iteration stack inside the OpenMP
+         // loop) must lower before scf-to-cf splits its single block.
+         "func.func(convert-linalg-to-loops), convert-scf-to-openmp, "
+         "expand-strided-metadata, lower-affine, "
+         "arith-expand{include-bf16=true}, convert-math-to-llvm, "
+         "finalize-memref-to-llvm, convert-scf-to-cf, convert-arith-to-llvm, "
+         "convert-index-to-llvm, convert-openmp-to-llvm, convert-func-to-llvm, "
+         "convert-cf-to-llvm, reconcile-unrealized-casts, canonicalize, cse"});
+    return stages;
+  }
+  stages.push_back(
+      {"gpu", llvm::formatv("linac-map-to-gpu{{chip={0} features=+ptx80 "
+                            "block-size={1}}, canonicalize, cse",
+                            options.target, options.gpuBlockSize)
+                  .str()});
+  stages.push_back(
+      {"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
+               "convert-scf-to-cf, convert-gpu-to-nvvm{index-bitwidth=64}, "
+               "canonicalize, cse), reconcile-unrealized-casts"});
+  stages.push_back({"ptx", "gpu-module-to-binary{format=isa}"});
+  return stages;
+}
+
+namespace {
+
+/// Largest value tile (<= V) whose local buffers fit a GPU block's static
+/// shared memory: the state [K, BV], one output tile [C, BV], the scores
+/// [C, C] and a few vectors.
+int64_t gpuBlockV(int64_t K, int64_t V, int64_t C) {
+  for (int64_t bv : {64, 32, 16, 8}) {
+    int64_t width = std::min(bv, V);
+    int64_t bytes = 4 * (K * width + C * width + C * C + 2 * C + K);
+    if (bytes <= 48 * 1024)
+      return width;
+  }
+  return std::min<int64_t>(8, V);
+}
+
+/// Where LINAC_DUMP_IR sends the IR after each stage.
+void dumpStage(StringRef funcName, size_t index, const Stage &stage,
+               StringRef text) {
+  const char *dump = std::getenv("LINAC_DUMP_IR");
+  if (!dump || !*dump || StringRef(dump) == "0")
+    return;
+  if (StringRef(dump) == "1") {
+    llvm::errs() << "// ----- linac stage " << index << ": " << stage.name
+                 << " (" << stage.pipeline << ")\n"
+                 << text << "\n";
+    return;
+  }
+  llvm::sys::fs::create_directories(dump);
+  SmallString<256> path(dump);
+  llvm::sys::path::append(path, llvm::formatv("{0}.{1}.{2}.mlir", funcName,
+                                              index, stage.name)
+                                    .str());
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (!ec)
+    os << text;
+}
+
+std::string printOp(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op->print(os);
+  return text;
+}
+
+} // namespace
+
+llvm::Expected<KernelArtifact> compileKernel(ModuleOp module,
+                                             StringRef funcName,
+                                             CompileOptions options,
+                                             StageDumps *dumps) {
+  llvm::Expected<TargetKind> kind = parseTarget(options.target);
+  if (!kind)
+    return kind.takeError();
+  MLIRContext *ctx = module.getContext();
+
+  // Keep only the requested function.
+  auto func = module.lookupSymbol<func::FuncOp>(funcName);
+  if (!func) {
+    std::string names;
+    for (auto f : module.getOps<func::FuncOp>())
+      names += (names.empty() ? "" : ", ") + f.getName().str();
+    return llvm::createStringError("no function @" + funcName.str() +
+                                   " in the module (it has: " + names + ")");
+  }
+  for (Operation &op : llvm::make_early_inc_range(*module.getBody()))
+    if (&op != func.getOperation())
+      op.erase();
+
+  // Diagnostics become the error message, locations included.
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+    llvm::raw_string_ostream os(diagnostics);
+    os << diag.getLocation() << ": "
+       << (diag.getSeverity() == DiagnosticSeverity::Error ? "error: " : "")
+       << diag << "\n";
+    for (Diagnostic &note : diag.getNotes())
+      os << note.getLocation() << ": note: " << note << "\n";
+    return success();
+  });
+  auto failWith = [&](StringRef stage) {
+    return llvm::createStringError("linac: " + stage.str() + " failed\n" +
+                                   diagnostics);
+  };
+  if (failed(verify(module)))
+    return failWith("verification of the input");
+
+  KernelMetadata metadata;
+  std::vector<Stage> stages = getStages(options);
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const Stage &stage = stages[i];
+    if (stage.name == "llvm")
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(ctx));
+    PassManager pm(ctx);
+    std::string parseErrors;
+    llvm::raw_string_ostream parseStream(parseErrors);
+    if (failed(parsePassPipeline(stage.pipeline, pm, parseStream)))
+      return llvm::createStringError("linac: bad " + stage.name +
+                                     " pipeline: " + parseErrors);
+    if (failed(pm.run(module)))
+      return failWith("stage '" + stage.name + "'");
+    std::string text;
+    if (dumps || std::getenv("LINAC_DUMP_IR"))
+      text = printOp(module);
+    dumpStage(funcName, i, stage, text);
+    if (dumps)
+      dumps->push_back({stage.name, text});
+
+    if (stage.name == "specialize") {
+      llvm::Expected<KernelMetadata> described = describeKernel(func, options);
+      if (!described)
+        return described.takeError();
+      metadata = std::move(*described);
+      if (ShapedType::isDynamic(metadata.headDimK) ||
+          ShapedType::isDynamic(metadata.headDimV))
+        return llvm::createStringError(
+            "linac: the head dimensions of @" + funcName.str() +
+            " are not fixed; pass --head-dim-k and --head-dim-v");
+      if (options.blockV <= 0)
+        options.blockV = *kind == TargetKind::Cpu
+                             ? metadata.headDimV
+                             : gpuBlockV(metadata.headDimK, metadata.headDimV,
+                                         metadata.chunkSize);
+      metadata.blockV = std::min(options.blockV, metadata.headDimV);
+      stages = getStages(options);
+    } else if (stage.name == "recognize") {
+      func.walk([&](mlir::linac::RecurrenceOp op) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        mlir::Attribute(op.getFormAttr()).print(os);
+        metadata.form = text;
+      });
+    }
+  }
+
+  KernelArtifact artifact;
+  artifact.symbol = funcName.str();
+  artifact.target = options.target;
+  if (*kind == TargetKind::Cpu) {
+    llvm::Expected<std::string> object = emitCpuObject(module, funcName);
+    if (!object)
+      return object.takeError();
+    artifact.object = std::move(*object);
+  } else {
+    llvm::Expected<std::string> ptx = extractPtx(module);
+    if (!ptx)
+      return ptx.takeError();
+    artifact.ptx = std::move(*ptx);
+    if (options.runPtxas) {
+      llvm::Expected<PtxasResult> assembled =
+          assemblePtx(artifact.ptx, options.target);
+      if (!assembled)
+        return assembled.takeError();
+      artifact.cubin = std::move(assembled->cubin);
+      artifact.ptxasLog = std::move(assembled->log);
+    }
+  }
+  std::string json;
+  llvm::raw_string_ostream os(json);
+  os << llvm::formatv("{0:2}", metadata.toJson());
+  artifact.metadata = std::move(json);
+  return artifact;
+}
+
+} // namespace linac

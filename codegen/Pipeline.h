@@ -1,0 +1,75 @@
+//===- Pipeline.h - the linac compilation pipeline --------------*- C++ -*-===//
+//
+// The whole pipeline in one place, as a list of named stages:
+//
+//   specialize -> recognize -> chunk -> tile -> lower
+//     -> cpu:   llvm   (LLVM dialect; then LLVM IR, -O3, object file)
+//     -> nvptx: gpu -> nvvm -> ptx (gpu.binary; then ptxas -> cubin)
+//
+// LINAC_DUMP_IR=1 prints the IR after every stage to stderr;
+// LINAC_DUMP_IR=<folder> writes one file per stage there.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LINAC_CODEGEN_PIPELINE_H
+#define LINAC_CODEGEN_PIPELINE_H
+
+#include "runtime/KernelArtifact.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace linac {
+
+enum class TargetKind { Cpu, Nvptx };
+
+struct CompileOptions {
+  /// "cpu", "sm_80" or "sm_90".
+  std::string target = "cpu";
+  /// 0 keeps what the IR says.
+  int64_t headDimK = 0;
+  int64_t headDimV = 0;
+  int64_t chunkSize = 0;
+  /// Value tile width; 0 picks the target's default.
+  int64_t blockV = 0;
+  /// "f32", "f16", "bf16"; empty keeps the IR's element type.
+  std::string dtype;
+  /// Threads per block on GPUs.
+  int64_t gpuBlockSize = 128;
+  /// Assemble PTX into a cubin with ptxas when it is installed.
+  bool runPtxas = true;
+
+  /// A canonical one-line description of every option (part of cache keys).
+  std::string fingerprint() const;
+};
+
+/// Parses a target name; an error names the accepted targets.
+llvm::Expected<TargetKind> parseTarget(llvm::StringRef target);
+
+/// One named stage: a textual pass pipeline on builtin.module.
+struct Stage {
+  std::string name;
+  std::string pipeline;
+};
+
+/// The MLIR stages for `options` (before translation to LLVM IR / PTX
+/// extraction). `blockV` must already be resolved for GPU targets.
+std::vector<Stage> getStages(const CompileOptions &options);
+
+/// IR text after each stage, when requested.
+using StageDumps = std::vector<std::pair<std::string, std::string>>;
+
+/// Compiles function `funcName` of `module` (which it consumes) into an
+/// artifact. Errors carry the diagnostics with their source locations.
+llvm::Expected<KernelArtifact> compileKernel(mlir::ModuleOp module,
+                                             llvm::StringRef funcName,
+                                             CompileOptions options,
+                                             StageDumps *dumps = nullptr);
+
+} // namespace linac
+
+#endif // LINAC_CODEGEN_PIPELINE_H

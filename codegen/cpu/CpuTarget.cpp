@@ -1,0 +1,104 @@
+//===- CpuTarget.cpp - LLVM dialect to a host object file ----------------===//
+
+#include "codegen/cpu/CpuTarget.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <mutex>
+
+using namespace llvm;
+
+namespace {
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+  });
+}
+
+Expected<std::unique_ptr<TargetMachine>> createHostTargetMachine() {
+  initializeNativeTarget();
+  Expected<orc::JITTargetMachineBuilder> builder =
+      orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(CodeGenOptLevel::Aggressive);
+  builder->setRelocationModel(Reloc::PIC_);
+  return builder->createTargetMachine();
+}
+
+/// void <name>_packed(void **args): args[i] points at argument i of
+/// _mlir_ciface_<name> (a descriptor pointer for buffers, the value of a
+/// scalar). One entry point with one signature for every kernel.
+Error addPackedEntry(Module &module, StringRef funcName) {
+  Function *target = module.getFunction(("_mlir_ciface_" + funcName).str());
+  if (!target)
+    return createStringError("no C interface _mlir_ciface_" + funcName.str() +
+                             " in the lowered module");
+  LLVMContext &ctx = module.getContext();
+  auto *ptrType = PointerType::getUnqual(ctx);
+  auto *fnType = FunctionType::get(Type::getVoidTy(ctx), {ptrType}, false);
+  Function *packed = Function::Create(fnType, GlobalValue::ExternalLinkage,
+                                      (funcName + "_packed").str(), module);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", packed));
+  SmallVector<Value *> callArgs;
+  Value *args = packed->getArg(0);
+  for (auto [i, param] : enumerate(target->args())) {
+    Value *slot = b.CreateConstGEP1_64(ptrType, args, i);
+    Value *argPtr = b.CreateLoad(ptrType, slot);
+    callArgs.push_back(param.getType()->isPointerTy()
+                           ? argPtr
+                           : b.CreateLoad(param.getType(), argPtr));
+  }
+  b.CreateCall(target, callArgs);
+  b.CreateRetVoid();
+  return Error::success();
+}
+
+} // namespace
+
+std::string linac::hostCpuDescription() {
+  std::string text = sys::getHostCPUName().str();
+  for (const auto &feature : sys::getHostCPUFeatures())
+    if (feature.second)
+      text += "," + feature.first().str();
+  return text;
+}
+
+Expected<std::string> linac::emitCpuObject(mlir::ModuleOp module,
+                                           StringRef funcName) {
+  Expected<std::unique_ptr<TargetMachine>> machine = createHostTargetMachine();
+  if (!machine)
+    return machine.takeError();
+  LLVMContext ctx;
+  std::unique_ptr<Module> llvmModule = mlir::translateModuleToLLVMIR(module, ctx);
+  if (!llvmModule)
+    return createStringError("linac: translation to LLVM IR failed");
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  if (Error error = addPackedEntry(*llvmModule, funcName))
+    return std::move(error);
+  auto optimize = mlir::makeOptimizingTransformer(3, 0, machine->get());
+  if (Error error = optimize(llvmModule.get()))
+    return std::move(error);
+
+  SmallString<0> buffer;
+  raw_svector_ostream os(buffer);
+  legacy::PassManager pm;
+  if ((*machine)->addPassesToEmitFile(pm, os, nullptr,
+                                      CodeGenFileType::ObjectFile))
+    return createStringError("linac: the host target cannot emit objects");
+  pm.run(*llvmModule);
+  return std::string(buffer.str());
+}

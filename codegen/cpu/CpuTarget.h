@@ -1,0 +1,26 @@
+//===- CpuTarget.h - LLVM dialect to a host object file ---------*- C++ -*-===//
+
+#ifndef LINAC_CODEGEN_CPU_CPUTARGET_H
+#define LINAC_CODEGEN_CPU_CPUTARGET_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace linac {
+
+/// The host CPU's name and features, as the object files are built for them
+/// (part of the cache key).
+std::string hostCpuDescription();
+
+/// Translates a module in the LLVM dialect to LLVM IR, adds the packed entry
+/// point `<funcName>_packed(void **args)` that calls
+/// `_mlir_ciface_<funcName>`, optimizes at -O3 for the host CPU and emits an
+/// ELF relocatable object.
+llvm::Expected<std::string> emitCpuObject(mlir::ModuleOp module,
+                                          llvm::StringRef funcName);
+
+} // namespace linac
+
+#endif // LINAC_CODEGEN_CPU_CPUTARGET_H

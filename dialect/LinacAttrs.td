@@ -1,0 +1,61 @@
+//===- LinacAttrs.td - linac attributes and enums ----------*- tablegen -*-===//
+
+#ifndef LINAC_ATTRS_TD
+#define LINAC_ATTRS_TD
+
+include "dialect/LinacDialect.td"
+include "mlir/IR/AttrTypeBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def Linac_DecayKind : I32EnumAttr<"DecayKind", "how the state decays before each update", [
+    I32EnumAttrCase<"none", 0>,
+    I32EnumAttrCase<"scalar", 1>,
+    I32EnumAttrCase<"vector", 2>
+  ]> {
+  let cppNamespace = "::mlir::linac";
+  let genSpecializedAttr = 0;
+}
+def Linac_DecayKindAttr : EnumAttr<Linac_Dialect, Linac_DecayKind, "decay">;
+
+def Linac_UpdateKind : I32EnumAttr<"UpdateKind", "how a token writes into the state", [
+    I32EnumAttrCase<"plain", 0>,
+    I32EnumAttrCase<"delta", 1>
+  ]> {
+  let cppNamespace = "::mlir::linac";
+  let genSpecializedAttr = 0;
+}
+def Linac_UpdateKindAttr : EnumAttr<Linac_Dialect, Linac_UpdateKind, "update">;
+
+def Linac_ExecutionMode : I32EnumAttr<"ExecutionMode",
+    "chunk-parallel (prefill) or one token at a time (decode)", [
+    I32EnumAttrCase<"chunk", 0>,
+    I32EnumAttrCase<"recurrent", 1>
+  ]> {
+  let cppNamespace = "::mlir::linac";
+  let genSpecializedAttr = 0;
+}
+def Linac_ExecutionModeAttr : EnumAttr<Linac_Dialect, Linac_ExecutionMode, "mode">;
+
+def Linac_RecurrenceFormAttr : AttrDef<Linac_Dialect, "RecurrenceForm"> {
+  let mnemonic = "form";
+  let summary = "the canonical form of a recurrence step";
+  let description = [{
+    The step of every recurrence linac can chunk, in one attribute:
+
+        S <- D_t S                       decay: none | scalar exp(g) | vector diag(exp(g))
+        for j in 1..householder:         plain: S <- S + k v^T
+                                         delta: S <- S + beta k (v - S^T k)^T
+        o_t = scale * S^T q_t
+
+    Example: `#linac.form<decay = scalar, update = plain>`.
+  }];
+  let parameters = (ins
+    "::mlir::linac::DecayKind":$decay,
+    "::mlir::linac::UpdateKind":$update,
+    DefaultValuedParameter<"int64_t", "1">:$householder
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
+#endif // LINAC_ATTRS_TD

@@ -1,0 +1,245 @@
+//===- LinacModule.cpp - the linac._linac Python extension ---------------===//
+//
+// A thin layer: compile (through the kernel cache), load, and run kernels.
+// Validation of user inputs happens in Python (linac/_validate.py); this
+// module checks only what it needs to call a kernel safely.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/KernelCompiler.h"
+#include "codegen/OpLibrary.h"
+#include "runtime/CpuKernel.h"
+#include "runtime/CudaDriver.h"
+#include "runtime/GpuKernel.h"
+#include "runtime/KernelCache.h"
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+
+namespace {
+
+struct CompileError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+linac::CompileResult unwrap(llvm::Expected<linac::CompileResult> result) {
+  if (!result)
+    throw CompileError(llvm::toString(result.takeError()));
+  return std::move(*result);
+}
+
+linac::CompileOptions makeOptions(const std::string &target, int64_t k,
+                                  int64_t v, const std::string &dtype,
+                                  int64_t chunkSize, int64_t blockV) {
+  linac::CompileOptions options;
+  options.target = target;
+  options.headDimK = k;
+  options.headDimV = v;
+  options.dtype = dtype;
+  options.chunkSize = chunkSize;
+  options.blockV = blockV;
+  return options;
+}
+
+/// A numpy array as a kernel buffer (strides converted to elements).
+linac::KernelArg bufferArg(const py::array &array) {
+  linac::BufferView view;
+  view.data = const_cast<void *>(array.data());
+  auto itemsize = static_cast<int64_t>(array.itemsize());
+  for (py::ssize_t d = 0; d < array.ndim(); ++d) {
+    view.sizes.push_back(array.shape(d));
+    if (array.strides(d) % itemsize != 0)
+      throw py::value_error("array strides must be multiples of its itemsize");
+    view.strides.push_back(array.strides(d) / itemsize);
+  }
+  return linac::KernelArg::ofBuffer(std::move(view));
+}
+
+/// A device buffer described by (pointer, sizes, strides in elements).
+linac::KernelArg deviceArg(const py::tuple &desc) {
+  linac::BufferView view;
+  view.data = reinterpret_cast<void *>(desc[0].cast<std::uintptr_t>());
+  view.sizes = desc[1].cast<std::vector<int64_t>>();
+  view.strides = desc[2].cast<std::vector<int64_t>>();
+  return linac::KernelArg::ofBuffer(std::move(view));
+}
+
+class PyCpuKernel {
+public:
+  explicit PyCpuKernel(const linac::CompileResult &result) {
+    std::string error;
+    kernel_ = linac::CpuKernel::load(result.artifact, &error);
+    if (!kernel_)
+      throw std::runtime_error(error);
+  }
+  void run(const py::list &args) {
+    std::vector<linac::KernelArg> kernelArgs;
+    for (const py::handle &arg : args) {
+      if (py::isinstance<py::array>(arg))
+        kernelArgs.push_back(bufferArg(py::reinterpret_borrow<py::array>(arg)));
+      else
+        kernelArgs.push_back(linac::KernelArg::ofF32(arg.cast<float>()));
+    }
+    py::gil_scoped_release release;
+    kernel_->run(kernelArgs);
+  }
+
+private:
+  std::unique_ptr<linac::CpuKernel> kernel_;
+};
+
+class PyGpuKernel {
+public:
+  explicit PyGpuKernel(const linac::CompileResult &result) {
+    std::string error;
+    kernel_ = linac::GpuKernel::load(result.artifact, &error);
+    if (!kernel_)
+      throw std::runtime_error(error);
+  }
+  void launch(const py::list &args, std::array<unsigned, 3> grid,
+              unsigned block, std::uintptr_t stream) {
+    std::vector<linac::KernelArg> kernelArgs;
+    for (const py::handle &arg : args) {
+      if (py::isinstance<py::tuple>(arg))
+        kernelArgs.push_back(deviceArg(py::reinterpret_borrow<py::tuple>(arg)));
+      else
+        kernelArgs.push_back(linac::KernelArg::ofF32(arg.cast<float>()));
+    }
+    std::string error;
+    bool ok;
+    {
+      py::gil_scoped_release release;
+      ok = kernel_->launch(kernelArgs, grid[0], grid[1], grid[2], block,
+                           reinterpret_cast<linac::CuStream>(stream), &error);
+    }
+    if (!ok)
+      throw std::runtime_error(error);
+  }
+
+private:
+  std::unique_ptr<linac::GpuKernel> kernel_;
+};
+
+} // namespace
+
+PYBIND11_MODULE(_linac, m) {
+  m.doc() = "linac's compiler and runtime (internal; use linac.ops and "
+            "linac.recurrence)";
+  m.attr("version") = LINAC_VERSION_STRING;
+  py::register_exception<CompileError>(m, "CompileError", PyExc_RuntimeError);
+
+  py::class_<linac::CompileResult>(m, "CompileResult")
+      .def_property_readonly("symbol",
+                             [](const linac::CompileResult &r) {
+                               return r.artifact.symbol;
+                             })
+      .def_property_readonly("target",
+                             [](const linac::CompileResult &r) {
+                               return r.artifact.target;
+                             })
+      .def_property_readonly("metadata",
+                             [](const linac::CompileResult &r) {
+                               return r.artifact.metadata;
+                             })
+      .def_property_readonly("object",
+                             [](const linac::CompileResult &r) {
+                               return py::bytes(r.artifact.object);
+                             })
+      .def_property_readonly("ptx",
+                             [](const linac::CompileResult &r) {
+                               return r.artifact.ptx;
+                             })
+      .def_property_readonly("cubin",
+                             [](const linac::CompileResult &r) {
+                               return py::bytes(r.artifact.cubin);
+                             })
+      .def_property_readonly("ptxas_log",
+                             [](const linac::CompileResult &r) {
+                               return r.artifact.ptxasLog;
+                             })
+      .def_readonly("from_cache", &linac::CompileResult::fromCache)
+      .def_readonly("compile_ms", &linac::CompileResult::compileMs)
+      .def_readonly("stages", &linac::CompileResult::stages)
+      .def_readonly("warnings", &linac::CompileResult::warnings);
+
+  m.def(
+      "builtin_kernels",
+      []() {
+        py::list out;
+        for (const linac::BuiltinKernel &k : linac::builtinKernels())
+          out.append(py::make_tuple(
+              k.name, k.family,
+              stringifyExecutionMode(k.mode).str(), k.normalize, k.summary));
+        return out;
+      },
+      "(name, family, mode, normalize, summary) of every built-in kernel");
+  m.def(
+      "family_source",
+      [](const std::string &family) {
+        llvm::Expected<std::string> text = linac::familySource(family);
+        if (!text)
+          throw py::key_error(llvm::toString(text.takeError()));
+        return *text;
+      },
+      py::arg("family"));
+  m.def(
+      "compile_builtin",
+      [](const std::string &name, const std::string &target, int64_t k,
+         int64_t v, const std::string &dtype, int64_t chunkSize,
+         int64_t blockV, bool useCache, bool keepStages) {
+        linac::CompileRequest request;
+        request.options = makeOptions(target, k, v, dtype, chunkSize, blockV);
+        request.useCache = useCache;
+        request.keepStages = keepStages;
+        py::gil_scoped_release release;
+        return unwrap(linac::compileBuiltin(name, request));
+      },
+      py::arg("name"), py::arg("target"), py::arg("head_dim_k"),
+      py::arg("head_dim_v"), py::arg("dtype"), py::arg("chunk_size") = 0,
+      py::arg("block_v") = 0, py::arg("use_cache") = true,
+      py::arg("keep_stages") = false);
+  m.def(
+      "compile",
+      [](const std::string &source, const std::string &funcName,
+         const std::string &sourceName, const std::string &target, int64_t k,
+         int64_t v, const std::string &dtype, int64_t chunkSize,
+         int64_t blockV, bool useCache, bool keepStages) {
+        linac::CompileRequest request;
+        request.source = source;
+        request.funcName = funcName;
+        request.sourceName = sourceName;
+        request.options = makeOptions(target, k, v, dtype, chunkSize, blockV);
+        request.useCache = useCache;
+        request.keepStages = keepStages;
+        py::gil_scoped_release release;
+        return unwrap(linac::compile(request));
+      },
+      py::arg("source"), py::arg("func_name"), py::arg("source_name"),
+      py::arg("target"), py::arg("head_dim_k") = 0, py::arg("head_dim_v") = 0,
+      py::arg("dtype") = "", py::arg("chunk_size") = 0, py::arg("block_v") = 0,
+      py::arg("use_cache") = true, py::arg("keep_stages") = false);
+  m.def("cache_dir", &linac::KernelCache::defaultDirectory);
+  m.def("cuda_status", []() -> py::tuple {
+    std::string error;
+    linac::CudaDriver *driver = linac::CudaDriver::get(&error);
+    if (!driver)
+      return py::make_tuple(false, error, 0);
+    return py::make_tuple(true, driver->deviceName(),
+                          driver->computeCapability());
+  });
+
+  py::class_<PyCpuKernel>(m, "CpuKernel")
+      .def(py::init<const linac::CompileResult &>())
+      .def("run", &PyCpuKernel::run, py::arg("args"),
+           "Runs the kernel; args follow the metadata's order: numpy arrays "
+           "for buffers, floats for scalars.");
+  py::class_<PyGpuKernel>(m, "GpuKernel")
+      .def(py::init<const linac::CompileResult &>())
+      .def("launch", &PyGpuKernel::launch, py::arg("args"), py::arg("grid"),
+           py::arg("block"), py::arg("stream") = 0,
+           "Launches the kernel; buffers are (device pointer, sizes, strides "
+           "in elements) tuples, scalars floats.");
+}

@@ -1,0 +1,91 @@
+"""Compiling, caching and running kernels from Python.
+
+Kernels are compiled once per (kernel, head sizes, dtype, target) and kept in
+memory; across processes the on-disk kernel cache (``LINAC_CACHE_DIR``) skips
+the compile.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import _linac
+
+CompileError = _linac.CompileError
+
+_DTYPE_NAMES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16"}
+
+
+def dtype_name(dtype: np.dtype) -> str:
+    """The linac name of a numpy dtype (f32, f16)."""
+    return _DTYPE_NAMES[np.dtype(dtype)]
+
+
+@dataclass
+class LoadedKernel:
+    """A compiled kernel, its metadata and a callable for its target."""
+
+    result: _linac.CompileResult
+    metadata: dict
+    cpu: _linac.CpuKernel | None = None
+    gpu: object | None = None
+    arg_names: list[str] = field(default_factory=list)
+
+    def run_cpu(self, args: dict) -> None:
+        """Runs on the host; ``args`` maps each metadata argument name to an
+        array (buffers) or a float (scalars)."""
+        self.cpu.run([args[name] for name in self.arg_names])
+
+
+_lock = threading.Lock()
+_kernels: dict[tuple, LoadedKernel] = {}
+
+
+def get_kernel(
+    name: str,
+    head_dim_k: int,
+    head_dim_v: int,
+    dtype: str,
+    target: str = "cpu",
+    chunk_size: int = 0,
+) -> LoadedKernel:
+    """The built-in kernel ``name`` compiled for these sizes, from memory, the
+    disk cache, or the compiler (in that order)."""
+    key = (name, head_dim_k, head_dim_v, dtype, target, chunk_size)
+    kernel = _kernels.get(key)
+    if kernel is not None:
+        return kernel
+    with _lock:
+        kernel = _kernels.get(key)
+        if kernel is None:
+            result = _linac.compile_builtin(
+                name, target, head_dim_k, head_dim_v, dtype, chunk_size=chunk_size
+            )
+            kernel = load(result)
+            _kernels[key] = kernel
+    return kernel
+
+
+def load(result: _linac.CompileResult) -> LoadedKernel:
+    """Loads a compile result for its target."""
+    for warning in result.warnings:
+        import warnings
+
+        warnings.warn(warning, RuntimeWarning, stacklevel=3)
+    metadata = json.loads(result.metadata)
+    kernel = LoadedKernel(result, metadata, arg_names=[a["name"] for a in metadata["args"]])
+    if result.target == "cpu":
+        kernel.cpu = _linac.CpuKernel(result)
+    else:
+        kernel.gpu = _linac.GpuKernel(result)
+    return kernel
+
+
+def clear_memory_cache() -> None:
+    """Forgets the kernels loaded in this process (the disk cache stays)."""
+    with _lock:
+        _kernels.clear()

@@ -1,0 +1,111 @@
+"""Validation of op arguments, in one place, with messages that name the
+argument, what was expected and what was given."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float16))
+MAX_HEAD_DIM = 256
+
+
+@dataclass
+class Problem:
+    """The sizes of one call: B, T, H, K, V, N sequences."""
+
+    B: int
+    T: int
+    H: int
+    K: int
+    V: int
+    N: int
+    dtype: np.dtype
+    scale: float
+
+
+def _array(value, name: str) -> np.ndarray:
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
+    if not value.dtype.isnative:
+        raise TypeError(f"{name} must be in native byte order, got dtype {value.dtype}")
+    return value
+
+
+def _float_array(value, name: str, shape: tuple, layout: str) -> np.ndarray:
+    """A float array of the given shape, as float32 (converted if needed)."""
+    array = _array(value, name)
+    if array.dtype.kind != "f":
+        raise TypeError(f"{name} must be a floating-point array, got dtype {array.dtype}")
+    if array.shape != shape:
+        raise ValueError(f"{name} must have shape {layout} = {list(shape)}, got {list(array.shape)}")
+    return array if array.dtype == np.float32 else array.astype(np.float32)
+
+
+def check_problem(
+    q,
+    k,
+    v,
+    *,
+    g=None,
+    beta=None,
+    scale=None,
+    initial_state=None,
+    cu_seqlens=None,
+):
+    """Checks the arguments of a recurrence op and returns its Problem plus
+    the float32 g, beta, initial state and the int64 cu_seqlens (or None)."""
+    q, k, v = _array(q, "q"), _array(k, "k"), _array(v, "v")
+    if q.ndim != 4:
+        raise ValueError(f"q must have shape [B, T, H, K], got {list(q.shape)}")
+    if k.shape != q.shape:
+        raise ValueError(f"k must have the shape of q {list(q.shape)}, got {list(k.shape)}")
+    if v.ndim != 4 or v.shape[:3] != q.shape[:3]:
+        raise ValueError(
+            f"v must have shape [B, T, H, V] = {list(q.shape[:3]) + ['V']}, got {list(v.shape)}"
+        )
+    if q.dtype not in SUPPORTED_DTYPES:
+        raise TypeError(f"q must be float32 or float16, got {q.dtype}")
+    for name, array in (("k", k), ("v", v)):
+        if array.dtype != q.dtype:
+            raise TypeError(f"{name} must have the dtype of q ({q.dtype}), got {array.dtype}")
+    B, T, H, K = q.shape
+    V = v.shape[3]
+    for name, size in (("K", K), ("V", V)):
+        if not 1 <= size <= MAX_HEAD_DIM:
+            raise ValueError(f"head dimension {name} must be in [1, {MAX_HEAD_DIM}], got {size}")
+
+    cu = None
+    N = B
+    if cu_seqlens is not None:
+        cu = _array(cu_seqlens, "cu_seqlens")
+        if cu.dtype.kind not in "iu":
+            raise TypeError(f"cu_seqlens must be an integer array, got dtype {cu.dtype}")
+        if cu.ndim != 1 or cu.shape[0] < 2:
+            raise ValueError(f"cu_seqlens must have shape [N + 1] with N >= 1, got {list(cu.shape)}")
+        if B != 1:
+            raise ValueError(f"cu_seqlens needs B == 1 (sequences packed along T), got B = {B}")
+        if cu[0] != 0 or cu[-1] != T:
+            raise ValueError(f"cu_seqlens must start at 0 and end at T = {T}, got {cu[0]} ... {cu[-1]}")
+        if np.any(np.diff(cu) < 0):
+            raise ValueError("cu_seqlens must be non-decreasing")
+        cu = cu.astype(np.int64)
+        N = cu.shape[0] - 1
+
+    if g is not None:
+        g = _float_array(g, "g", (B, T, H), "[B, T, H]")
+    if beta is not None:
+        beta = _float_array(beta, "beta", (B, T, H), "[B, T, H]")
+    if initial_state is not None:
+        initial_state = _float_array(initial_state, "initial_state", (N, H, K, V), "[N, H, K, V]")
+
+    if scale is None:
+        scale = K**-0.5
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.floating, np.integer)):
+        raise TypeError(f"scale must be a number, got {type(scale).__name__}")
+    if not math.isfinite(float(scale)):
+        raise ValueError(f"scale must be finite, got {scale}")
+    problem = Problem(B, T, H, K, V, N, q.dtype, float(scale))
+    return problem, g, beta, initial_state, cu

@@ -1,0 +1,64 @@
+"""The call path shared by every op: validate, pick the kernel, allocate the
+outputs, run."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._runtime import dtype_name, get_kernel
+from .._validate import check_problem
+
+
+def _reversed_time(array, cu):
+    """``array`` [B, T, ...] with each sequence's tokens in reverse order."""
+    if array is None:
+        return None
+    if cu is None:
+        return array[:, ::-1]
+    index = np.concatenate([np.arange(end - 1, start - 1, -1) for start, end in zip(cu[:-1], cu[1:])])
+    return array[:, index]
+
+
+def run_recurrence(
+    kernel_name: str,
+    q,
+    k,
+    v,
+    *,
+    g=None,
+    beta=None,
+    scale=None,
+    initial_state=None,
+    output_final_state: bool = False,
+    cu_seqlens=None,
+    reverse: bool = False,
+):
+    """Runs the built-in kernel ``kernel_name`` on the host; returns
+    ``(o, final_state)`` with ``final_state`` None unless asked for."""
+    p, g, beta, initial_state, cu = check_problem(
+        q, k, v, g=g, beta=beta, scale=scale, initial_state=initial_state, cu_seqlens=cu_seqlens
+    )
+    if reverse:
+        q, k, v, g, beta = (_reversed_time(x, cu) for x in (q, k, v, g, beta))
+    kernel = get_kernel(kernel_name, p.K, p.V, dtype_name(p.dtype))
+    output = np.empty((p.B, p.T, p.H, p.V), dtype=p.dtype)
+    final_state = np.empty((p.N if output_final_state else 0, p.H, p.K, p.V), dtype=np.float32)
+    args = {
+        "q": q,
+        "k": k,
+        "v": v,
+        "g": g,
+        "beta": beta,
+        # Absent optional buffers are passed empty (first dimension 0).
+        "initial_state": initial_state
+        if initial_state is not None
+        else np.empty((0, p.H, p.K, p.V), dtype=np.float32),
+        "output": output,
+        "final_state": final_state,
+        "cu_seqlens": cu if cu is not None else np.empty((0,), dtype=np.int64),
+        "scale": p.scale,
+    }
+    kernel.run_cpu(args)
+    if reverse:
+        output = np.ascontiguousarray(_reversed_time(output, cu))
+    return output, (final_state if output_final_state else None)

@@ -1,0 +1,32 @@
+// Linear attention: no decay.
+//
+//   S_t = S_{t-1} + k_t v_t^T        o_t = scale * S_t^T q_t
+//
+// q, k: [B, T, H, K]; v, output: [B, T, H, V]; states: [N, H, K, V] f32;
+// cu_seqlens: [N + 1]. The op library (codegen/OpLibrary.cpp) instantiates it
+// as chunk_linear_attn and fused_recurrent_linear_attn, and with the
+// normalizer (o_t /= scale q_t . sum_{j<=t} k_j) as *_normalized.
+
+!tokens = memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>
+!states = memref<?x?x?x?xf32, strided<[?, ?, ?, ?], offset: ?>>
+!offsets = memref<?xi64, strided<[?], offset: ?>>
+
+func.func @linear_attn(%q: !tokens, %k: !tokens, %v: !tokens,
+                       %initial_state: !states, %output: !tokens,
+                       %final_state: !states, %cu_seqlens: !offsets,
+                       %scale: f32) {
+  linac.recurrence q(%q : !tokens) k(%k : !tokens) v(%v : !tokens)
+      initial_state(%initial_state : !states) output(%output : !tokens)
+      final_state(%final_state : !states) cu_seqlens(%cu_seqlens : !offsets)
+      scale(%scale) attributes {chunk_size = 64 : i64} {
+  ^bb0(%qt: tensor<?xf32>, %kt: tensor<?xf32>, %vt: tensor<?xf32>,
+       %S: tensor<?x?xf32>):
+    %kv = linac.outer %kt, %vt : tensor<?xf32>, tensor<?xf32> -> tensor<?x?xf32>
+    %next = arith.addf %S, %kv : tensor<?x?xf32>
+    %nextT = linac.transpose %next : tensor<?x?xf32> -> tensor<?x?xf32>
+    %read = linac.matvec %nextT, %qt : tensor<?x?xf32>, tensor<?xf32> -> tensor<?xf32>
+    %out = linac.scale %read, %scale : tensor<?xf32>
+    linac.yield %next, %out : tensor<?x?xf32>, tensor<?xf32>
+  }
+  return
+}

@@ -1,0 +1,21 @@
+//===- LinalgHelpers.h - small linalg builders shared by passes -*- C++ -*-===//
+
+#ifndef LINAC_PASSES_LINALGHELPERS_H
+#define LINAC_PASSES_LINALGHELPERS_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::linac {
+
+/// Converts a value to `type` (f16/bf16/f32): extf, truncf or nothing.
+Value convertFloat(OpBuilder &b, Location loc, Value value, Type type);
+
+/// dst[...] = convert(src[...]) as a linalg.generic over their common shape.
+void buildConvertingCopy(OpBuilder &b, Location loc, Value src, Value dst);
+
+/// Fills `dst` with `value` (converted to its element type).
+void buildFill(OpBuilder &b, Location loc, Value value, Value dst);
+
+} // namespace mlir::linac
+
+#endif // LINAC_PASSES_LINALGHELPERS_H

@@ -1,0 +1,332 @@
+//===- MapToGPU.cpp - a tiled linac kernel as a gpu.func -----------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+namespace mlir::linac {
+#define GEN_PASS_DEF_LINACMAPTOGPU
+#include "passes/Passes.h.inc"
+} // namespace mlir::linac
+
+using namespace mlir;
+using namespace mlir::linac;
+
+namespace {
+
+/// Static shared memory a block may use without opting in to more.
+constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
+
+bool containsLinalg(Operation *op) {
+  WalkResult result = op->walk([](linalg::LinalgOp) {
+    return WalkResult::interrupt();
+  });
+  return result.wasInterrupted();
+}
+
+bool writesMemory(Operation *op) {
+  WalkResult result = op->walk([](Operation *nested) {
+    auto effects = dyn_cast<MemoryEffectOpInterface>(nested);
+    if (effects && effects.hasEffect<MemoryEffects::Write>())
+      return WalkResult::interrupt();
+    return WalkResult::advance();
+  });
+  return result.wasInterrupted();
+}
+
+/// Sets the memory space of every view derived from `root` to `space`.
+void propagateMemorySpace(Value root, Attribute space) {
+  SmallVector<Value> worklist = {root};
+  while (!worklist.empty()) {
+    Value value = worklist.pop_back_val();
+    for (Operation *user : value.getUsers()) {
+      if (!isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp>(user))
+        continue;
+      Value result = user->getResult(0);
+      auto type = cast<MemRefType>(result.getType());
+      if (type.getMemorySpace() == space)
+        continue;
+      result.setType(MemRefType::get(type.getShape(), type.getElementType(),
+                                     type.getLayout(), space));
+      worklist.push_back(result);
+    }
+  }
+}
+
+/// Lowers the kernel body of one block: linalg ops become loops strided over
+/// the block's threads, other writes run on thread 0, barriers separate them.
+struct BlockDistributor {
+  Value threadId;
+  Value isThreadZero;
+  int64_t blockSize;
+
+  LogicalResult distributeBlock(Block &block) {
+    for (Operation &op : llvm::make_early_inc_range(block)) {
+      if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+        if (failed(distributeLinalg(linalgOp)))
+          return failure();
+        continue;
+      }
+      if (op.getNumRegions() > 0 && containsLinalg(&op)) {
+        // Uniform control flow (bounds and conditions are the same on every
+        // thread): distribute inside.
+        for (Region &region : op.getRegions())
+          for (Block &nested : region)
+            if (failed(distributeBlock(nested)))
+              return failure();
+        continue;
+      }
+      if (!op.hasTrait<OpTrait::IsTerminator>() && writesMemory(&op) &&
+          !isa<gpu::BarrierOp>(op))
+        if (failed(runOnThreadZero(&op)))
+          return failure();
+    }
+    return success();
+  }
+
+  LogicalResult runOnThreadZero(Operation *op) {
+    for (Value result : op->getResults())
+      if (!result.use_empty())
+        return op->emitOpError("writes memory and defines values used later; "
+                               "it cannot run on a single GPU thread");
+    OpBuilder b(op);
+    auto guard = scf::IfOp::create(b, op->getLoc(), isThreadZero,
+                                   /*withElseRegion=*/false);
+    op->moveBefore(guard.thenBlock()->getTerminator());
+    b.setInsertionPointAfter(guard);
+    gpu::BarrierOp::create(b, op->getLoc());
+    return success();
+  }
+
+  /// Evaluates the payload of `op` at loop indices `ivs`, with the output's
+  /// current value `current`.
+  Value evaluatePayload(OpBuilder &b, Location loc, linalg::LinalgOp op,
+                        ArrayRef<Value> ivs, Value current) {
+    Block *payload = op.getBlock();
+    IRMapping mapping;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value source = input->get();
+      Value element = source;
+      if (isa<MemRefType>(source.getType()))
+        element = memref::LoadOp::create(
+            b, loc, source, indicesFor(op.getMatchingIndexingMap(input), ivs));
+      mapping.map(op.getMatchingBlockArgument(input), element);
+    }
+    mapping.map(payload->getArguments().back(), current);
+    for (Operation &nested : payload->without_terminator()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(nested)) {
+        mapping.map(index.getResult(), ivs[index.getDim()]);
+        continue;
+      }
+      b.clone(nested, mapping);
+    }
+    return mapping.lookup(payload->getTerminator()->getOperand(0));
+  }
+
+  static SmallVector<Value> indicesFor(AffineMap map, ArrayRef<Value> ivs) {
+    SmallVector<Value> indices;
+    for (AffineExpr expr : map.getResults())
+      indices.push_back(ivs[cast<AffineDimExpr>(expr).getPosition()]);
+    return indices;
+  }
+
+  LogicalResult distributeLinalg(linalg::LinalgOp op) {
+    if (op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics())
+      return op.emitOpError("only single-output linalg ops on buffers can be "
+                            "mapped to GPU threads");
+    for (AffineMap map : op.getIndexingMapsArray())
+      if (!map.isProjectedPermutation())
+        return op.emitOpError("indexing maps must be projected permutations "
+                              "to map to GPU threads");
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    SmallVector<Range> ranges = op.createLoopRanges(b, loc);
+    SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
+    SmallVector<Value> sizes;
+    SmallVector<unsigned> parallelDims, reductionDims;
+    Value total = arith::ConstantIndexOp::create(b, loc, 1);
+    for (auto [d, range] : llvm::enumerate(ranges)) {
+      sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
+      if (iterators[d] == utils::IteratorType::parallel) {
+        parallelDims.push_back(d);
+        total = arith::MulIOp::create(b, loc, total, sizes.back());
+      } else {
+        reductionDims.push_back(d);
+      }
+    }
+    OpOperand *init = op.getDpsInitOperand(0);
+    Value out = init->get();
+    AffineMap outMap = op.getMatchingIndexingMap(init);
+    bool readsOutput = !op.getMatchingBlockArgument(init).use_empty();
+    Value step = arith::ConstantIndexOp::create(b, loc, blockSize);
+    auto loop = scf::ForOp::create(b, loc, threadId, total, step);
+    b.setInsertionPointToStart(loop.getBody());
+
+    // Row-major delinearization: the innermost parallel dimension varies
+    // fastest across threads, so neighbouring threads touch neighbouring
+    // elements.
+    SmallVector<Value> ivs(ranges.size());
+    Value linear = loop.getInductionVar();
+    for (unsigned d : llvm::reverse(parallelDims)) {
+      ivs[d] = arith::RemUIOp::create(b, loc, linear, sizes[d]);
+      linear = arith::DivUIOp::create(b, loc, linear, sizes[d]);
+    }
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value current;
+    if (readsOutput || !reductionDims.empty())
+      current = memref::LoadOp::create(b, loc, out, indicesFor(outMap, ivs));
+    Value result;
+    if (reductionDims.empty()) {
+      result = evaluatePayload(b, loc, op, ivs, current);
+    } else {
+      // Each thread reduces its own output elements sequentially.
+      std::function<Value(OpBuilder &, unsigned, Value)> reduce =
+          [&](OpBuilder &rb, unsigned level, Value acc) -> Value {
+        if (level == reductionDims.size())
+          return evaluatePayload(rb, loc, op, ivs, acc);
+        unsigned d = reductionDims[level];
+        auto inner = scf::ForOp::create(
+            rb, loc, zero, sizes[d], one, ValueRange{acc},
+            [&](OpBuilder &lb, Location, Value iv, ValueRange iterArgs) {
+              ivs[d] = iv;
+              Value next = reduce(lb, level + 1, iterArgs[0]);
+              scf::YieldOp::create(lb, loc, next);
+            });
+        return inner.getResult(0);
+      };
+      result = reduce(b, 0, current);
+    }
+    memref::StoreOp::create(b, loc, result, out, indicesFor(outMap, ivs));
+    b.setInsertionPointAfter(loop);
+    gpu::BarrierOp::create(b, loc);
+    op->erase();
+    return success();
+  }
+};
+
+struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
+  using LinacMapToGPUBase::LinacMapToGPUBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<std::pair<func::FuncOp, scf::ParallelOp>> kernels;
+    for (auto func : module.getOps<func::FuncOp>())
+      for (auto grid : func.getBody().getOps<scf::ParallelOp>())
+        if (grid->hasAttr(kGridAttrName))
+          kernels.push_back({func, grid});
+    if (kernels.empty())
+      return;
+
+    MLIRContext *ctx = &getContext();
+    std::string targetText = "#nvvm.target<chip = \"" + chip +
+                             "\", features = \"" + features + "\">";
+    Attribute target = parseAttribute(targetText, ctx);
+    if (!target) {
+      module.emitError() << "linac-map-to-gpu: bad target " << targetText;
+      return signalPassFailure();
+    }
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    UnitAttr::get(ctx));
+    OpBuilder b(ctx);
+    b.setInsertionPointToEnd(module.getBody());
+    auto gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(),
+                                              "linac_kernels",
+                                              b.getArrayAttr({target}));
+    for (auto [func, grid] : kernels)
+      if (failed(outline(gpuModule, func, grid)))
+        return signalPassFailure();
+  }
+
+  LogicalResult outline(gpu::GPUModuleOp gpuModule, func::FuncOp func,
+                        scf::ParallelOp grid) {
+    auto roles = grid->getAttrOfType<ArrayAttr>(kGridAttrName);
+    if (!roles || roles.size() != grid.getNumLoops())
+      return grid.emitOpError("a linac grid names the role of each dimension");
+    for (Operation &op : func.getBody().front()) {
+      if (&op == grid.getOperation() || isa<func::ReturnOp>(op))
+        continue;
+      if (!isMemoryEffectFree(&op) && !isa<memref::DimOp>(op))
+        return op.emitOpError("only side-effect-free ops may precede a linac "
+                              "grid on the GPU");
+    }
+    OpBuilder b(gpuModule.getBody(), gpuModule.getBody()->begin());
+    Location loc = func.getLoc();
+    auto kernel = gpu::GPUFuncOp::create(b, loc, func.getName(),
+                                         func.getFunctionType());
+    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+    kernel.setKnownBlockSizeAttr(
+        b.getDenseI32ArrayAttr({(int32_t)blockSize, 1, 1}));
+    Block &entry = kernel.getBody().front();
+    b.setInsertionPointToStart(&entry);
+
+    IRMapping mapping;
+    for (auto [from, to] :
+         llvm::zip(func.getArguments(), entry.getArguments()))
+      mapping.map(from, to);
+    for (Operation &op : func.getBody().front()) {
+      if (&op == grid.getOperation())
+        break;
+      b.clone(op, mapping);
+    }
+    // Value tiles on x, heads on y, sequences on z (the launcher's grid).
+    for (auto [iv, role] : llvm::zip(grid.getInductionVars(), roles)) {
+      StringRef name = cast<StringAttr>(role).getValue();
+      gpu::Dimension dim = name == kGridValueTile ? gpu::Dimension::x
+                           : name == kGridHead    ? gpu::Dimension::y
+                                                  : gpu::Dimension::z;
+      mapping.map(iv, gpu::BlockIdOp::create(b, loc, dim));
+    }
+    for (Operation &op : grid.getBody()->without_terminator()) {
+      if (auto scope = dyn_cast<memref::AllocaScopeOp>(op)) {
+        for (Operation &inner : scope.getBodyRegion().front().without_terminator())
+          b.clone(inner, mapping);
+        continue;
+      }
+      b.clone(op, mapping);
+    }
+    gpu::ReturnOp::create(b, loc);
+
+    // Local buffers are shared by the block's threads.
+    auto workgroup =
+        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+    int64_t sharedBytes = 0;
+    SmallVector<memref::AllocaOp> allocas;
+    kernel.walk([&](memref::AllocaOp alloca) { allocas.push_back(alloca); });
+    for (memref::AllocaOp alloca : allocas) {
+      MemRefType type = alloca.getType();
+      if (!type.hasStaticShape())
+        return alloca.emitOpError("a GPU kernel needs static local buffers");
+      sharedBytes += type.getNumElements() *
+                     (type.getElementTypeBitWidth() / 8);
+      auto sharedType = MemRefType::get(type.getShape(), type.getElementType(),
+                                        type.getLayout(), workgroup);
+      BlockArgument buffer =
+          kernel.addWorkgroupAttribution(sharedType, alloca.getLoc());
+      alloca.getResult().replaceAllUsesWith(buffer);
+      alloca.erase();
+      propagateMemorySpace(buffer, workgroup);
+    }
+    if (sharedBytes > kMaxStaticSharedBytes)
+      return func.emitOpError()
+             << "needs " << sharedBytes << " bytes of shared memory per block "
+             << "(limit " << kMaxStaticSharedBytes
+             << "): use a smaller value tile or chunk size";
+
+    b.setInsertionPointToStart(&kernel.getBody().front());
+    Value threadId = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
+    Value isThreadZero = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, threadId,
+        arith::ConstantIndexOp::create(b, loc, 0));
+    BlockDistributor distributor{threadId, isThreadZero, blockSize};
+    if (failed(distributor.distributeBlock(kernel.getBody().front())))
+      return failure();
+    func.erase();
+    return success();
+  }
+};
+
+} // namespace

@@ -1,0 +1,33 @@
+//===- Passes.h - linac passes ----------------------------------*- C++ -*-===//
+
+#ifndef LINAC_PASSES_PASSES_H
+#define LINAC_PASSES_PASSES_H
+
+#include "dialect/Linac.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::linac {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Marks the scf.parallel a tiled linac kernel uses as its grid; its value
+/// names the role of each loop dimension, outermost first.
+inline constexpr llvm::StringLiteral kGridAttrName = "linac.grid";
+inline constexpr llvm::StringLiteral kGridValueTile = "value_tile";
+inline constexpr llvm::StringLiteral kGridHead = "head";
+inline constexpr llvm::StringLiteral kGridSequence = "sequence";
+
+} // namespace mlir::linac
+
+#endif // LINAC_PASSES_PASSES_H

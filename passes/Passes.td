@@ -1,0 +1,182 @@
+//===- Passes.td - linac passes ----------------------------*- tablegen -*-===//
+
+#ifndef LINAC_PASSES_TD
+#define LINAC_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LinacSpecialize : Pass<"linac-specialize", "::mlir::func::FuncOp"> {
+  let summary = "Fixes the head dimensions, element type and chunk size of a kernel";
+  let description = [{
+    The op library is written once for any head size and element type; this
+    pass instantiates it. It rewrites the types of the function arguments
+    that feed a `linac.recurrence` (K and V dimensions, the element type of
+    `q`, `k`, `v` and `output`) and re-infers the types inside the step.
+
+    Before (`head-dim-k=64 head-dim-v=32 dtype=f16`):
+
+    ```mlir
+    func.func @f(%q: memref<?x?x?x?xf32>, ...) {
+      linac.recurrence q(%q : memref<?x?x?x?xf32>) ... {
+      ^bb0(%qt: tensor<?xf32>, ..., %S: tensor<?x?xf32>): ...
+    ```
+
+    After:
+
+    ```mlir
+    func.func @f(%q: memref<?x?x?x64xf16>, ...) {
+      linac.recurrence q(%q : memref<?x?x?x64xf16>) ... {
+      ^bb0(%qt: tensor<64xf32>, ..., %S: tensor<64x32xf32>): ...
+    ```
+  }];
+  let options = [
+    Option<"headDimK", "head-dim-k", "int64_t", "0",
+           "key/query head dimension K (0: keep)">,
+    Option<"headDimV", "head-dim-v", "int64_t", "0",
+           "value head dimension V (0: keep)">,
+    Option<"dtype", "dtype", "std::string", "\"\"",
+           "element type of q, k, v and the output: f32, f16 or bf16 (empty: keep)">,
+    Option<"chunkSize", "chunk-size", "int64_t", "0",
+           "chunk size of chunked recurrences (0: keep)">
+  ];
+  let dependentDialects = ["::mlir::linac::LinacDialect"];
+}
+
+def LinacRecognizeRecurrence : Pass<"linac-recognize-recurrence", "::mlir::func::FuncOp"> {
+  let summary = "Matches a recurrence's step region to its canonical form";
+  let description = [{
+    Reads the step of each `linac.recurrence` and, when it is a linear
+    recurrence linac knows how to chunk, replaces the region with a
+    `#linac.form` attribute. A step it cannot match is an error that points
+    at the first operation that breaks the form.
+
+    Before:
+
+    ```mlir
+    linac.recurrence ... {
+    ^bb0(%qt, %kt, %vt, %gt: f32, %S):
+      %d = math.exp %gt : f32
+      %Sd = linac.scale %S, %d : tensor<64x64xf32>
+      %kv = linac.outer %kt, %vt : ...
+      %Sn = arith.addf %Sd, %kv : tensor<64x64xf32>
+      ... readout scale * Sn^T qt ...
+      linac.yield %Sn, %ot : ...
+    }
+    ```
+
+    After:
+
+    ```mlir
+    linac.recurrence ... attributes {form = #linac.form<decay = scalar, update = plain>}
+    ```
+  }];
+  let dependentDialects = ["::mlir::linac::LinacDialect"];
+}
+
+def LinacChunkRecurrence : Pass<"linac-chunk-recurrence", "::mlir::func::FuncOp"> {
+  let summary = "Rewrites a canonical recurrence into its chunked algorithm";
+  let description = [{
+    Replaces each canonical `linac.recurrence` with a `linac.chunk_loop`
+    whose body is the chunked algorithm of its family for one chunk
+    (see MATH.md). A recurrent (decode) recurrence becomes a chunk loop with
+    chunks of one token: the same algebra, one token at a time.
+
+    After, for scalar decay and a plain update:
+
+    ```mlir
+    linac.chunk_loop ... {chunk_size = 64, form = #linac.form<...>} {
+    ^bb0(%q: memref<?x64xf16, ...>, %k, %v, %g: memref<?xf32, ...>,
+         %S: memref<64x64xf32, ...>, %o: memref<?x64xf32, ...>):
+      linac.chunk_cumsum ins(%g : ...) outs(%G : ...)
+      linac.decayed_scores ins(%q, %k : ...) decay(%G : ...) outs(%P : ...)
+      linac.chunk_output ins(%q, %S, %P, %v : ...) decay(%G : ...) scale(%s) outs(%o : ...)
+      linac.chunk_state_update ins(%k, %v : ...) decay(%G : ...) outs(%S : ...)
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linac::LinacDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
+  let summary = "Materializes the grid and the sequential loop over chunks";
+  let description = [{
+    Turns each `linac.chunk_loop` into an `scf.parallel` grid over
+    (value tile, head, sequence) (the value tile dimension only when there
+    is more than one tile; `linac.grid` names the dimensions) whose body loads the state (or zeros),
+    runs an `scf.for` over the sequence's chunks on views of the inputs
+    (`memref.subview`), converts and stores each output tile, and stores
+    the final state. Variable-length batches read their bounds from
+    `cu_seqlens`. Local buffers are `memref.alloca`s hoisted out of the
+    chunk loop.
+
+    After:
+
+    ```mlir
+    scf.parallel (%vt, %h, %n) = (%c0, %c0, %c0) to (%nv, %H, %N) step (...) {
+      %S = memref.alloca() : memref<64x64xf32>
+      ... zero or copy the initial state ...
+      scf.for %c = %c0 to %num_chunks step %c1 {
+        %qc = memref.subview %q[...] : ... to memref<?x64xf16, strided<...>>
+        linac.chunk_cumsum ...
+        ...
+      }
+      ... store the final state ...
+    }
+    ```
+  }];
+  let options = [
+    Option<"blockV", "block-v", "int64_t", "0",
+           "value tile width BV (0: the whole value dimension)">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
+def LinacLowerChunkOps : Pass<"linac-lower-chunk-ops", "::mlir::func::FuncOp"> {
+  let summary = "Lowers tile-level linac ops to linalg, scf and math";
+  let description = [{
+    Each tile-level op becomes `linalg.generic` ops on its views (the
+    contractions with their reduction dimension, the decays as elementwise
+    `math.exp` of differences of cumulative sums) or a short `scf.for`
+    (the cumulative sum, the normalizer's running sum).
+
+    ```mlir
+    linac.decayed_scores ins(%q, %k : ...) decay(%G : ...) outs(%P : ...)
+    ```
+
+    becomes a `linalg.fill`, a `linalg.generic` contraction over K, and a
+    `linalg.generic` that applies `exp(G[i] - G[j])` and the causal mask.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Moves each tiled kernel into a gpu.func, one block per grid point";
+  let description = [{
+    For each function with a linac grid (an `scf.parallel` whose
+    `linac.grid` attribute names its dimensions), creates a `gpu.func` kernel with the same arguments in a
+    `gpu.module`, maps the grid to block ids, puts the local buffers in
+    workgroup memory, distributes the parallel loops of each `linalg` op
+    over the block's threads (strided by the block size), runs the
+    remaining stores on thread 0, and separates the stages with
+    `gpu.barrier`. The host function is removed: the runtime launches the
+    kernel with grid `(ceil(V / BV), H, N)`.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", "128",
+           "threads per block">,
+    Option<"chip", "chip", "std::string", "\"sm_90\"", "target GPU">,
+    Option<"features", "features", "std::string", "\"+ptx80\"", "PTX features">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::NVVM::NVVMDialect"];
+}
+
+#endif // LINAC_PASSES_TD

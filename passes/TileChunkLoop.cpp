@@ -1,0 +1,246 @@
+//===- TileChunkLoop.cpp - grid over (value tile, head, sequence) --------===//
+
+#include "passes/LinalgHelpers.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::linac {
+#define GEN_PASS_DEF_LINACTILECHUNKLOOP
+#include "passes/Passes.h.inc"
+} // namespace mlir::linac
+
+using namespace mlir;
+using namespace mlir::linac;
+
+namespace {
+
+/// Index arithmetic with constant folding, so static sizes stay static.
+struct IndexMath {
+  OpBuilder &b;
+  Location loc;
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value ceilDiv(Value x, Value y) {
+    return arith::CeilDivSIOp::create(b, loc, x, y);
+  }
+  Value dim(Value memref, int64_t d) {
+    return memref::DimOp::create(b, loc, memref, d);
+  }
+  /// True when the optional buffer is present and not empty at run time.
+  Value nonEmpty(Value memref) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt,
+                                 dim(memref, 0), c(0));
+  }
+};
+
+/// A rank-reduced view `source[offsets][sizes]` with unit strides, keeping the
+/// dimensions listed in `keep`.
+Value view(OpBuilder &b, Location loc, Value source,
+           ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
+           ArrayRef<unsigned> keep) {
+  auto sourceType = cast<MemRefType>(source.getType());
+  SmallVector<OpFoldResult> strides(sourceType.getRank(), b.getIndexAttr(1));
+  SmallVector<int64_t> shape;
+  for (unsigned d : keep) {
+    std::optional<int64_t> size = getConstantIntValue(sizes[d]);
+    shape.push_back(size ? *size : ShapedType::kDynamic);
+  }
+  auto resultType = memref::SubViewOp::inferRankReducedResultType(
+      shape, sourceType, offsets, sizes, strides);
+  return memref::SubViewOp::create(b, loc, resultType, source, offsets, sizes,
+                                   strides);
+}
+
+struct TileChunkLoopPass
+    : public linac::impl::LinacTileChunkLoopBase<TileChunkLoopPass> {
+  using LinacTileChunkLoopBase::LinacTileChunkLoopBase;
+
+  void runOnOperation() override {
+    SmallVector<ChunkLoopOp> loops;
+    getOperation().walk([&](ChunkLoopOp op) { loops.push_back(op); });
+    for (ChunkLoopOp op : loops)
+      if (failed(tile(op)))
+        return signalPassFailure();
+  }
+
+  LogicalResult tile(ChunkLoopOp op) {
+    auto qType = cast<MemRefType>(op.getQ().getType());
+    auto vType = cast<MemRefType>(op.getV().getType());
+    int64_t K = qType.getDimSize(3), V = vType.getDimSize(3);
+    if (ShapedType::isDynamic(K) || ShapedType::isDynamic(V))
+      return op.emitOpError("head dimensions K and V must be static to tile "
+                            "(run linac-specialize first)");
+    int64_t BV = blockV > 0 ? std::min<int64_t>(blockV, V) : V;
+    int64_t numValueTiles = llvm::divideCeil(V, BV);
+    int64_t C = op.getChunkSize();
+
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    IndexMath m{b, loc};
+    Value zero = m.c(0), one = m.c(1);
+    Value batch = m.dim(op.getQ(), 0), time = m.dim(op.getQ(), 1),
+          heads = m.dim(op.getQ(), 2);
+    Value cu = op.getCuSeqlens();
+    Value varlen = cu ? m.nonEmpty(cu) : Value();
+    Value numSeqs = batch;
+    if (cu)
+      numSeqs = arith::SelectOp::create(b, loc, varlen,
+                                        m.sub(m.dim(cu, 0), one), batch);
+    Value hasInitial =
+        op.getInitialState() ? m.nonEmpty(op.getInitialState()) : Value();
+    Value hasFinal = op.getFinalState() ? m.nonEmpty(op.getFinalState()) : Value();
+
+    // The grid: (value tile, head, sequence); a single value tile needs no
+    // loop dimension.
+    SmallVector<Value> upperBounds = {heads, numSeqs};
+    SmallVector<Attribute> roles = {b.getStringAttr(kGridHead),
+                                    b.getStringAttr(kGridSequence)};
+    if (numValueTiles > 1) {
+      upperBounds.insert(upperBounds.begin(), m.c(numValueTiles));
+      roles.insert(roles.begin(), b.getStringAttr(kGridValueTile));
+    }
+    SmallVector<Value> lowerBounds(upperBounds.size(), zero);
+    SmallVector<Value> steps(upperBounds.size(), one);
+    auto grid =
+        scf::ParallelOp::create(b, loc, lowerBounds, upperBounds, steps);
+    grid->setAttr(kGridAttrName, b.getArrayAttr(roles));
+    b.setInsertionPointToStart(grid.getBody());
+    auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
+    Block *scopeBody = new Block();
+    scope.getBodyRegion().push_back(scopeBody);
+    b.setInsertionPointToStart(scopeBody);
+    memref::AllocaScopeReturnOp::create(b, loc);
+    b.setInsertionPointToStart(scopeBody);
+
+    ValueRange ivs = grid.getInductionVars();
+    Value vt = numValueTiles > 1 ? ivs[0] : zero;
+    Value h = ivs[ivs.size() - 2], n = ivs[ivs.size() - 1];
+
+    // Sequence n: batch row, first token and length.
+    Value batchRow = n, start = zero, length = time;
+    if (cu) {
+      auto bounds = scf::IfOp::create(
+          b, loc, TypeRange{b.getIndexType(), b.getIndexType(), b.getIndexType()},
+          varlen, /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(bounds.thenBlock());
+        auto load = [&](Value i) {
+          Value v = memref::LoadOp::create(b, loc, cu, i);
+          return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+        };
+        Value bos = load(n), eos = load(m.add(n, one));
+        scf::YieldOp::create(b, loc, ValueRange{zero, bos, m.sub(eos, bos)});
+        b.setInsertionPointToStart(bounds.elseBlock());
+        scf::YieldOp::create(b, loc, ValueRange{n, zero, time});
+      }
+      batchRow = bounds.getResult(0);
+      start = bounds.getResult(1);
+      length = bounds.getResult(2);
+    }
+
+    // The value tile [v0, v0 + bv).
+    Value v0 = m.mul(vt, m.c(BV));
+    OpFoldResult bv = V % BV == 0 ? OpFoldResult(b.getIndexAttr(BV))
+                                  : OpFoldResult(m.min(m.c(BV), m.sub(m.c(V), v0)));
+
+    // Local buffers: the state, one output tile, the key sum.
+    Type f32 = b.getF32Type();
+    auto localView = [&](ArrayRef<int64_t> shape,
+                         ArrayRef<OpFoldResult> sizes) -> Value {
+      Value buffer =
+          memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32));
+      SmallVector<unsigned> keep;
+      for (unsigned d = 0; d < shape.size(); ++d)
+        keep.push_back(d);
+      SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
+      return view(b, loc, buffer, offsets, sizes, keep);
+    };
+    Value state = localView({K, BV}, {b.getIndexAttr(K), bv});
+    auto stateView = [&](Value states) {
+      return view(b, loc, states, {n, h, b.getIndexAttr(0), v0},
+                  {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(K), bv},
+                  {2, 3});
+    };
+    Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    if (hasInitial) {
+      auto init = scf::IfOp::create(b, loc, hasInitial, /*withElse=*/true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(init.thenBlock());
+      buildConvertingCopy(b, loc, stateView(op.getInitialState()), state);
+      b.setInsertionPointToStart(init.elseBlock());
+      buildFill(b, loc, zeroF, state);
+    } else {
+      buildFill(b, loc, zeroF, state);
+    }
+    Value keySum;
+    if (op.getNormalize()) {
+      keySum = localView({K}, {b.getIndexAttr(K)});
+      buildFill(b, loc, zeroF, keySum);
+    }
+    Value outTile = memref::AllocaOp::create(b, loc, MemRefType::get({C, BV}, f32));
+
+    // The sequential loop over chunks.
+    Value numChunks = m.ceilDiv(length, m.c(C));
+    auto chunkLoop = scf::ForOp::create(b, loc, zero, numChunks, one);
+    Operation *hoistPoint = chunkLoop;
+    b.setInsertionPointToStart(chunkLoop.getBody());
+    Value offsetInSeq = m.mul(chunkLoop.getInductionVar(), m.c(C));
+    Value t0 = m.add(start, offsetInSeq);
+    Value tc = m.min(m.c(C), m.sub(length, offsetInSeq));
+    OpFoldResult idx0 = b.getIndexAttr(0), idx1 = b.getIndexAttr(1);
+    auto tokenView = [&](Value buffer, OpFoldResult col, OpFoldResult width) {
+      return view(b, loc, buffer, {batchRow, t0, h, col},
+                  {idx1, tc, idx1, width}, {1, 3});
+    };
+    IRMapping mapping;
+    Block &body = op.getBody().front();
+    unsigned arg = 0;
+    mapping.map(body.getArgument(arg++), tokenView(op.getQ(), idx0, b.getIndexAttr(K)));
+    mapping.map(body.getArgument(arg++), tokenView(op.getK(), idx0, b.getIndexAttr(K)));
+    Value values = tokenView(op.getV(), v0, bv);
+    mapping.map(body.getArgument(arg++), values);
+    if (Value g = op.getG())
+      mapping.map(body.getArgument(arg++),
+                  view(b, loc, g, {batchRow, t0, h}, {idx1, tc, idx1}, {1}));
+    if (Value beta = op.getBeta())
+      mapping.map(body.getArgument(arg++),
+                  view(b, loc, beta, {batchRow, t0, h}, {idx1, tc, idx1}, {1}));
+    mapping.map(body.getArgument(arg++), state);
+    Value out = view(b, loc, outTile, {idx0, idx0}, {tc, bv}, {0, 1});
+    mapping.map(body.getArgument(arg++), out);
+    if (keySum)
+      mapping.map(body.getArgument(arg++), keySum);
+
+    // Clone the body; static scratch buffers move out of the chunk loop.
+    for (Operation &bodyOp : body.without_terminator()) {
+      auto alloca = dyn_cast<memref::AllocaOp>(bodyOp);
+      if (alloca && alloca.getType().hasStaticShape()) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(hoistPoint);
+        b.clone(bodyOp, mapping);
+        continue;
+      }
+      b.clone(bodyOp, mapping);
+    }
+    buildConvertingCopy(b, loc, out, tokenView(op.getOutput(), v0, bv));
+
+    // After the last chunk: the final state.
+    b.setInsertionPointAfter(chunkLoop);
+    if (hasFinal) {
+      auto store = scf::IfOp::create(b, loc, hasFinal, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(store.thenBlock());
+      buildConvertingCopy(b, loc, state, stateView(op.getFinalState()));
+    }
+    op.erase();
+    return success();
+  }
+};
+
+} // namespace

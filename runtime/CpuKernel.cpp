@@ -1,0 +1,99 @@
+//===- CpuKernel.cpp - running compiled kernels on the host --------------===//
+
+#include "runtime/CpuKernel.h"
+
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+
+using namespace llvm;
+
+namespace {
+
+/// One JIT for the process; each kernel gets its own JITDylib, so kernels
+/// with the same symbol names (one op at several sizes) coexist.
+struct ProcessJit {
+  std::unique_ptr<orc::LLJIT> jit;
+  std::string error;
+  std::atomic<unsigned> nextDylib{0};
+
+  ProcessJit() {
+    InitializeNativeTarget();
+    InitializeNativeTargetAsmPrinter();
+    Expected<std::unique_ptr<orc::LLJIT>> created =
+        orc::LLJITBuilder().create();
+    if (!created) {
+      error = toString(created.takeError());
+      return;
+    }
+    jit = std::move(*created);
+  }
+  static ProcessJit &get() {
+    static ProcessJit instance;
+    return instance;
+  }
+};
+
+/// LLVM's OpenMP runtime: $LINAC_LIBOMP, else the one found at build time.
+const char *openmpLibrary() {
+  const char *env = std::getenv("LINAC_LIBOMP");
+  return env && *env ? env : LINAC_LIBOMP_PATH;
+}
+
+} // namespace
+
+std::unique_ptr<linac::CpuKernel>
+linac::CpuKernel::load(const KernelArtifact &artifact, std::string *error) {
+  auto fail = [&](std::string message) -> std::unique_ptr<CpuKernel> {
+    if (error)
+      *error = "linac: cannot load CPU kernel " + artifact.symbol + ": " +
+               std::move(message);
+    return nullptr;
+  };
+  if (artifact.object.empty())
+    return fail("the artifact has no object code (target " + artifact.target +
+                ")");
+  ProcessJit &process = ProcessJit::get();
+  if (!process.jit)
+    return fail(process.error);
+  orc::LLJIT &jit = *process.jit;
+  std::string dylibName =
+      artifact.symbol + "." + std::to_string(process.nextDylib++);
+  Expected<orc::JITDylib &> dylib = jit.createJITDylib(dylibName);
+  if (!dylib)
+    return fail(toString(dylib.takeError()));
+  // libm (expf) and the C runtime come from the process; the OpenMP runtime
+  // that runs the grid in parallel from libomp.
+  char prefix = jit.getDataLayout().getGlobalPrefix();
+  auto symbols = orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(prefix);
+  if (!symbols)
+    return fail(toString(symbols.takeError()));
+  dylib->addGenerator(std::move(*symbols));
+  auto openmp = orc::DynamicLibrarySearchGenerator::Load(openmpLibrary(), prefix);
+  if (!openmp)
+    return fail("cannot load the OpenMP runtime " + std::string(openmpLibrary()) +
+                " (set LINAC_LIBOMP to libomp.so): " +
+                toString(openmp.takeError()));
+  dylib->addGenerator(std::move(*openmp));
+  auto buffer = MemoryBuffer::getMemBufferCopy(artifact.object,
+                                               artifact.symbol + ".o");
+  if (Error err = jit.addObjectFile(*dylib, std::move(buffer)))
+    return fail(toString(std::move(err)));
+  Expected<orc::ExecutorAddr> address =
+      jit.lookup(*dylib, artifact.symbol + "_packed");
+  if (!address)
+    return fail(toString(address.takeError()));
+  auto kernel = std::unique_ptr<CpuKernel>(new CpuKernel());
+  kernel->entry_ = address->toPtr<PackedFn>();
+  return kernel;
+}
+
+void linac::CpuKernel::run(const std::vector<KernelArg> &args) {
+  CpuCallFrame frame(args);
+  entry_(frame.pointers());
+}

@@ -1,0 +1,33 @@
+//===- CpuKernel.h - running compiled kernels on the host -------*- C++ -*-===//
+//
+// Loads a kernel's object file into the process with LLVM's ORC JIT (no
+// system linker needed) and calls its packed entry point.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LINAC_RUNTIME_CPUKERNEL_H
+#define LINAC_RUNTIME_CPUKERNEL_H
+
+#include "runtime/KernelAbi.h"
+#include "runtime/KernelArtifact.h"
+
+#include <memory>
+#include <string>
+
+namespace linac {
+
+class CpuKernel {
+public:
+  static std::unique_ptr<CpuKernel> load(const KernelArtifact &artifact,
+                                         std::string *error);
+  /// Runs the kernel to completion on the calling thread.
+  void run(const std::vector<KernelArg> &args);
+
+private:
+  using PackedFn = void (*)(void **);
+  PackedFn entry_ = nullptr;
+};
+
+} // namespace linac
+
+#endif // LINAC_RUNTIME_CPUKERNEL_H

@@ -1,0 +1,43 @@
+//===- GpuKernel.h - launching compiled kernels on a GPU --------*- C++ -*-===//
+//
+// Loads a kernel's cubin or PTX through the CUDA driver and launches it with
+// the argument convention of KernelAbi.h.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LINAC_RUNTIME_GPUKERNEL_H
+#define LINAC_RUNTIME_GPUKERNEL_H
+
+#include "runtime/CudaDriver.h"
+#include "runtime/KernelAbi.h"
+#include "runtime/KernelArtifact.h"
+
+#include <memory>
+#include <vector>
+
+namespace linac {
+
+class GpuKernel {
+public:
+  /// Loads the artifact's cubin when it was built for this device's compute
+  /// capability, else its PTX (JIT-compiled by the driver).
+  static std::unique_ptr<GpuKernel> load(const KernelArtifact &artifact,
+                                         std::string *error);
+
+  bool launch(const std::vector<KernelArg> &args, unsigned gridX,
+              unsigned gridY, unsigned gridZ, unsigned blockX, CuStream stream,
+              std::string *error);
+
+  /// Whether the cubin (true) or the PTX (false) was loaded.
+  bool loadedCubin() const { return loadedCubin_; }
+
+private:
+  CudaDriver *driver_ = nullptr;
+  CuModule module_ = nullptr;
+  CuFunction function_ = nullptr;
+  bool loadedCubin_ = false;
+};
+
+} // namespace linac
+
+#endif // LINAC_RUNTIME_GPUKERNEL_H

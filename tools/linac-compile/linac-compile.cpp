@@ -1,0 +1,229 @@
+//===- linac-compile.cpp - compile linac kernels ahead of time -----------===//
+//
+//   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90 -o <dir>
+//       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N] [--dtype=f32|f16|bf16]
+//       [--block-v=N] [--function=NAME] [--dump-ir] [--no-cache] [--list]
+//
+// Writes <dir>/<op>.o (cpu) or <op>.ptx and <op>.cubin (GPUs), <op>.h and
+// <op>.json. Exit codes: 0 success, 1 compile error, 2 usage error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "codegen/CHeader.h"
+#include "codegen/KernelCompiler.h"
+#include "codegen/OpLibrary.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace llvm;
+
+namespace {
+
+cl::OptionCategory category("linac-compile options");
+
+cl::opt<std::string> input(cl::Positional, cl::desc("<op-name | file.mlir>"),
+                           cl::cat(category));
+cl::opt<std::string> target("target",
+                            cl::desc("cpu, sm_80 or sm_90 (default: cpu)"),
+                            cl::init("cpu"), cl::cat(category));
+cl::opt<std::string> outputDir("o", cl::desc("output folder (created)"),
+                               cl::value_desc("dir"), cl::cat(category));
+cl::opt<int64_t> headDimK("head-dim-k", cl::desc("K, the query/key head size"),
+                          cl::init(64), cl::cat(category));
+cl::opt<int64_t> headDimV("head-dim-v", cl::desc("V, the value head size"),
+                          cl::init(64), cl::cat(category));
+cl::opt<int64_t> chunkSize(
+    "chunk-size",
+    cl::desc("tokens per chunk, a power of two in [1, 256] (default: the op's)"),
+    cl::init(0), cl::cat(category));
+cl::opt<int64_t> blockV("block-v",
+                        cl::desc("value tile width (default: the target's)"),
+                        cl::init(0), cl::cat(category));
+cl::opt<std::string> dtype("dtype",
+                           cl::desc("element type of q, k, v and the output: "
+                                    "f32, f16 or bf16 (default: f32)"),
+                           cl::init("f32"), cl::cat(category));
+cl::opt<std::string> functionName(
+    "function", cl::desc("kernel function in a .mlir input (default: the only "
+                         "function with a linac.recurrence)"),
+    cl::cat(category));
+cl::opt<bool> dumpIR("dump-ir",
+                     cl::desc("write the IR after every stage to <dir>/ir/"),
+                     cl::cat(category));
+cl::opt<bool> noCache("no-cache", cl::desc("bypass the kernel cache"),
+                      cl::cat(category));
+cl::opt<bool> list("list", cl::desc("list the built-in ops and exit"),
+                   cl::cat(category));
+
+int usageError(const Twine &message) {
+  errs() << "linac-compile: " << message << "\n";
+  return 2;
+}
+
+bool writeFile(const Twine &path, StringRef contents) {
+  std::error_code ec;
+  raw_fd_ostream os(path.str(), ec, sys::fs::OF_None);
+  if (ec) {
+    errs() << "linac-compile: cannot write " << path << ": " << ec.message()
+           << "\n";
+    return false;
+  }
+  os << contents;
+  return true;
+}
+
+/// The only function of a module that contains a linac.recurrence.
+std::string findKernelFunction(StringRef source) {
+  std::string found;
+  size_t pos = 0;
+  std::string needle = "func.func @";
+  int count = 0;
+  while ((pos = source.find(needle, pos)) != StringRef::npos) {
+    pos += needle.size();
+    size_t end = source.find_first_of("( ", pos);
+    found = source.slice(pos, end).str();
+    ++count;
+  }
+  return count == 1 ? found : std::string();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  cl::HideUnrelatedOptions(category);
+  std::string parseErrors;
+  raw_string_ostream errorStream(parseErrors);
+  if (!cl::ParseCommandLineOptions(
+          argc, argv,
+          "linac-compile: compiles a linac op (built-in or from a .mlir file) "
+          "ahead of time.\n\nWrites <dir>/<op>.o (cpu) or <op>.ptx and "
+          "<op>.cubin (GPUs; cubin when ptxas is installed), <op>.h (C "
+          "declarations and, for GPUs, a launcher) and <op>.json (metadata: "
+          "shapes, dtype, target, grid rule, arguments).\nExit codes: 0 "
+          "success, 1 compile error, 2 usage error.\n",
+          &errorStream)) {
+    StringRef first = StringRef(parseErrors).trim().split('\n').first;
+    return usageError(first.empty() ? "bad command line" : first);
+  }
+
+  if (list) {
+    for (const linac::BuiltinKernel &kernel : linac::builtinKernels())
+      outs() << kernel.name << "\t" << kernel.summary << "\n";
+    return 0;
+  }
+  if (input.empty())
+    return usageError("missing the op name or .mlir file (see --help)");
+  if (outputDir.empty())
+    return usageError("missing -o <dir>");
+  if (!linac::parseTarget(target)) {
+    consumeError(linac::parseTarget(target).takeError());
+    return usageError("unknown target '" + target +
+                      "' (expected cpu, sm_80 or sm_90)");
+  }
+  if (dtype != "f32" && dtype != "f16" && dtype != "bf16")
+    return usageError("unknown dtype '" + dtype +
+                      "' (expected f32, f16 or bf16)");
+  if (headDimK < 1 || headDimK > 1024 || headDimV < 1 || headDimV > 1024)
+    return usageError("head dimensions must be in [1, 1024], got K=" +
+                      Twine(headDimK) + " V=" + Twine(headDimV));
+  if (chunkSize != 0 &&
+      (chunkSize < 1 || chunkSize > 256 || !isPowerOf2_64(chunkSize)))
+    return usageError("chunk size must be a power of two in [1, 256], got " +
+                      Twine(chunkSize));
+  if (blockV < 0)
+    return usageError("block-v must be positive, got " + Twine(blockV));
+
+  linac::CompileRequest request;
+  request.options.target = target;
+  request.options.headDimK = headDimK;
+  request.options.headDimV = headDimV;
+  request.options.chunkSize = chunkSize;
+  request.options.blockV = blockV;
+  request.options.dtype = dtype;
+  request.useCache = !noCache;
+  request.keepStages = dumpIR;
+
+  Expected<linac::CompileResult> result = [&]() -> Expected<linac::CompileResult> {
+    if (!StringRef(input).ends_with(".mlir")) {
+      if (!linac::findBuiltinKernel(input))
+        return createStringError("usage: unknown op '" + input +
+                                 "' (run linac-compile --list)");
+      return linac::compileBuiltin(input, request);
+    }
+    ErrorOr<std::unique_ptr<MemoryBuffer>> file = MemoryBuffer::getFile(input);
+    if (!file)
+      return createStringError("usage: cannot read " + input + ": " +
+                               file.getError().message());
+    request.source = (*file)->getBuffer().str();
+    request.sourceName = input;
+    request.funcName = functionName.empty()
+                           ? findKernelFunction(request.source)
+                           : functionName.getValue();
+    if (request.funcName.empty())
+      return createStringError(
+          "usage: " + input +
+          " does not have exactly one function; name one with --function");
+    return linac::compile(request);
+  }();
+  if (!result) {
+    std::string message = toString(result.takeError());
+    StringRef text(message);
+    if (text.consume_front("usage: "))
+      return usageError(text);
+    errs() << message << (text.ends_with("\n") ? "" : "\n");
+    return 1;
+  }
+  for (const std::string &warning : result->warnings)
+    errs() << warning << "\n";
+
+  const linac::KernelArtifact &artifact = result->artifact;
+  if (std::error_code ec = sys::fs::create_directories(outputDir)) {
+    errs() << "linac-compile: cannot create " << outputDir << ": "
+           << ec.message() << "\n";
+    return 1;
+  }
+  SmallString<256> base(outputDir);
+  sys::path::append(base, artifact.symbol);
+  Expected<std::string> header = linac::emitCHeader(artifact);
+  if (!header) {
+    errs() << "linac-compile: " << toString(header.takeError()) << "\n";
+    return 1;
+  }
+  bool ok = writeFile(base + ".json", artifact.metadata + "\n") &&
+            writeFile(base + ".h", *header);
+  if (artifact.target == "cpu") {
+    ok = ok && writeFile(base + ".o", artifact.object);
+  } else {
+    ok = ok && writeFile(base + ".ptx", artifact.ptx);
+    if (!artifact.cubin.empty())
+      ok = ok && writeFile(base + ".cubin", artifact.cubin);
+    if (!artifact.ptxasLog.empty())
+      ok = ok && writeFile(base + ".ptxas.log", artifact.ptxasLog);
+  }
+  for (const auto &[index, stage] : llvm::enumerate(result->stages)) {
+    SmallString<256> dir(outputDir);
+    sys::path::append(dir, "ir");
+    sys::fs::create_directories(dir);
+    sys::path::append(dir, formatv("{0}.{1}.{2}.mlir", artifact.symbol, index,
+                                   stage.first)
+                               .str());
+    ok = ok && writeFile(dir, stage.second);
+  }
+  if (!ok)
+    return 1;
+  outs() << "linac-compile: wrote " << base << ".{json,h,"
+         << (artifact.target == "cpu"
+                 ? "o"
+                 : artifact.cubin.empty() ? "ptx" : "ptx,cubin")
+         << "}" << (result->fromCache ? " (from the kernel cache)" : "")
+         << (artifact.target != "cpu" && artifact.cubin.empty()
+                 ? " (ptxas not found: no cubin)"
+                 : "")
+         << "\n";
+  return 0;
+}
