@@ -43,6 +43,23 @@ const std::vector<BuiltinKernel> &builtinKernels() {
        "scalar data-dependent decay, chunk-parallel"},
       {"fused_recurrent_simple_gla", "simple_gla", ExecutionMode::recurrent,
        false, "scalar data-dependent decay, one token at a time"},
+      {"chunk_gla", "gla", ExecutionMode::chunk, false,
+       "decay per key channel (GLA, HGRN-2), chunk-parallel"},
+      {"fused_recurrent_gla", "gla", ExecutionMode::recurrent, false,
+       "decay per key channel, one token at a time"},
+      {"chunk_delta_rule", "delta_rule", ExecutionMode::chunk, false,
+       "DeltaNet, chunk-parallel (UT transform)"},
+      {"fused_recurrent_delta_rule", "delta_rule", ExecutionMode::recurrent,
+       false, "DeltaNet, one token at a time"},
+      {"chunk_gated_delta_rule", "gated_delta_rule", ExecutionMode::chunk,
+       false, "Gated DeltaNet, chunk-parallel"},
+      {"fused_recurrent_gated_delta_rule", "gated_delta_rule",
+       ExecutionMode::recurrent, false, "Gated DeltaNet, one token at a time"},
+      {"chunk_gated_delta_product", "gated_delta_rule", ExecutionMode::chunk,
+       false, "Gated DeltaProduct (--householder=n steps per token), "
+              "chunk-parallel"},
+      {"chunk_delta_product", "delta_rule", ExecutionMode::chunk, false,
+       "DeltaProduct without decay (--householder=n), chunk-parallel"},
   };
   return kernels;
 }

@@ -6,6 +6,7 @@
 #include "codegen/cpu/CpuTarget.h"
 #include "codegen/nvptx/NvptxTarget.h"
 #include "dialect/Linac.h"
+#include "passes/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -23,9 +24,11 @@ namespace linac {
 
 std::string CompileOptions::fingerprint() const {
   return llvm::formatv("target={0} K={1} V={2} chunk={3} block_v={4} dtype={5} "
-                       "block={6} ptxas={7}",
+                       "block={6} ptxas={7} householder={8} qk_l2norm={9} "
+                       "beta_sigmoid={10}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
-                       gpuBlockSize, runPtxas)
+                       gpuBlockSize, runPtxas, householder, qkL2Norm,
+                       betaSigmoid)
       .str();
 }
 
@@ -43,12 +46,15 @@ std::vector<Stage> getStages(const CompileOptions &options) {
   stages.push_back(
       {"specialize",
        llvm::formatv("func.func(linac-specialize{{head-dim-k={0} "
-                     "head-dim-v={1} dtype={2} chunk-size={3}})",
+                     "head-dim-v={1} dtype={2} chunk-size={3} householder={4} "
+                     "qk-l2norm={5} beta-sigmoid={6}})",
                      options.headDimK, options.headDimV, options.dtype,
-                     options.chunkSize)
+                     options.chunkSize, options.householder,
+                     options.qkL2Norm ? "true" : "false", options.betaSigmoid)
            .str()});
   stages.push_back({"recognize", "func.func(linac-recognize-recurrence)"});
-  stages.push_back({"chunk", "func.func(linac-chunk-recurrence)"});
+  stages.push_back({"chunk", "func.func(linac-interleave-householder, "
+                             "linac-chunk-recurrence)"});
   stages.push_back(
       {"tile", llvm::formatv("func.func(linac-tile-chunk-loop{{block-v={0}}, "
                              "canonicalize, cse)",
@@ -83,19 +89,6 @@ std::vector<Stage> getStages(const CompileOptions &options) {
 
 namespace {
 
-/// Largest value tile (<= V) whose local buffers fit a GPU block's static
-/// shared memory: the state [K, BV], one output tile [C, BV], the scores
-/// [C, C] and a few vectors.
-int64_t gpuBlockV(int64_t K, int64_t V, int64_t C) {
-  for (int64_t bv : {64, 32, 16, 8}) {
-    int64_t width = std::min(bv, V);
-    int64_t bytes = 4 * (K * width + C * width + C * C + 2 * C + K);
-    if (bytes <= 48 * 1024)
-      return width;
-  }
-  return std::min<int64_t>(8, V);
-}
-
 /// Where LINAC_DUMP_IR sends the IR after each stage.
 void dumpStage(StringRef funcName, size_t index, const Stage &stage,
                StringRef text) {
@@ -124,6 +117,79 @@ std::string printOp(Operation *op) {
   llvm::raw_string_ostream os(text);
   op->print(os);
   return text;
+}
+
+} // namespace
+
+namespace {
+
+/// How one run of the MLIR stages ended.
+enum class StagesOutcome { Done, TooMuchSharedMemory };
+
+/// Runs the stages on `module` with `options` (their block_v resolved on
+/// the way), filling `metadata`. For GPUs with `allowRetry`, stops after the
+/// lowering when the local buffers exceed a block's static shared memory.
+llvm::Expected<StagesOutcome>
+runStages(ModuleOp module, StringRef funcName, CompileOptions &options,
+          KernelMetadata &metadata, StageDumps *dumps, bool allowRetry,
+          const std::string &diagnostics) {
+  MLIRContext *ctx = module.getContext();
+  bool cpu = options.target == "cpu";
+  auto failWith = [&](StringRef stage) {
+    return llvm::createStringError("linac: " + stage.str() + " failed\n" +
+                                   diagnostics);
+  };
+  std::vector<Stage> stages = getStages(options);
+  for (size_t i = 0; i < stages.size(); ++i) {
+    const Stage &stage = stages[i];
+    auto func = module.lookupSymbol<func::FuncOp>(funcName);
+    if (stage.name == "llvm")
+      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
+                    UnitAttr::get(ctx));
+    PassManager pm(ctx);
+    std::string parseErrors;
+    llvm::raw_string_ostream parseStream(parseErrors);
+    if (failed(parsePassPipeline(stage.pipeline, pm, parseStream)))
+      return llvm::createStringError("linac: bad " + stage.name +
+                                     " pipeline: " + parseErrors);
+    if (failed(pm.run(module)))
+      return failWith("stage '" + stage.name + "'");
+    std::string text;
+    if (dumps || std::getenv("LINAC_DUMP_IR"))
+      text = printOp(module);
+    dumpStage(funcName, i, stage, text);
+    if (dumps)
+      dumps->push_back({stage.name, text});
+
+    if (stage.name == "specialize") {
+      llvm::Expected<KernelMetadata> described = describeKernel(func, options);
+      if (!described)
+        return described.takeError();
+      metadata = std::move(*described);
+      if (ShapedType::isDynamic(metadata.headDimK) ||
+          ShapedType::isDynamic(metadata.headDimV))
+        return llvm::createStringError(
+            "linac: the head dimensions of @" + funcName.str() +
+            " are not fixed; give head_dim_k and head_dim_v");
+      options.blockV = options.blockV > 0
+                           ? std::min(options.blockV, metadata.headDimV)
+                           : metadata.headDimV;
+      metadata.blockV = options.blockV;
+      stages = getStages(options);
+    } else if (stage.name == "recognize") {
+      func.walk([&](mlir::linac::RecurrenceOp op) {
+        std::string text;
+        llvm::raw_string_ostream os(text);
+        mlir::Attribute(op.getFormAttr()).print(os);
+        metadata.form = text;
+      });
+    } else if (stage.name == "lower" && !cpu && allowRetry &&
+               mlir::linac::localBufferBytes(func) >
+                   mlir::linac::kMaxStaticSharedBytes) {
+      return StagesOutcome::TooMuchSharedMemory;
+    }
+  }
+  return StagesOutcome::Done;
 }
 
 } // namespace
@@ -161,61 +227,40 @@ llvm::Expected<KernelArtifact> compileKernel(ModuleOp module,
       os << note.getLocation() << ": note: " << note << "\n";
     return success();
   });
-  auto failWith = [&](StringRef stage) {
-    return llvm::createStringError("linac: " + stage.str() + " failed\n" +
-                                   diagnostics);
-  };
   if (failed(verify(module)))
-    return failWith("verification of the input");
+    return llvm::createStringError("linac: verification of the input failed\n" +
+                                   diagnostics);
 
+  // GPUs without an explicit tiling try (chunk size, value tile) pairs, the
+  // fastest first, until the block's buffers fit in shared memory.
+  std::vector<std::pair<int64_t, int64_t>> tilings = {
+      {options.chunkSize, options.blockV}};
+  if (*kind == TargetKind::Nvptx && options.chunkSize == 0 &&
+      options.blockV == 0)
+    tilings = {{0, 64},  {0, 32},  {0, 16},  {32, 64}, {32, 32},
+               {32, 16}, {16, 32}, {16, 16}, {16, 8},  {8, 8}};
   KernelMetadata metadata;
-  std::vector<Stage> stages = getStages(options);
-  for (size_t i = 0; i < stages.size(); ++i) {
-    const Stage &stage = stages[i];
-    if (stage.name == "llvm")
-      func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
-                    UnitAttr::get(ctx));
-    PassManager pm(ctx);
-    std::string parseErrors;
-    llvm::raw_string_ostream parseStream(parseErrors);
-    if (failed(parsePassPipeline(stage.pipeline, pm, parseStream)))
-      return llvm::createStringError("linac: bad " + stage.name +
-                                     " pipeline: " + parseErrors);
-    if (failed(pm.run(module)))
-      return failWith("stage '" + stage.name + "'");
-    std::string text;
-    if (dumps || std::getenv("LINAC_DUMP_IR"))
-      text = printOp(module);
-    dumpStage(funcName, i, stage, text);
+  OwningOpRef<ModuleOp> compiled;
+  for (size_t i = 0; i < tilings.size(); ++i) {
+    CompileOptions attemptOptions = options;
+    attemptOptions.chunkSize = tilings[i].first;
+    attemptOptions.blockV = tilings[i].second;
+    compiled = module.clone();
+    StageDumps attemptDumps;
+    bool last = i + 1 == tilings.size();
+    llvm::Expected<StagesOutcome> outcome =
+        runStages(*compiled, funcName, attemptOptions, metadata,
+                  dumps ? &attemptDumps : nullptr, !last, diagnostics);
+    if (!outcome)
+      return outcome.takeError();
+    if (*outcome == StagesOutcome::TooMuchSharedMemory)
+      continue;
+    options = attemptOptions;
     if (dumps)
-      dumps->push_back({stage.name, text});
-
-    if (stage.name == "specialize") {
-      llvm::Expected<KernelMetadata> described = describeKernel(func, options);
-      if (!described)
-        return described.takeError();
-      metadata = std::move(*described);
-      if (ShapedType::isDynamic(metadata.headDimK) ||
-          ShapedType::isDynamic(metadata.headDimV))
-        return llvm::createStringError(
-            "linac: the head dimensions of @" + funcName.str() +
-            " are not fixed; pass --head-dim-k and --head-dim-v");
-      if (options.blockV <= 0)
-        options.blockV = *kind == TargetKind::Cpu
-                             ? metadata.headDimV
-                             : gpuBlockV(metadata.headDimK, metadata.headDimV,
-                                         metadata.chunkSize);
-      metadata.blockV = std::min(options.blockV, metadata.headDimV);
-      stages = getStages(options);
-    } else if (stage.name == "recognize") {
-      func.walk([&](mlir::linac::RecurrenceOp op) {
-        std::string text;
-        llvm::raw_string_ostream os(text);
-        mlir::Attribute(op.getFormAttr()).print(os);
-        metadata.form = text;
-      });
-    }
+      *dumps = std::move(attemptDumps);
+    break;
   }
+  module = *compiled;
 
   KernelArtifact artifact;
   artifact.symbol = funcName.str();

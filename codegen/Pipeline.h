@@ -38,6 +38,13 @@ struct CompileOptions {
   int64_t blockV = 0;
   /// "f32", "f16", "bf16"; empty keeps the IR's element type.
   std::string dtype;
+  /// Householder steps per token (DeltaProduct); 0 keeps the IR's.
+  int64_t householder = 0;
+  /// L2-normalize q and k in the kernel (delta rules).
+  bool qkL2Norm = false;
+  /// Step sizes factor * sigmoid(beta) (1: sigmoid, 2: negative eigenvalues
+  /// allowed); 0 uses beta as given.
+  float betaSigmoid = 0.0f;
   /// Threads per block on GPUs.
   int64_t gpuBlockSize = 128;
   /// Assemble PTX into a cubin with ptxas when it is installed.

@@ -36,26 +36,37 @@ def Linac_ExecutionMode : I32EnumAttr<"ExecutionMode",
 }
 def Linac_ExecutionModeAttr : EnumAttr<Linac_Dialect, Linac_ExecutionMode, "mode">;
 
+def Linac_Accumulate : I32EnumAttr<"Accumulate",
+    "how a product is combined with its destination", [
+    I32EnumAttrCase<"overwrite", 0>,
+    I32EnumAttrCase<"add", 1>,
+    I32EnumAttrCase<"subtract", 2>
+  ]> {
+  let cppNamespace = "::mlir::linac";
+  let genSpecializedAttr = 0;
+}
+def Linac_AccumulateAttr : EnumAttr<Linac_Dialect, Linac_Accumulate, "accumulate">;
+
 def Linac_RecurrenceFormAttr : AttrDef<Linac_Dialect, "RecurrenceForm"> {
   let mnemonic = "form";
-  let summary = "the canonical form of a recurrence step";
+  let summary = "the canonical form of one recurrence step";
   let description = [{
     The step of every recurrence linac can chunk, in one attribute:
 
-        S <- D_t S                       decay: none | scalar exp(g) | vector diag(exp(g))
-        for j in 1..householder:         plain: S <- S + k v^T
-                                         delta: S <- S + beta k (v - S^T k)^T
+        S <- D_t S             decay: none | scalar exp(g_t) | vector diag(exp(g_t))
+        plain: S <- S + k_t v_t^T
+        delta: S <- S + beta_t k_t (v_t - S^T k_t)^T
         o_t = scale * S^T q_t
 
-    Example: `#linac.form<decay = scalar, update = plain>`.
+    Example: `#linac.form<decay = scalar, update = delta>`. Products of
+    several Householder steps per token are a property of the operands (the
+    `householder` attribute of `linac.recurrence`), not of the step.
   }];
   let parameters = (ins
     "::mlir::linac::DecayKind":$decay,
-    "::mlir::linac::UpdateKind":$update,
-    DefaultValuedParameter<"int64_t", "1">:$householder
+    "::mlir::linac::UpdateKind":$update
   );
   let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
 }
 
 #endif // LINAC_ATTRS_TD

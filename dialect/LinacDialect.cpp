@@ -25,17 +25,3 @@ void LinacDialect::initialize() {
 #include "dialect/LinacOps.cpp.inc"
       >();
 }
-
-LogicalResult
-RecurrenceFormAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                           DecayKind decay, UpdateKind update,
-                           int64_t householder) {
-  if (householder < 1)
-    return emitError() << "householder must be at least 1, got "
-                       << householder;
-  if (householder > 1 && update != UpdateKind::delta)
-    return emitError() << "householder = " << householder
-                       << " needs update = delta (products of Householder "
-                          "steps are delta-rule updates)";
-  return success();
-}

@@ -63,10 +63,24 @@ int64_t RecurrenceOp::getHeadDimV() {
   return cast<MemRefType>(getV().getType()).getDimSize(3);
 }
 
+/// The number of tokens of `buffer` (dimension 1) is `substeps` times q's.
+static LogicalResult verifySubsteps(Operation *op, StringRef name, Value buffer,
+                                    Value q, int64_t substeps) {
+  int64_t tokens = cast<ShapedType>(buffer.getType()).getDimSize(1);
+  int64_t queries = cast<ShapedType>(q.getType()).getDimSize(1);
+  if (ShapedType::isDynamic(tokens) || ShapedType::isDynamic(queries) ||
+      tokens == queries * substeps)
+    return success();
+  return op->emitOpError() << "dimension 1 of " << name << " (" << tokens
+                           << ") must be " << substeps
+                           << " sub-steps per token of q (" << queries << ")";
+}
+
 /// Operand checks shared by linac.recurrence and linac.chunk_loop: both carry
-/// the same buffers with the same meaning.
+/// the same buffers with the same meaning; k, v and beta hold `substeps`
+/// sub-steps per token.
 template <typename OpTy>
-static LogicalResult verifyRecurrenceOperands(OpTy op) {
+static LogicalResult verifyRecurrenceOperands(OpTy op, int64_t substeps) {
   Operation *raw = op.getOperation();
   Value q = op.getQ(), k = op.getK(), v = op.getV(), o = op.getOutput();
   for (auto [name, value] : {std::pair<StringRef, Value>{"q", q}, {"k", k},
@@ -81,12 +95,16 @@ static LogicalResult verifyRecurrenceOperands(OpTy op) {
        {std::pair<StringRef, Value>{"k", k}, {"v", v}, {"output", o}})
     if (failed(verifyElementType(raw, name, value, inputType)))
       return failure();
-  // [B, T, H] agree everywhere; K between q and k; V between v and output.
+  // [B, T, H] agree everywhere (k and v with their sub-steps); K between q
+  // and k; V between v and output.
   for (unsigned d = 0; d < 3; ++d)
-    for (auto [name, value] :
-         {std::pair<StringRef, Value>{"k", k}, {"v", v}, {"output", o}})
-      if (failed(verifySameSize(raw, "q", q, d, name, value, d)))
-        return failure();
+    if (failed(verifySameSize(raw, "q", q, d, "output", o, d)))
+      return failure();
+  for (auto [name, value] : {std::pair<StringRef, Value>{"k", k}, {"v", v}})
+    if (failed(verifySameSize(raw, "q", q, 0, name, value, 0)) ||
+        failed(verifySameSize(raw, "q", q, 2, name, value, 2)) ||
+        failed(verifySubsteps(raw, name, value, q, substeps)))
+      return failure();
   if (failed(verifySameSize(raw, "q", q, 3, "k", k, 3)) ||
       failed(verifySameSize(raw, "v", v, 3, "output", o, 3)))
     return failure();
@@ -109,9 +127,10 @@ static LogicalResult verifyRecurrenceOperands(OpTy op) {
     if (failed(verifyRank(raw, "beta", beta, {3}, "[B, T, H]")) ||
         failed(verifyElementType(raw, "beta", beta, f32)))
       return failure();
-    for (unsigned d = 0; d < 3; ++d)
-      if (failed(verifySameSize(raw, "beta", beta, d, "q", q, d)))
-        return failure();
+    if (failed(verifySameSize(raw, "beta", beta, 0, "q", q, 0)) ||
+        failed(verifySameSize(raw, "beta", beta, 2, "q", q, 2)) ||
+        failed(verifySubsteps(raw, "beta", beta, q, substeps)))
+      return failure();
   }
   for (auto [name, state] :
        {std::pair<StringRef, Value>{"initial_state", op.getInitialState()},
@@ -159,12 +178,22 @@ static LogicalResult verifyFormOperands(OpTy op, RecurrenceFormAttr form) {
 }
 
 LogicalResult RecurrenceOp::verify() {
-  if (failed(verifyRecurrenceOperands(*this)))
+  if (getHouseholder() < 1)
+    return emitOpError() << "householder must be at least 1, got "
+                         << getHouseholder();
+  if (failed(verifyRecurrenceOperands(*this, getHouseholder())))
     return failure();
   int64_t chunk = getChunkSize();
   if (chunk < 1 || chunk > 256 || !llvm::isPowerOf2_64(chunk))
     return emitOpError() << "chunk_size must be a power of two in [1, 256], got "
                          << chunk;
+  if (getHouseholder() > 1 && !getBeta())
+    return emitOpError("householder products are delta-rule steps: they need "
+                       "a beta operand");
+  if (getBetaSigmoid() && !getBeta())
+    return emitOpError("beta_sigmoid needs a beta operand");
+  if (getNormalize() && getBeta())
+    return emitOpError("normalize applies to plain updates only");
   bool hasStep = !getStep().empty();
   if (hasStep == bool(getFormAttr()))
     return emitOpError(hasStep ? "has both a step region and a canonical form"
@@ -279,6 +308,14 @@ LogicalResult TransposeOp::verify() {
   return success();
 }
 
+LogicalResult ScaleRowsOp::verify() {
+  if (!compatible(getInput().getType().getDimSize(0),
+                  getFactors().getType().getDimSize(0)))
+    return emitOpError() << "cannot scale the rows of " << getInput().getType()
+                         << " by " << getFactors().getType();
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // ChunkLoopOp
 //===----------------------------------------------------------------------===//
@@ -289,7 +326,10 @@ unsigned ChunkLoopOp::getNumExpectedBodyArguments() {
 }
 
 LogicalResult ChunkLoopOp::verifyRegions() {
-  if (failed(verifyRecurrenceOperands(*this)) ||
+  if (getInterleave() < 1)
+    return emitOpError() << "interleave must be at least 1, got "
+                         << getInterleave();
+  if (failed(verifyRecurrenceOperands(*this, getInterleave())) ||
       failed(verifyFormOperands(*this, getForm())))
     return failure();
   Block &body = getBody().front();
@@ -310,9 +350,43 @@ LogicalResult ChunkLoopOp::verifyRegions() {
 // Tile ops
 //===----------------------------------------------------------------------===//
 
+/// A decay is `[C]` (scalar per row) or `[C, K]` (per channel); `rows` and
+/// `channels` are the view it must match.
+static LogicalResult verifyDecay(Operation *op, StringRef name, Value decay,
+                                 Value rows, unsigned rowDim, Value channels,
+                                 unsigned channelDim) {
+  auto type = cast<MemRefType>(decay.getType());
+  if (type.getRank() != 1 && type.getRank() != 2)
+    return op->emitOpError() << name
+                             << " must be [C] (scalar decay) or [C, K] "
+                                "(vector decay), got "
+                             << decay.getType();
+  if (failed(verifySameSize(op, name, decay, 0, "rows", rows, rowDim)))
+    return failure();
+  if (type.getRank() == 2)
+    return verifySameSize(op, name, decay, 1, "channels", channels,
+                          channelDim);
+  return success();
+}
+
 LogicalResult ChunkCumsumOp::verify() {
-  return verifySameSize(*this, "gates", getGates(), 0, "result", getResult(),
-                        0);
+  auto in = cast<MemRefType>(getGates().getType());
+  auto out = cast<MemRefType>(getResult().getType());
+  if (in.getRank() != out.getRank() || in.getRank() > 2)
+    return emitOpError() << "gates and result must both be [C] or [C, K], got "
+                         << in << " and " << out;
+  if (getRepeat() < 1)
+    return emitOpError() << "repeat must be at least 1, got " << getRepeat();
+  if (in.getRank() == 2 &&
+      failed(verifySameSize(*this, "gates", getGates(), 1, "result",
+                            getResult(), 1)))
+    return failure();
+  int64_t rows = in.getDimSize(0), outRows = out.getDimSize(0);
+  if (!ShapedType::isDynamic(rows) && !ShapedType::isDynamic(outRows) &&
+      rows * getRepeat() != outRows)
+    return emitOpError() << "result has " << outRows << " rows, expected "
+                         << rows << " x repeat " << getRepeat();
+  return success();
 }
 
 LogicalResult DecayedScoresOp::verify() {
@@ -324,9 +398,46 @@ LogicalResult DecayedScoresOp::verify() {
       failed(verifySameSize(op, "scores", getScores(), 1, "keys", getKeys(),
                             0)))
     return failure();
-  if (Value decay = getDecay())
-    return verifySameSize(op, "decay", decay, 0, "queries", getQueries(), 0);
-  return success();
+  if (getQueryStride() < 1 || getInterleave() < 1)
+    return emitOpError() << "query_stride and interleave must be at least 1, "
+                            "got "
+                         << getQueryStride() << " and " << getInterleave();
+  Value gates = getGates(), workspace = getWorkspace();
+  if (!gates)
+    return workspace ? emitOpError("only gated scores take a workspace")
+                     : success();
+  if (!workspace)
+    return emitOpError("gated scores need a workspace");
+  auto gateType = cast<MemRefType>(gates.getType());
+  if (gateType.getRank() == 1)
+    return failure(failed(verifySameSize(op, "workspace", workspace, 0,
+                                         "gates", gates, 0)) ||
+                   failed(verifySameSize(op, "workspace", workspace, 1,
+                                         "gates", gates, 0)));
+  if (gateType.getRank() != 2)
+    return emitOpError() << "gates must be [T] (scalar) or [T, K] (vector), "
+                            "got "
+                         << gateType;
+  if (getQueryStride() != 1 || getInterleave() != 1)
+    return emitOpError("vector gates need one key per query and token "
+                       "(query_stride = interleave = 1)");
+  return failure(
+      failed(verifySameSize(op, "gates", gates, 0, "queries", getQueries(),
+                            0)) ||
+      failed(verifySameSize(op, "gates", gates, 1, "queries", getQueries(),
+                            1)) ||
+      failed(verifySameSize(op, "workspace", workspace, 1, "keys", getKeys(),
+                            1)));
+}
+
+LogicalResult DecayedRowsOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifySameSize(op, "result", getResult(), 0, "input", getInput(),
+                            0)) ||
+      failed(verifySameSize(op, "result", getResult(), 1, "input", getInput(),
+                            1)))
+    return failure();
+  return verifyDecay(op, "decay", getDecay(), getInput(), 0, getInput(), 1);
 }
 
 LogicalResult ChunkOutputOp::verify() {
@@ -344,8 +455,6 @@ LogicalResult ChunkOutputOp::verify() {
       failed(verifySameSize(op, "result", getResult(), 1, "state", getState(),
                             1)))
     return failure();
-  if (Value decay = getDecay())
-    return verifySameSize(op, "decay", decay, 0, "queries", getQueries(), 0);
   return success();
 }
 
@@ -359,8 +468,43 @@ LogicalResult ChunkStateUpdateOp::verify() {
                             1)))
     return failure();
   if (Value decay = getDecay())
-    return verifySameSize(op, "decay", decay, 0, "keys", getKeys(), 0);
+    return verifyDecay(op, "decay", decay, getKeys(), 0, getKeys(), 1);
   return success();
+}
+
+LogicalResult UTTransformOp::verify() {
+  Operation *op = getOperation();
+  return failure(
+      failed(verifySameSize(op, "products", getProducts(), 0, "products",
+                            getProducts(), 1)) ||
+      failed(verifySameSize(op, "beta", getBeta(), 0, "products",
+                            getProducts(), 0)) ||
+      failed(verifySameSize(op, "result", getResult(), 0, "products",
+                            getProducts(), 0)) ||
+      failed(verifySameSize(op, "result", getResult(), 1, "products",
+                            getProducts(), 1)));
+}
+
+LogicalResult ChunkMatmulOp::verify() {
+  Operation *op = getOperation();
+  return failure(
+      failed(verifySameSize(op, "lhs", getLhs(), 1, "rhs", getRhs(), 0)) ||
+      failed(verifySameSize(op, "result", getResult(), 0, "lhs", getLhs(), 0)) ||
+      failed(verifySameSize(op, "result", getResult(), 1, "rhs", getRhs(), 1)));
+}
+
+LogicalResult ChunkL2NormalizeOp::verify() {
+  Operation *op = getOperation();
+  return failure(
+      failed(verifySameSize(op, "result", getResult(), 0, "input", getInput(),
+                            0)) ||
+      failed(verifySameSize(op, "result", getResult(), 1, "input", getInput(),
+                            1)));
+}
+
+LogicalResult ChunkSigmoidOp::verify() {
+  return verifySameSize(*this, "result", getResult(), 0, "input", getInput(),
+                        0);
 }
 
 LogicalResult ChunkNormalizeOp::verify() {

@@ -39,8 +39,17 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence", [AttrSizedOperandSegments]> {
     new state and the output `tensor<V>`), or, after
     `linac-recognize-recurrence`, the canonical `form` attribute and no region.
 
-    `normalize` divides each output by `scale * q_t . (k_1 + ... + k_t)`
-    (flash-linear-attention's normalized linear attention).
+    Modifiers of the inputs and outputs around the step:
+    - `normalize` divides each output by `scale * q_t . (k_1 + ... + k_t)`
+      (flash-linear-attention's normalized linear attention);
+    - `qk_l2norm` divides q_t and k_t by their L2 norm (`x / sqrt(x.x + 1e-6)`)
+      before the step;
+    - `beta_sigmoid = f` replaces beta_t by `f * sigmoid(beta_t)` (f = 2 allows
+      negative eigenvalues of the Householder step);
+    - `householder = n` (DeltaProduct): k, v and beta carry n sub-steps per
+      token (`[B, T*n, H, ...]`, sub-step j of token t at t*n + j); the step
+      describes one sub-step; the decay applies on each token's first
+      sub-step and the output is read after its last.
 
     Example:
 
@@ -75,7 +84,10 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence", [AttrSizedOperandSegments]> {
                       "::mlir::linac::ExecutionMode::chunk">:$mode,
     DefaultValuedAttr<I64Attr, "64">:$chunk_size,
     OptionalAttr<Linac_RecurrenceFormAttr>:$form,
-    UnitAttr:$normalize
+    UnitAttr:$normalize,
+    DefaultValuedAttr<I64Attr, "1">:$householder,
+    UnitAttr:$qk_l2norm,
+    OptionalAttr<F32Attr>:$beta_sigmoid
   );
   let regions = (region AnyRegion:$step);
   let assemblyFormat = [{
@@ -142,6 +154,17 @@ def Linac_ScaleOp : Linac_StepOp<"scale", [AllTypesMatch<["input", "result"]>]> 
   let assemblyFormat = "$input `,` $factor attr-dict `:` type($input)";
 }
 
+def Linac_ScaleRowsOp : Linac_StepOp<"scale_rows",
+    [AllTypesMatch<["input", "result"]>]> {
+  let summary = "multiplies each row of a matrix by an element of a vector";
+  let description = [{ `result[i, j] = input[i, j] * factors[i]` (numpy's
+    `factors[:, None] * input`): a per-key-channel decay of the state. }];
+  let arguments = (ins 2DTensorOf<[F32]>:$input, 1DTensorOf<[F32]>:$factors);
+  let results = (outs 2DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input `,` $factors attr-dict `:` type($input) `,` type($factors)";
+  let hasVerifier = 1;
+}
+
 def Linac_YieldOp : Linac_Op<"yield", [Pure, Terminator, ReturnLike,
     ParentOneOf<["RecurrenceOp", "ChunkLoopOp"]>]> {
   let summary = "ends a step (new state, output) or a chunk body (nothing)";
@@ -168,6 +191,10 @@ def Linac_ChunkLoopOp : Linac_Op<"chunk_loop", [AttrSizedOperandSegments,
     with `normalize`, the running key sum `[K]`. `C` is the chunk's length
     (the last chunk of a sequence may be shorter than `chunk_size`).
 
+    With `interleave = n`, keys, values and step sizes hold n sub-steps per
+    token: a chunk covers `C` tokens of queries, decays and outputs and the
+    `n * C` sub-steps of keys, values and step sizes that belong to them.
+
     `linac-tile-chunk-loop` turns it into the grid over (sequence, head,
     value tile) and a sequential loop over chunks.
   }];
@@ -184,7 +211,8 @@ def Linac_ChunkLoopOp : Linac_Op<"chunk_loop", [AttrSizedOperandSegments,
     F32:$scale,
     I64Attr:$chunk_size,
     Linac_RecurrenceFormAttr:$form,
-    UnitAttr:$normalize
+    UnitAttr:$normalize,
+    DefaultValuedAttr<I64Attr, "1">:$interleave
   );
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
@@ -213,54 +241,104 @@ class Linac_TileOp<string mnemonic, list<Trait> traits = []>
   let hasVerifier = 1;
 }
 
+// Tile ops work on views of one chunk: `C` rows (tokens or sub-steps), `K`
+// key channels, `V` value channels of the current value tile. Inputs may be
+// f16, bf16 or f32; results and scratch are f32.
+
 def Linac_ChunkCumsumOp : Linac_TileOp<"chunk_cumsum"> {
-  let summary = "chunk-local inclusive cumulative sum of log decays";
+  let summary = "chunk-local cumulative sums of log decays";
   let description = [{
-    `G[i] = g[0] + ... + g[i]` over one chunk. Every decay the chunked
-    algorithm exponentiates is a difference of two such sums, so nothing
-    overflows however long the sequence.
+    `G[i] = g[0] + ... + g[i]` over one chunk, for scalar decays (`[C]`) or
+    per key channel (`[C, K]`, summed along the rows); with `reverse`, the
+    sums of what follows: `G[i] = g[i+1] + ... + g[C-1]`. `exp(G)` then
+    decays a row from the chunk's start, or to its end.
+
+    The sums only ever add log decays (all `<= 0`), never subtract two
+    sums: no cancellation, however long the sequence or strong the decay,
+    and a closed gate (`g = -inf`) gives exactly 0.
+
+    With `repeat = n`, the result has n rows per input row (the sums of
+    interleaved sub-steps, whose token's decay comes with its first one).
   }];
-  let arguments = (ins Arg<MemRefRankOf<[F32], [1]>, "", [MemRead]>:$gates,
-                       Arg<MemRefRankOf<[F32], [1]>, "", [MemWrite]>:$result);
+  let arguments = (ins
+    Arg<MemRefOf<[F32]>, "", [MemRead]>:$gates,
+    Arg<MemRefOf<[F32]>, "", [MemWrite]>:$result,
+    DefaultValuedAttr<I64Attr, "1">:$repeat,
+    UnitAttr:$reverse);
   let assemblyFormat = [{
     `ins` `(` $gates `:` type($gates) `)` `outs` `(` $result `:` type($result) `)` attr-dict
   }];
 }
 
-def Linac_DecayedScoresOp : Linac_TileOp<"decayed_scores"> {
+def Linac_DecayedScoresOp : Linac_TileOp<"decayed_scores", [AttrSizedOperandSegments]> {
   let summary = "causal, decayed attention scores inside a chunk";
   let description = [{
-    `P[i, j] = (q_i . k_j) * exp(G[i] - G[j])` for `j <= i`, else 0; without
-    `decay`, `P[i, j] = q_i . k_j` for `j <= i`.
+    `P[i, j] = sum_d q[i, d] k[j, d] exp(sum_{t(j) < m <= t(p(i))} g[m, d])`
+    where key j is at or before query i's position `p(i)`, else 0 (scalar
+    gates broadcast over d; without gates the exponential is 1). Query row i
+    sits at key position `p(i) = i * query_stride + query_stride - 1`, key
+    position j belongs to token `t(j) = j / interleave`, and `strict`
+    excludes the key at the query's own position.
+
+    The exponents are sums of the gates over the window between key and
+    query, computed by running sums (never differences of cumulative sums),
+    so they are exact and `<= 0`. Scalar gates need a `workspace` of
+    `[rows(g), rows(g)]` (the window sums); vector gates (one key per
+    query and token) split the queries in sub-chunks of 16 rows: the keys before a
+    sub-chunk become one matrix product of both sides rescaled to its
+    start, the keys inside it a band of 16 diagonals; they need a
+    `workspace` of `[32 + rows(k), K]`.
   }];
-  let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$queries,
-                       Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$keys,
-                       Arg<Optional<MemRefRankOf<[F32], [1]>>, "", [MemRead]>:$decay,
-                       Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$scores);
+  let arguments = (ins
+    Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$queries,
+    Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$keys,
+    Arg<Optional<MemRefOf<[F32]>>, "", [MemRead]>:$gates,
+    Arg<Optional<MemRefRankOf<[F32], [2]>>, "", [MemRead, MemWrite]>:$workspace,
+    Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$scores,
+    UnitAttr:$strict,
+    DefaultValuedAttr<I64Attr, "1">:$query_stride,
+    DefaultValuedAttr<I64Attr, "1">:$interleave);
   let assemblyFormat = [{
     `ins` `(` $queries `,` $keys `:` type($queries) `,` type($keys) `)`
-    (`decay` `(` $decay^ `:` type($decay) `)`)?
+    (`gates` `(` $gates^ `:` type($gates) `)`)?
+    (`workspace` `(` $workspace^ `:` type($workspace) `)`)?
     `outs` `(` $scores `:` type($scores) `)` attr-dict
+  }];
+}
+
+def Linac_DecayedRowsOp : Linac_TileOp<"decayed_rows"> {
+  let summary = "rows rescaled by a decay";
+  let description = [{
+    `y[i] = x[i] * exp(D[i])`: scalar decays (`[C]`) scale whole rows, vector
+    decays (`[C, K]`) each channel. With `D` a forward `linac.chunk_cumsum`
+    this decays rows from the chunk's start, with a reverse one to its end.
+  }];
+  let arguments = (ins
+    Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$input,
+    Arg<MemRefOf<[F32]>, "", [MemRead]>:$decay,
+    Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $decay `:` type($input) `,` type($decay) `)`
+    `outs` `(` $result `:` type($result) `)` attr-dict
   }];
 }
 
 def Linac_ChunkOutputOp : Linac_TileOp<"chunk_output"> {
   let summary = "a chunk's outputs from the entering state and the scores";
   let description = [{
-    `O = scale * (diag(exp(G)) Q S + P V)`: the inter-chunk part reads the
-    state that entered the chunk, the intra-chunk part the decayed scores.
+    `O = scale * (Q S + P V)`: the inter-chunk part reads the state that
+    entered the chunk with (decayed) queries, the intra-chunk part the
+    decayed scores.
   }];
   let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$queries,
                        Arg<MemRefRankOf<[F32], [2]>, "", [MemRead]>:$state,
                        Arg<MemRefRankOf<[F32], [2]>, "", [MemRead]>:$scores,
                        Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$values,
-                       Arg<Optional<MemRefRankOf<[F32], [1]>>, "", [MemRead]>:$decay,
                        F32:$scale,
                        Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$result);
   let assemblyFormat = [{
     `ins` `(` $queries `,` $state `,` $scores `,` $values `:` type($queries) `,`
       type($state) `,` type($scores) `,` type($values) `)`
-    (`decay` `(` $decay^ `:` type($decay) `)`)?
     `scale` `(` $scale `)`
     `outs` `(` $result `:` type($result) `)` attr-dict
   }];
@@ -269,16 +347,74 @@ def Linac_ChunkOutputOp : Linac_TileOp<"chunk_output"> {
 def Linac_ChunkStateUpdateOp : Linac_TileOp<"chunk_state_update"> {
   let summary = "carries the state across one chunk";
   let description = [{
-    `S <- exp(G[C-1]) S + (K * exp(G[C-1] - G))^T V`, in place.
+    `S <- exp(G[last]) * S + K^T V` in place, with keys already decayed to
+    the chunk's end (`linac.decayed_rows` by a reverse cumulative sum) and
+    `G` the forward one; a vector decay scales each row of S by its
+    channel's decay.
   }];
   let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$keys,
                        Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$values,
-                       Arg<Optional<MemRefRankOf<[F32], [1]>>, "", [MemRead]>:$decay,
+                       Arg<Optional<MemRefOf<[F32]>>, "", [MemRead]>:$decay,
                        Arg<MemRefRankOf<[F32], [2]>, "", [MemRead, MemWrite]>:$state);
   let assemblyFormat = [{
     `ins` `(` $keys `,` $values `:` type($keys) `,` type($values) `)`
     (`decay` `(` $decay^ `:` type($decay) `)`)?
     `outs` `(` $state `:` type($state) `)` attr-dict
+  }];
+}
+
+def Linac_UTTransformOp : Linac_TileOp<"ut_transform"> {
+  let summary = "the UT transform of a chunk of delta-rule steps";
+  let description = [{
+    `T = (I + diag(beta) A)^-1 diag(beta)` for the strictly lower triangular
+    `A` (decayed key products, `linac.decayed_scores {strict}`), by forward
+    substitution over rows. Then `W = T (K * exp(G))` and `U = T V - W S`
+    turn a chunk of sequential delta-rule steps into matrix products.
+  }];
+  let arguments = (ins Arg<MemRefRankOf<[F32], [2]>, "", [MemRead]>:$products,
+                       Arg<MemRefRankOf<[F32], [1]>, "", [MemRead]>:$beta,
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $products `,` $beta `:` type($products) `,` type($beta) `)`
+    `outs` `(` $result `:` type($result) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkMatmulOp : Linac_TileOp<"chunk_matmul"> {
+  let summary = "a small matrix product inside a chunk";
+  let description = [{
+    `C = A B`, `C += A B` (`accumulate = add`) or `C -= A B`
+    (`accumulate = subtract`), in f32.
+  }];
+  let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$lhs,
+                       Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$rhs,
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemRead, MemWrite]>:$result,
+                       DefaultValuedAttr<Linac_AccumulateAttr,
+                           "::mlir::linac::Accumulate::overwrite">:$accumulate);
+  let assemblyFormat = [{
+    `ins` `(` $lhs `,` $rhs `:` type($lhs) `,` type($rhs) `)`
+    `outs` `(` $result `:` type($result) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkL2NormalizeOp : Linac_TileOp<"chunk_l2_normalize"> {
+  let summary = "rows divided by their L2 norm";
+  let description = [{ `y[i] = x[i] / sqrt(x[i] . x[i] + 1e-6)`. }];
+  let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$input,
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $input `:` type($input) `)` `outs` `(` $result `:` type($result) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkSigmoidOp : Linac_TileOp<"chunk_sigmoid"> {
+  let summary = "a scaled logistic function, element by element";
+  let description = [{ `y = factor / (1 + exp(-x))`. }];
+  let arguments = (ins Arg<MemRefRankOf<[F32], [1]>, "", [MemRead]>:$input,
+                       Arg<MemRefRankOf<[F32], [1]>, "", [MemWrite]>:$result,
+                       F32Attr:$factor);
+  let assemblyFormat = [{
+    `ins` `(` $input `:` type($input) `)` `outs` `(` $result `:` type($result) `)` attr-dict
   }];
 }
 

@@ -3,8 +3,10 @@
 #include "passes/LinalgHelpers.h"
 #include "passes/Passes.h"
 
-#include "mlir/IR/PatternMatch.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "llvm/ADT/TypeSwitch.h"
+
+#include <limits>
 
 namespace mlir::linac {
 #define GEN_PASS_DEF_LINACLOWERCHUNKOPS
@@ -20,9 +22,12 @@ using utils::IteratorType;
 constexpr IteratorType kPar = IteratorType::parallel;
 constexpr IteratorType kRed = IteratorType::reduction;
 
-/// Builds linalg.generic ops for the chunk algebra. Loop dimensions are listed
-/// outermost first; the innermost one runs along contiguous rows of the
-/// operands, so the loops that linalg produces vectorize.
+/// Rows per sub-chunk of the vector-decay scores.
+constexpr int64_t kSubChunk = 16;
+
+/// Builds linalg.generic ops for the chunk algebra. Loop dimensions are
+/// listed outermost first; the innermost runs along contiguous rows of the
+/// operands, so the loops linalg produces vectorize.
 struct ChunkAlgebra {
   OpBuilder &b;
   Location loc;
@@ -31,15 +36,21 @@ struct ChunkAlgebra {
   Value f32Const(float v) {
     return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
   }
-  Value toF32(Value v) { return convertFloat(b, loc, v, f32()); }
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value dim(Value view, int64_t d) {
+    return memref::DimOp::create(b, loc, view, d);
+  }
   /// Reductions may be reassociated and contracted into FMAs.
   arith::FastMathFlagsAttr fastMath() {
     return arith::FastMathFlagsAttr::get(
         b.getContext(),
         arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
   }
-  Value mulAdd(OpBuilder &nb, Location l, Value acc, Value x, Value y) {
+  Value mulAdd(OpBuilder &nb, Location l, Value acc, Value x, Value y,
+               bool subtract = false) {
     Value prod = arith::MulFOp::create(nb, l, x, y, fastMath());
+    if (subtract)
+      return arith::SubFOp::create(nb, l, acc, prod, fastMath());
     return arith::AddFOp::create(nb, l, acc, prod, fastMath());
   }
   AffineMap map(unsigned numDims, ArrayRef<unsigned> dims) {
@@ -48,22 +59,59 @@ struct ChunkAlgebra {
       exprs.push_back(b.getAffineDimExpr(d));
     return AffineMap::get(numDims, 0, exprs, b.getContext());
   }
+  /// Dimension `d` of a view: an attribute when static.
+  OpFoldResult mixedSize(Value view, int64_t d) {
+    auto type = cast<MemRefType>(view.getType());
+    if (!type.isDynamicDim(d))
+      return b.getIndexAttr(type.getDimSize(d));
+    return dim(view, d);
+  }
+  /// A rank-preserving view `source[offsets][sizes]` with unit strides.
+  Value view(Value source, ArrayRef<OpFoldResult> offsets,
+             ArrayRef<OpFoldResult> sizes) {
+    SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+    return memref::SubViewOp::create(b, loc, source, offsets, sizes, strides);
+  }
+  /// Row `row` of a matrix, as a vector.
+  Value rowOf(Value matrix, Value row) {
+    auto type = cast<MemRefType>(matrix.getType());
+    SmallVector<OpFoldResult> offsets = {row, b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), mixedSize(matrix, 1)};
+    SmallVector<OpFoldResult> strides(2, b.getIndexAttr(1));
+    auto resultType = memref::SubViewOp::inferRankReducedResultType(
+        {type.getDimSize(1)}, type, offsets, sizes, strides);
+    return memref::SubViewOp::create(b, loc, resultType, matrix, offsets,
+                                     sizes, strides);
+  }
 
-  /// out(i, j) += sum over r of a(...) * b(...): a contraction whose three
-  /// loops (outer, middle, inner) are given by the operand maps.
+  /// out (+|-)= contraction of lhs and rhs over the loops given by the maps.
   void contract(Value lhs, AffineMap lhsMap, Value rhs, AffineMap rhsMap,
-                Value out, AffineMap outMap, ArrayRef<IteratorType> iters) {
+                Value out, AffineMap outMap, ArrayRef<IteratorType> iters,
+                bool subtract = false) {
     linalg::GenericOp::create(
         b, loc, ValueRange{lhs, rhs}, ValueRange{out},
         ArrayRef<AffineMap>{lhsMap, rhsMap, outMap}, iters,
         [&](OpBuilder &nb, Location l, ValueRange args) {
           Value x = convertFloat(nb, l, args[0], f32());
           Value y = convertFloat(nb, l, args[1], f32());
-          linalg::YieldOp::create(nb, l, mulAdd(nb, l, args[2], x, y));
+          linalg::YieldOp::create(nb, l,
+                                  mulAdd(nb, l, args[2], x, y, subtract));
         });
   }
+  /// out[i, j] (+|-)= sum_r lhs[i, r] rhs[r, j]; loops (i, r, j): rank-1
+  /// updates along contiguous rows of rhs and out.
+  void matmul(Value lhs, Value rhs, Value out, bool subtract = false) {
+    contract(lhs, map(3, {0, 1}), rhs, map(3, {1, 2}), out, map(3, {0, 2}),
+             {kPar, kRed, kPar}, subtract);
+  }
+  /// out[i, j] += sum_d lhs[i, d] rhs[j, d]; loops (i, j, d): dot products
+  /// along contiguous rows of both.
+  void matmulTransposed(Value lhs, Value rhs, Value out) {
+    contract(lhs, map(3, {0, 2}), rhs, map(3, {1, 2}), out, map(3, {0, 1}),
+             {kPar, kPar, kRed});
+  }
 
-  /// out(i, j) = fn(i, j, out(i, j), ins(...)) elementwise over out's shape.
+  /// out = fn(ins..., out) elementwise over out's shape.
   void elementwise(ValueRange ins, ArrayRef<AffineMap> inMaps, Value out,
                    function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
     unsigned rank = cast<MemRefType>(out.getType()).getRank();
@@ -78,83 +126,343 @@ struct ChunkAlgebra {
   }
 
   void zero(Value out) { buildFill(b, loc, f32Const(0.0f), out); }
+
+  /// A decay's map over an (i, d) iteration space: G[i] or G[i, d].
+  AffineMap decayMap(Value decay) {
+    return cast<MemRefType>(decay.getType()).getRank() == 1 ? map(2, {0})
+                                                            : map(2, {0, 1});
+  }
 };
 
+/// Forward: S_i = g_0 + ... + g_i; reverse: S_i = g_{i+1} + ... + g_{n-1}.
+/// Each S_i is written to rows [i * repeat, (i + 1) * repeat).
 LogicalResult lower(ChunkCumsumOp op) {
   OpBuilder b(op);
+  ChunkAlgebra alg{b, op.getLoc()};
   Location loc = op.getLoc();
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value n = memref::DimOp::create(b, loc, op.getGates(), 0);
-  Value init = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  scf::ForOp::create(
-      b, loc, zero, n, one, ValueRange{init},
-      [&](OpBuilder &nb, Location l, Value i, ValueRange iterArgs) {
-        Value g = memref::LoadOp::create(nb, l, op.getGates(), i);
-        Value sum = arith::AddFOp::create(nb, l, iterArgs[0], g);
-        memref::StoreOp::create(nb, l, sum, op.getResult(), i);
-        scf::YieldOp::create(nb, l, sum);
-      });
+  Value gates = op.getGates(), result = op.getResult();
+  int64_t repeat = op.getRepeat();
+  bool reverse = op.getReverse();
+  bool vector = cast<MemRefType>(gates.getType()).getRank() == 2;
+  Value zero = alg.index(0), one = alg.index(1), n = alg.dim(gates, 0);
+  Value copies = alg.index(repeat);
+  // Step u visits row i = u (forward) or n - 1 - u (reverse).
+  auto rowAt = [&](OpBuilder &nb, Location l, Value u) -> Value {
+    if (!reverse)
+      return u;
+    return arith::SubIOp::create(nb, l, arith::SubIOp::create(nb, l, n, one), u);
+  };
+  if (!vector) {
+    scf::ForOp::create(
+        b, loc, zero, n, one, ValueRange{alg.f32Const(0.0f)},
+        [&](OpBuilder &nb, Location l, Value u, ValueRange iterArgs) {
+          Value i = rowAt(nb, l, u);
+          Value g = memref::LoadOp::create(nb, l, gates, i);
+          Value withRow = arith::AddFOp::create(nb, l, iterArgs[0], g);
+          // Reverse sums exclude their own row.
+          Value sum = reverse ? iterArgs[0] : withRow;
+          Value first = arith::MulIOp::create(nb, l, i, copies);
+          scf::ForOp::create(nb, l, zero, copies, one, ValueRange{},
+                             [&](OpBuilder &ib, Location il, Value j,
+                                 ValueRange) {
+                               Value row = arith::AddIOp::create(ib, il, first, j);
+                               memref::StoreOp::create(ib, il, sum, result, row);
+                               scf::YieldOp::create(ib, il);
+                             });
+          scf::YieldOp::create(nb, l, withRow);
+        });
+    op.erase();
+    return success();
+  }
+  // Per channel: the rows of i are the rows of the previous step plus that
+  // step's gates (forward: g_i; reverse: g_{i+1}), or g_0 / 0 at the start.
+  Value width = alg.dim(gates, 1);
+  auto loop = scf::ForOp::create(b, loc, zero, n, one);
+  b.setInsertionPointToStart(loop.getBody());
+  Value u = loop.getInductionVar();
+  Value i = rowAt(b, loc, u);
+  Value first = arith::MulIOp::create(b, loc, i, copies);
+  Value rows = alg.view(result, {first, b.getIndexAttr(0)},
+                        {b.getIndexAttr(repeat), width});
+  Value isFirst =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, u, zero);
+  auto branch = scf::IfOp::create(b, loc, isFirst, /*withElse=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(branch.thenBlock());
+    if (reverse)
+      alg.zero(rows);
+    else
+      alg.elementwise({alg.rowOf(gates, i)}, {alg.map(2, {1})}, rows,
+                      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    b.setInsertionPointToStart(branch.elseBlock());
+    Value previousStep =
+        reverse ? Value(arith::AddIOp::create(b, loc, i, one))
+                : Value(arith::SubIOp::create(b, loc, i, one));
+    Value previous =
+        alg.rowOf(result, arith::MulIOp::create(b, loc, previousStep, copies));
+    Value added = alg.rowOf(gates, reverse ? previousStep : i);
+    alg.elementwise({previous, added}, {alg.map(2, {1}), alg.map(2, {1})},
+                    rows, [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                      return arith::AddFOp::create(nb, l, args[0], args[1]);
+                    });
+  }
   op.erase();
   return success();
 }
 
-/// P(i, j) = q_i . k_j, then times exp(G_i - G_j) below the diagonal, 0 above.
+/// Window sums of scalar gates over tokens: E[i, t] = g_{t+1} + ... + g_i
+/// for t <= i, row by row (E[i, :i] = E[i-1, :i] + g_i): only additions.
+void buildWindowSums(ChunkAlgebra &alg, Value gates, Value sums) {
+  OpBuilder &b = alg.b;
+  Location loc = alg.loc;
+  alg.zero(sums);
+  auto rows = scf::ForOp::create(b, loc, alg.index(1), alg.dim(gates, 0),
+                                 alg.index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(rows.getBody());
+  Value i = rows.getInductionVar();
+  Value previousRow = arith::SubIOp::create(b, loc, i, alg.index(1));
+  OpFoldResult idx0 = b.getIndexAttr(0), idx1 = b.getIndexAttr(1);
+  Value previous = alg.view(sums, {previousRow, idx0}, {idx1, i});
+  Value current = alg.view(sums, {i, idx0}, {idx1, i});
+  Value gate = memref::LoadOp::create(b, loc, gates, i);
+  alg.elementwise({previous}, {alg.map(2, {0, 1})}, current,
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::AddFOp::create(nb, l, args[0], gate);
+                  });
+}
+
+/// Causal mask and scalar decay: P[i, j] = j visible from p(i) ?
+/// P * exp(E[t(p(i)), t(j)]) : 0.
+void applyScalarDecayAndMask(ChunkAlgebra &alg, DecayedScoresOp op) {
+  Value sums = op.getWorkspace();
+  if (sums)
+    buildWindowSums(alg, op.getGates(), sums);
+  int64_t stride = op.getQueryStride(), interleave = op.getInterleave();
+  bool strict = op.getStrict();
+  alg.elementwise({}, {}, op.getScores(),
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    auto c = [&](int64_t v) {
+                      return arith::ConstantIndexOp::create(nb, l, v);
+                    };
+                    Value i = linalg::IndexOp::create(nb, l, 0);
+                    Value j = linalg::IndexOp::create(nb, l, 1);
+                    Value pos = arith::AddIOp::create(
+                        nb, l, arith::MulIOp::create(nb, l, i, c(stride)),
+                        c(stride - 1));
+                    Value visible = arith::CmpIOp::create(
+                        nb, l,
+                        strict ? arith::CmpIPredicate::ult
+                               : arith::CmpIPredicate::ule,
+                        j, pos);
+                    Value score = args.back();
+                    if (sums) {
+                      // Clamp the token indices of hidden entries so the
+                      // load stays in bounds; they are masked anyway.
+                      Value queryToken = arith::DivUIOp::create(nb, l, pos, c(interleave));
+                      Value keyToken = arith::MinUIOp::create(
+                          nb, l, arith::DivUIOp::create(nb, l, j, c(interleave)),
+                          queryToken);
+                      Value exponent = memref::LoadOp::create(
+                          nb, l, sums, ValueRange{queryToken, keyToken});
+                      score = arith::MulFOp::create(
+                          nb, l, score, math::ExpOp::create(nb, l, exponent));
+                    }
+                    Value zero = arith::ConstantOp::create(
+                        nb, l, nb.getF32FloatAttr(0.0f));
+                    return arith::SelectOp::create(nb, l, visible, score, zero);
+                  });
+}
+
+/// The 1-D view of the diagonal P[row0 + u, col0 + u], u in [0, count).
+Value diagonalView(ChunkAlgebra &alg, Value matrix, Value row0, Value col0,
+                   Value count) {
+  OpBuilder &b = alg.b;
+  Location loc = alg.loc;
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, matrix);
+  Value rowStride = metadata.getStrides()[0], colStride = metadata.getStrides()[1];
+  Value offset = arith::AddIOp::create(
+      b, loc, metadata.getOffset(),
+      arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, row0, rowStride),
+                            arith::MulIOp::create(b, loc, col0, colStride)));
+  Value stride = arith::AddIOp::create(b, loc, rowStride, colStride);
+  auto type = MemRefType::get(
+      {ShapedType::kDynamic}, b.getF32Type(),
+      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                             {ShapedType::kDynamic}),
+      cast<MemRefType>(matrix.getType()).getMemorySpace());
+  return memref::ReinterpretCastOp::create(
+      b, loc, type, metadata.getBaseBuffer(), OpFoldResult(offset),
+      ArrayRef<OpFoldResult>{count}, ArrayRef<OpFoldResult>{stride});
+}
+
+/// Vector gates, sub-chunk by sub-chunk of 16 queries (one key per query).
+/// Keys before the sub-chunk: q_i * exp(g_{i0} + ... + g_i) times
+/// k_t * exp(g_{t+1} + ... + g_{i0-1}), one matrix product. Keys inside it:
+/// diagonal by diagonal, with running window sums per channel.
+void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op) {
+  OpBuilder &b = alg.b;
+  Location loc = alg.loc;
+  Value queries = op.getQueries(), keys = op.getKeys(), gates = op.getGates();
+  Value scores = op.getScores(), workspace = op.getWorkspace();
+  bool strict = op.getStrict();
+  Value rows = alg.dim(queries, 0), width = alg.dim(queries, 1);
+  Value zero = alg.index(0), one = alg.index(1), sub = alg.index(kSubChunk);
+  OpFoldResult idx0 = b.getIndexAttr(0), idx1 = b.getIndexAttr(1);
+  auto addRows = [&](Value dst, Value src) {
+    alg.elementwise({src}, {alg.map(1, {0})}, dst,
+                    [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                      return arith::AddFOp::create(nb, l, args[1], args[0]);
+                    });
+  };
+  auto scaleByExp = [&](Value source, Value inPlace) {
+    alg.elementwise({source}, {alg.map(2, {0, 1})}, inPlace,
+                    [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                      Value x = convertFloat(nb, l, args[0], nb.getF32Type());
+                      return arith::MulFOp::create(
+                          nb, l, x, math::ExpOp::create(nb, l, args[1]));
+                    });
+  };
+
+  auto blocks = scf::ForOp::create(
+      b, loc, zero, arith::CeilDivSIOp::create(b, loc, rows, sub), one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(blocks.getBody());
+  Value i0 = arith::MulIOp::create(b, loc, blocks.getInductionVar(), sub);
+  Value count = arith::MinSIOp::create(
+      b, loc, sub, arith::SubIOp::create(b, loc, rows, i0));
+  Value blockQueries = alg.view(queries, {i0, idx0}, {count, width});
+  Value blockGates = alg.view(gates, {i0, idx0}, {count, width});
+
+  // Keys before the sub-chunk.
+  Value hasBefore =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, i0, zero);
+  auto before = scf::IfOp::create(b, loc, hasBefore, /*withElse=*/false);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(before.thenBlock());
+    // Forward sums from the block's start, then the rescaled queries.
+    Value scaledQueries = alg.view(workspace, {idx0, idx0}, {count, width});
+    alg.elementwise({alg.rowOf(blockGates, zero)}, {alg.map(1, {0})},
+                    alg.rowOf(scaledQueries, zero),
+                    [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    auto forward = scf::ForOp::create(b, loc, one, count, one);
+    {
+      OpBuilder::InsertionGuard loopGuard(b);
+      b.setInsertionPointToStart(forward.getBody());
+      Value r = forward.getInductionVar();
+      Value sums = alg.rowOf(scaledQueries, r);
+      alg.elementwise({alg.rowOf(scaledQueries, arith::SubIOp::create(b, loc, r, one))},
+                      {alg.map(1, {0})}, sums,
+                      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+      addRows(sums, alg.rowOf(blockGates, r));
+    }
+    scaleByExp(blockQueries, scaledQueries);
+    // Reverse sums up to the block's start, then the rescaled keys.
+    Value scaledKeys =
+        alg.view(workspace, {b.getIndexAttr(2 * kSubChunk), idx0}, {i0, width});
+    Value last = arith::SubIOp::create(b, loc, i0, one);
+    alg.zero(alg.rowOf(scaledKeys, last));
+    auto backward = scf::ForOp::create(b, loc, one, i0, one);
+    {
+      OpBuilder::InsertionGuard loopGuard(b);
+      b.setInsertionPointToStart(backward.getBody());
+      Value t = arith::SubIOp::create(b, loc, last, backward.getInductionVar());
+      Value next = arith::AddIOp::create(b, loc, t, one);
+      Value sums = alg.rowOf(scaledKeys, t);
+      alg.elementwise({alg.rowOf(scaledKeys, next)}, {alg.map(1, {0})}, sums,
+                      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+      addRows(sums, alg.rowOf(gates, next));
+    }
+    scaleByExp(alg.view(keys, {idx0, idx0}, {i0, width}), scaledKeys);
+    alg.matmulTransposed(scaledQueries,
+                         scaledKeys, alg.view(scores, {i0, idx0}, {count, i0}));
+  }
+
+  // Keys inside the sub-chunk: diagonal d holds (query i0 + d + u, key
+  // i0 + u), with window sums acc[d + u] = g_{i0+u+1} + ... + g_{i0+d+u}.
+  Value acc = alg.view(workspace, {b.getIndexAttr(kSubChunk), idx0},
+                       {count, width});
+  alg.zero(acc);
+  auto diagonals = scf::ForOp::create(b, loc, zero, count, one);
+  b.setInsertionPointToStart(diagonals.getBody());
+  Value d = diagonals.getInductionVar();
+  Value length = arith::SubIOp::create(b, loc, count, d);
+  Value accRows = alg.view(acc, {d, idx0}, {length, width});
+  Value firstQuery = arith::AddIOp::create(b, loc, i0, d);
+  Value queryRows = alg.view(queries, {firstQuery, idx0}, {length, width});
+  Value keyRows = alg.view(keys, {i0, idx0}, {length, width});
+  Value isDiagonal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d, zero);
+  Value include = strict ? arith::XOrIOp::create(
+                               b, loc, isDiagonal,
+                               arith::ConstantIntOp::create(b, loc, 1, 1))
+                         : arith::ConstantIntOp::create(b, loc, 1, 1).getResult();
+  auto band = scf::IfOp::create(b, loc, include, /*withElse=*/false);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(band.thenBlock());
+    Value diagonal = diagonalView(alg, scores, firstQuery, i0, length);
+    linalg::GenericOp::create(
+        b, loc, ValueRange{queryRows, keyRows, accRows}, ValueRange{diagonal},
+        ArrayRef<AffineMap>{alg.map(2, {0, 1}), alg.map(2, {0, 1}),
+                            alg.map(2, {0, 1}), alg.map(2, {0})},
+        ArrayRef<IteratorType>{kPar, kRed},
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value q = convertFloat(nb, l, args[0], nb.getF32Type());
+          Value k = convertFloat(nb, l, args[1], nb.getF32Type());
+          Value weight = math::ExpOp::create(nb, l, args[2]);
+          Value qk = arith::MulFOp::create(nb, l, q, k);
+          linalg::YieldOp::create(nb, l, alg.mulAdd(nb, l, args[3], qk, weight));
+        });
+  }
+  // Widen each window by one token for the next diagonal.
+  alg.elementwise({alg.view(blockGates, {idx0, idx0}, {length, width})},
+                  {alg.map(2, {0, 1})}, accRows,
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::AddFOp::create(nb, l, args[1], args[0]);
+                  });
+}
+
 LogicalResult lower(DecayedScoresOp op) {
   OpBuilder b(op);
   ChunkAlgebra alg{b, op.getLoc()};
-  Value scores = op.getScores();
-  alg.zero(scores);
-  // Loops (i, j, d): a dot product along contiguous rows of q and k.
-  alg.contract(op.getQueries(), alg.map(3, {0, 2}), op.getKeys(),
-               alg.map(3, {1, 2}), scores, alg.map(3, {0, 1}),
-               {kPar, kPar, kRed});
-  Value decay = op.getDecay();
-  SmallVector<Value> ins;
-  SmallVector<AffineMap> maps;
-  if (decay) {
-    ins = {decay, decay};
-    maps = {alg.map(2, {0}), alg.map(2, {1})};
+  alg.zero(op.getScores());
+  Value gates = op.getGates();
+  if (gates && cast<MemRefType>(gates.getType()).getRank() == 2) {
+    lowerVectorDecayScores(alg, op);
+  } else {
+    alg.matmulTransposed(op.getQueries(), op.getKeys(), op.getScores());
+    applyScalarDecayAndMask(alg, op);
   }
-  alg.elementwise(ins, maps, scores, [&](OpBuilder &nb, Location l,
-                                         ValueRange args) -> Value {
-    Value i = linalg::IndexOp::create(nb, l, 0);
-    Value j = linalg::IndexOp::create(nb, l, 1);
-    Value causal =
-        arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ule, j, i);
-    Value score = args.back();
-    if (decay) {
-      // Only differences of chunk-local cumulative sums are exponentiated.
-      Value diff = arith::SubFOp::create(nb, l, args[0], args[1]);
-      score = arith::MulFOp::create(nb, l, score, math::ExpOp::create(nb, l, diff));
-    }
-    Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0f));
-    return arith::SelectOp::create(nb, l, causal, score, zero);
-  });
   op.erase();
   return success();
 }
 
-/// O = scale * (diag(exp(G)) Q S + P V).
+/// y = x * exp(D).
+LogicalResult lower(DecayedRowsOp op) {
+  OpBuilder b(op);
+  ChunkAlgebra alg{b, op.getLoc()};
+  Value decay = op.getDecay();
+  alg.elementwise({op.getInput(), decay}, {alg.map(2, {0, 1}), alg.decayMap(decay)},
+                  op.getResult(),
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Value x = convertFloat(nb, l, args[0], nb.getF32Type());
+                    return arith::MulFOp::create(
+                        nb, l, x, math::ExpOp::create(nb, l, args[1]));
+                  });
+  op.erase();
+  return success();
+}
+
+/// O = scale * (Q S + P V).
 LogicalResult lower(ChunkOutputOp op) {
   OpBuilder b(op);
   ChunkAlgebra alg{b, op.getLoc()};
   Value out = op.getResult();
   alg.zero(out);
-  // Loops (i, d, e): rank-1 updates along contiguous rows of S and O.
-  alg.contract(op.getQueries(), alg.map(3, {0, 1}), op.getState(),
-               alg.map(3, {1, 2}), out, alg.map(3, {0, 2}),
-               {kPar, kRed, kPar});
-  if (Value decay = op.getDecay())
-    alg.elementwise({decay}, {alg.map(2, {0})}, out,
-                    [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                      Value e = math::ExpOp::create(nb, l, args[0]);
-                      return arith::MulFOp::create(nb, l, args[1], e);
-                    });
-  // Loops (i, j, e).
-  alg.contract(op.getScores(), alg.map(3, {0, 1}), op.getValues(),
-               alg.map(3, {1, 2}), out, alg.map(3, {0, 2}),
-               {kPar, kRed, kPar});
+  alg.matmul(op.getQueries(), op.getState(), out);
+  alg.matmul(op.getScores(), op.getValues(), out);
   Value scale = op.getScale();
   alg.elementwise({}, {}, out,
                   [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
@@ -164,46 +472,130 @@ LogicalResult lower(ChunkOutputOp op) {
   return success();
 }
 
-/// S = exp(G_last) S + (K * exp(G_last - G))^T V.
+/// S = exp(G_last) * S + K^T V.
 LogicalResult lower(ChunkStateUpdateOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   ChunkAlgebra alg{b, loc};
-  Value state = op.getState(), decay = op.getDecay();
-  Value total;
-  if (decay) {
-    Value n = memref::DimOp::create(b, loc, decay, 0);
-    Value last = arith::SubIOp::create(
-        b, loc, n, arith::ConstantIndexOp::create(b, loc, 1));
-    total = memref::LoadOp::create(b, loc, decay, last);
-    Value factor = math::ExpOp::create(b, loc, total);
-    alg.elementwise({}, {}, state,
-                    [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                      return arith::MulFOp::create(nb, l, args[0], factor);
-                    });
+  Value state = op.getState();
+  if (Value decay = op.getDecay()) {
+    Value last = arith::SubIOp::create(b, loc, alg.dim(decay, 0), alg.index(1));
+    if (cast<MemRefType>(decay.getType()).getRank() == 1) {
+      Value factor = math::ExpOp::create(
+          b, loc, memref::LoadOp::create(b, loc, decay, last));
+      alg.elementwise({}, {}, state,
+                      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                        return arith::MulFOp::create(nb, l, args[0], factor);
+                      });
+    } else {
+      alg.elementwise({alg.rowOf(decay, last)}, {alg.map(2, {0})}, state,
+                      [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                        return arith::MulFOp::create(
+                            nb, l, args[1], math::ExpOp::create(nb, l, args[0]));
+                      });
+    }
   }
-  // Loops (i, d, e): the chunk's tokens outermost, so each token's weight
-  // exp(G_last - G_i) and k_i[d] are loop-invariant in the inner loops.
-  SmallVector<Value> ins = {op.getKeys(), op.getValues()};
-  SmallVector<AffineMap> maps = {alg.map(3, {0, 1}), alg.map(3, {0, 2})};
-  if (decay) {
-    ins.push_back(decay);
-    maps.push_back(alg.map(3, {0}));
-  }
-  maps.push_back(alg.map(3, {1, 2}));
-  linalg::GenericOp::create(
-      b, loc, ins, ValueRange{state}, maps, {kRed, kPar, kPar},
-      [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value key = convertFloat(nb, l, args[0], alg.f32());
-        Value value = convertFloat(nb, l, args[1], alg.f32());
-        if (decay) {
-          Value diff = arith::SubFOp::create(nb, l, total, args[2]);
-          key = arith::MulFOp::create(nb, l, key,
-                                      math::ExpOp::create(nb, l, diff));
-        }
-        linalg::YieldOp::create(nb, l,
-                                alg.mulAdd(nb, l, args.back(), key, value));
+  // Loops (i, d, e): the chunk's rows outermost, rank-1 updates inside.
+  alg.contract(op.getKeys(), alg.map(3, {0, 1}), op.getValues(),
+               alg.map(3, {0, 2}), state, alg.map(3, {1, 2}),
+               {kRed, kPar, kPar});
+  op.erase();
+  return success();
+}
+
+/// T = (I + diag(beta) A)^-1 diag(beta) by forward substitution:
+/// T[i, :] = beta_i (e_i - sum_{j<i} A[i, j] T[j, :]).
+LogicalResult lower(UTTransformOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ChunkAlgebra alg{b, loc};
+  Value products = op.getProducts(), beta = op.getBeta(), result = op.getResult();
+  Value n = alg.dim(products, 0);
+  alg.zero(result);
+  auto loop = scf::ForOp::create(b, loc, alg.index(0), n, alg.index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value i = loop.getInductionVar();
+  OpFoldResult idx0 = b.getIndexAttr(0), idx1 = b.getIndexAttr(1);
+  Value row = alg.view(result, {i, idx0}, {idx1, n});
+  // row[0, c] += sum_j A[i, j] T[j, c] over the rows already solved.
+  Value solvedA = alg.view(products, {i, idx0}, {idx1, i});
+  Value solvedT = alg.view(result, {idx0, idx0}, {i, n});
+  alg.matmul(solvedA, solvedT, row);
+  Value beta_i = memref::LoadOp::create(b, loc, beta, i);
+  alg.elementwise({}, {}, row,
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Value c = linalg::IndexOp::create(nb, l, 1);
+                    Value diagonal = arith::CmpIOp::create(
+                        nb, l, arith::CmpIPredicate::eq, c, i);
+                    Value unit = arith::SelectOp::create(
+                        nb, l, diagonal,
+                        arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f)),
+                        arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0f)));
+                    return arith::MulFOp::create(
+                        nb, l, beta_i, arith::SubFOp::create(nb, l, unit, args[0]));
+                  });
+  op.erase();
+  return success();
+}
+
+LogicalResult lower(ChunkMatmulOp op) {
+  OpBuilder b(op);
+  ChunkAlgebra alg{b, op.getLoc()};
+  if (op.getAccumulate() == Accumulate::overwrite)
+    alg.zero(op.getResult());
+  alg.matmul(op.getLhs(), op.getRhs(), op.getResult(),
+             op.getAccumulate() == Accumulate::subtract);
+  op.erase();
+  return success();
+}
+
+/// Row by row: y = x / sqrt(x . x + 1e-6).
+LogicalResult lower(ChunkL2NormalizeOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ChunkAlgebra alg{b, loc};
+  Value input = op.getInput(), result = op.getResult();
+  Value zero = alg.index(0), one = alg.index(1), width = alg.dim(input, 1);
+  auto loop = scf::ForOp::create(b, loc, zero, alg.dim(input, 0), one);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value i = loop.getInductionVar();
+  auto sum = scf::ForOp::create(
+      b, loc, zero, width, one, ValueRange{alg.f32Const(0.0f)},
+      [&](OpBuilder &nb, Location l, Value d, ValueRange acc) {
+        Value x = convertFloat(
+            nb, l, memref::LoadOp::create(nb, l, input, ValueRange{i, d}),
+            nb.getF32Type());
+        scf::YieldOp::create(nb, l, alg.mulAdd(nb, l, acc[0], x, x));
       });
+  Value inverse = math::RsqrtOp::create(
+      b, loc, arith::AddFOp::create(b, loc, sum.getResult(0), alg.f32Const(1e-6f)));
+  alg.elementwise({alg.rowOf(input, i)}, {alg.map(1, {0})},
+                  alg.rowOf(result, i),
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Value x = convertFloat(nb, l, args[0], nb.getF32Type());
+                    return arith::MulFOp::create(nb, l, x, inverse);
+                  });
+  op.erase();
+  return success();
+}
+
+/// y = factor / (1 + exp(-x)).
+LogicalResult lower(ChunkSigmoidOp op) {
+  OpBuilder b(op);
+  ChunkAlgebra alg{b, op.getLoc()};
+  float factor = op.getFactor().convertToFloat();
+  alg.elementwise({op.getInput()}, {alg.map(1, {0})}, op.getResult(),
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Value negated = arith::NegFOp::create(nb, l, args[0]);
+                    Value denominator = arith::AddFOp::create(
+                        nb, l, arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f)),
+                        math::ExpOp::create(nb, l, negated));
+                    return arith::DivFOp::create(
+                        nb, l, arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(factor)),
+                        denominator);
+                  });
   op.erase();
   return success();
 }
@@ -212,14 +604,13 @@ LogicalResult lower(ChunkStateUpdateOp op) {
 LogicalResult lower(ChunkNormalizeOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
+  ChunkAlgebra alg{b, loc};
   Type f32 = b.getF32Type();
-  Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-  Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  Value rows = memref::DimOp::create(b, loc, op.getQueries(), 0);
-  Value width = memref::DimOp::create(b, loc, op.getKeys(), 1);
-  Value cols = memref::DimOp::create(b, loc, op.getResult(), 1);
-  Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-  Value eps = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1e-10f));
+  Value zero = alg.index(0), one = alg.index(1);
+  Value rows = alg.dim(op.getQueries(), 0);
+  Value width = alg.dim(op.getKeys(), 1);
+  Value cols = alg.dim(op.getResult(), 1);
+  Value zeroF = alg.f32Const(0.0f), eps = alg.f32Const(1e-10f);
   Value keySum = op.getKeySum(), out = op.getResult();
   scf::ForOp::create(
       b, loc, zero, rows, one, ValueRange{},
@@ -239,10 +630,7 @@ LogicalResult lower(ChunkNormalizeOp op) {
                   memref::LoadOp::create(ib, il, op.getQueries(),
                                          ValueRange{i, d}),
                   f32);
-              Value prod = arith::MulFOp::create(ib, il, q, z);
-              scf::YieldOp::create(ib, il,
-                                   ValueRange{arith::AddFOp::create(
-                                       ib, il, acc[0], prod)});
+              scf::YieldOp::create(ib, il, alg.mulAdd(ib, il, acc[0], q, z));
             });
         Value denom = arith::AddFOp::create(
             nb, l, arith::MulFOp::create(nb, l, dot.getResult(0), op.getScale()),
@@ -267,16 +655,18 @@ struct LowerChunkOpsPass
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<ChunkCumsumOp, DecayedScoresOp, ChunkOutputOp,
-              ChunkStateUpdateOp, ChunkNormalizeOp>(op))
+      if (isa<ChunkCumsumOp, DecayedScoresOp, DecayedRowsOp, ChunkOutputOp,
+              ChunkStateUpdateOp, UTTransformOp, ChunkMatmulOp,
+              ChunkL2NormalizeOp, ChunkSigmoidOp, ChunkNormalizeOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
       LogicalResult result =
           llvm::TypeSwitch<Operation *, LogicalResult>(op)
-              .Case<ChunkCumsumOp, DecayedScoresOp, ChunkOutputOp,
-                    ChunkStateUpdateOp, ChunkNormalizeOp>(
-                  [](auto tileOp) { return lower(tileOp); });
+              .Case<ChunkCumsumOp, DecayedScoresOp, DecayedRowsOp,
+                    ChunkOutputOp, ChunkStateUpdateOp, UTTransformOp,
+                    ChunkMatmulOp, ChunkL2NormalizeOp, ChunkSigmoidOp,
+                    ChunkNormalizeOp>([](auto tileOp) { return lower(tileOp); });
       if (failed(result))
         return signalPassFailure();
     }

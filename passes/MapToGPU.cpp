@@ -17,8 +17,19 @@ using namespace mlir::linac;
 
 namespace {
 
-/// Static shared memory a block may use without opting in to more.
-constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
+} // namespace
+
+int64_t mlir::linac::localBufferBytes(Operation *root) {
+  int64_t bytes = 0;
+  root->walk([&](memref::AllocaOp alloca) {
+    MemRefType type = alloca.getType();
+    if (type.hasStaticShape())
+      bytes += type.getNumElements() * (type.getElementTypeBitWidth() / 8);
+  });
+  return bytes;
+}
+
+namespace {
 
 bool containsLinalg(Operation *op) {
   WalkResult result = op->walk([](linalg::LinalgOp) {
@@ -43,8 +54,10 @@ void propagateMemorySpace(Value root, Attribute space) {
   while (!worklist.empty()) {
     Value value = worklist.pop_back_val();
     for (Operation *user : value.getUsers()) {
-      if (!isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp>(user))
+      if (!isa<memref::SubViewOp, memref::CastOp, memref::ReinterpretCastOp,
+               memref::ExtractStridedMetadataOp>(user))
         continue;
+      // Views (and the base buffer of extract_strided_metadata) are result 0.
       Value result = user->getResult(0);
       auto type = cast<MemRefType>(result.getType());
       if (type.getMemorySpace() == space)
@@ -260,6 +273,10 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
     kernel.setKnownBlockSizeAttr(
         b.getDenseI32ArrayAttr({(int32_t)blockSize, 1, 1}));
+    // One block per SM is enough: without this, ptxas caps the registers of
+    // a kernel with a known block size to fit several blocks, and spills.
+    kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                    b.getI32IntegerAttr(1));
     Block &entry = kernel.getBody().front();
     b.setInsertionPointToStart(&entry);
 

@@ -28,6 +28,13 @@ inline constexpr llvm::StringLiteral kGridValueTile = "value_tile";
 inline constexpr llvm::StringLiteral kGridHead = "head";
 inline constexpr llvm::StringLiteral kGridSequence = "sequence";
 
+/// Static shared memory a GPU block may use without opting in to more.
+inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
+
+/// Bytes of the static local buffers (memref.alloca) under `root`: what a
+/// GPU block keeps in shared memory.
+int64_t localBufferBytes(Operation *root);
+
 } // namespace mlir::linac
 
 #endif // LINAC_PASSES_PASSES_H

@@ -37,7 +37,13 @@ def LinacSpecialize : Pass<"linac-specialize", "::mlir::func::FuncOp"> {
     Option<"dtype", "dtype", "std::string", "\"\"",
            "element type of q, k, v and the output: f32, f16 or bf16 (empty: keep)">,
     Option<"chunkSize", "chunk-size", "int64_t", "0",
-           "chunk size of chunked recurrences (0: keep)">
+           "chunk size of chunked recurrences (0: keep)">,
+    Option<"householder", "householder", "int64_t", "0",
+           "Householder steps per token (0: keep)">,
+    Option<"qkL2norm", "qk-l2norm", "bool", "false",
+           "L2-normalize q and k before the step">,
+    Option<"betaSigmoid", "beta-sigmoid", "float", "0.0f",
+           "use factor * sigmoid(beta) as the step size (0: keep beta)">
   ];
   let dependentDialects = ["::mlir::linac::LinacDialect"];
 }
@@ -91,6 +97,36 @@ def LinacChunkRecurrence : Pass<"linac-chunk-recurrence", "::mlir::func::FuncOp"
       linac.decayed_scores ins(%q, %k : ...) decay(%G : ...) outs(%P : ...)
       linac.chunk_output ins(%q, %S, %P, %v : ...) decay(%G : ...) scale(%s) outs(%o : ...)
       linac.chunk_state_update ins(%k, %v : ...) decay(%G : ...) outs(%S : ...)
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linac::LinacDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
+def LinacInterleaveHouseholder
+    : Pass<"linac-interleave-householder", "::mlir::func::FuncOp"> {
+  let summary = "Chunks Householder products (DeltaProduct) as an interleaved delta rule";
+  let description = [{
+    A recurrence with `householder = n` applies n delta-rule steps per token.
+    This pass rewrites it into the chunked delta rule over the interleaved
+    sequence of T * n sub-steps (sub-step j of token t at t * n + j), with
+    the token's decay on its first sub-step and the readout after its last:
+    a `linac.chunk_loop` with `interleave = n` whose chunks hold whole
+    tokens. No second kernel family: the body is the delta rule's.
+
+    ```mlir
+    linac.recurrence ... attributes {householder = 2 : i64,
+        form = #linac.form<decay = scalar, update = delta>}
+    ```
+
+    becomes
+
+    ```mlir
+    linac.chunk_loop ... attributes {chunk_size = 32 : i64, interleave = 2 : i64, ...} {
+      ... linac.chunk_cumsum ... {repeat = 2 : i64}
+      ... linac.decayed_scores ... {query_stride = 2 : i64}
+      ... linac.ut_transform ...
     }
     ```
   }];

@@ -92,45 +92,89 @@ LogicalResult matchReadout(Value output, Value newState, const StepArgs &args,
   return success();
 }
 
-/// Matches the decay applied to the old state: S (none) or exp(g_t) * S.
-FailureOr<DecayKind> matchDecay(Value decayed, const StepArgs &args,
-                                Mismatch &why) {
+/// Matches the decay applied to the old state: S (none), exp(g_t) * S
+/// (scalar) or exp(g_t)[:, None] * S (vector).
+FailureOr<DecayKind> matchDecay(Value decayed, const StepArgs &args) {
   if (decayed == args.state)
     return DecayKind::none;
+  if (!args.g)
+    return failure();
   if (auto scale = decayed.getDefiningOp<ScaleOp>()) {
     auto exp = scale.getFactor().getDefiningOp<math::ExpOp>();
-    if (scale.getInput() == args.state && exp && args.g &&
-        exp.getOperand() == args.g && isa<FloatType>(args.g.getType()))
+    if (scale.getInput() == args.state && exp && exp.getOperand() == args.g)
       return DecayKind::scalar;
   }
-  why = {decayed, "the old state must enter unchanged (S) or decayed by a "
-                  "scalar exp(g_t) * S"};
+  if (auto rows = decayed.getDefiningOp<ScaleRowsOp>()) {
+    auto exp = rows.getFactors().getDefiningOp<math::ExpOp>();
+    if (rows.getInput() == args.state && exp && exp.getOperand() == args.g)
+      return DecayKind::vector;
+  }
   return failure();
 }
 
-/// Matches a plain update `D + k_t v_t^T`, where D is the decayed state.
+/// Strips a scaling by beta_t, counting it in `betas`.
+Value stripBeta(Value value, const StepArgs &args, int &betas) {
+  if (!args.beta)
+    return value;
+  if (Value inner = stripScaleBy(value, args.beta)) {
+    ++betas;
+    return inner;
+  }
+  return value;
+}
+
+/// Matches the new state: the decayed state D plus either k_t v_t^T (plain)
+/// or beta_t k_t (v_t - D^T k_t)^T (delta), beta applied once anywhere in
+/// the product.
 FailureOr<RecurrenceFormAttr> matchUpdate(Value newState, const StepArgs &args,
                                           Mismatch &why) {
   auto add = newState.getDefiningOp<arith::AddFOp>();
   if (!add) {
-    why = {newState, "the new state must be the decayed state plus k_t v_t^T"};
+    why = {newState, "the new state must be the decayed state plus a rank-1 "
+                     "update"};
     return failure();
   }
+  why = {newState, "the new state must add k_t v_t^T (plain) or "
+                   "beta_t k_t (v_t - S^T k_t)^T (delta) to the decayed state"};
   for (auto [decayed, written] : {std::pair{add.getLhs(), add.getRhs()},
                                   std::pair{add.getRhs(), add.getLhs()}}) {
-    auto outer = written.getDefiningOp<OuterOp>();
-    if (!outer || outer.getLhs() != args.k || outer.getRhs() != args.v)
-      continue;
-    Mismatch decayWhy;
-    FailureOr<DecayKind> decay = matchDecay(decayed, args, decayWhy);
+    FailureOr<DecayKind> decay = matchDecay(decayed, args);
     if (failed(decay)) {
-      why = decayWhy;
+      if (written.getDefiningOp<OuterOp>() ||
+          written.getDefiningOp<ScaleOp>())
+        why = {decayed, "the old state must enter unchanged (S), decayed by "
+                        "a scalar exp(g_t) * S or per key channel "
+                        "exp(g_t)[:, None] * S"};
+      continue;
+    }
+    int betas = 0;
+    auto outer = stripBeta(written, args, betas).getDefiningOp<OuterOp>();
+    if (!outer)
+      continue;
+    Value key = stripBeta(outer.getLhs(), args, betas);
+    Value value = stripBeta(outer.getRhs(), args, betas);
+    if (key != args.k)
+      continue;
+    MLIRContext *ctx = newState.getContext();
+    if (value == args.v && betas == 0)
+      return RecurrenceFormAttr::get(ctx, *decay, UpdateKind::plain);
+    // The delta rule's error: v_t minus the decayed state's prediction.
+    auto error = value.getDefiningOp<arith::SubFOp>();
+    if (!error || error.getLhs() != args.v)
+      continue;
+    auto predict = error.getRhs().getDefiningOp<MatVecOp>();
+    auto transpose =
+        predict ? predict.getMatrix().getDefiningOp<TransposeOp>() : TransposeOp();
+    if (!transpose || transpose.getMatrix() != decayed ||
+        predict.getVector() != args.k)
+      continue;
+    if (betas != 1) {
+      why = {newState, "the delta-rule update must be scaled by beta_t "
+                       "exactly once"};
       return failure();
     }
-    return RecurrenceFormAttr::get(newState.getContext(), *decay,
-                                   UpdateKind::plain, 1);
+    return RecurrenceFormAttr::get(ctx, *decay, UpdateKind::delta);
   }
-  why = {newState, "the new state must add the outer product k_t v_t^T"};
   return failure();
 }
 

@@ -76,7 +76,7 @@ struct SpecializePass
         return signalPassFailure();
       }
     }
-    if (headDimK < 0 || headDimV < 0 || chunkSize < 0) {
+    if (headDimK < 0 || headDimV < 0 || chunkSize < 0 || householder < 0) {
       func.emitError("linac-specialize: sizes must be positive");
       return signalPassFailure();
     }
@@ -123,6 +123,13 @@ struct SpecializePass
       return failure();
     if (chunkSize > 0)
       op.setChunkSize(chunkSize);
+    if (householder > 0)
+      op.setHouseholder(householder);
+    if (qkL2norm)
+      op.setQkL2norm(true);
+    if (betaSigmoid != 0.0f)
+      op.setBetaSigmoidAttr(FloatAttr::get(Float32Type::get(op.getContext()),
+                                           betaSigmoid));
 
     if (op.getStep().empty())
       return success();

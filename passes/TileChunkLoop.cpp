@@ -1,5 +1,6 @@
 //===- TileChunkLoop.cpp - grid over (value tile, head, sequence) --------===//
 
+#include "passes/ChunkBody.h"
 #include "passes/LinalgHelpers.h"
 #include "passes/Passes.h"
 
@@ -54,6 +55,20 @@ Value view(OpBuilder &b, Location loc, Value source,
       shape, sourceType, offsets, sizes, strides);
   return memref::SubViewOp::create(b, loc, resultType, source, offsets, sizes,
                                    strides);
+}
+
+/// A copy of a body's scratch buffer with its value dimensions (marked by
+/// the chunk pass) narrowed to the value tile width.
+Value hoistScratch(OpBuilder &b, memref::AllocaOp alloca, int64_t blockV) {
+  MemRefType type = alloca.getType();
+  SmallVector<int64_t> shape(type.getShape());
+  if (auto dims = alloca->getAttrOfType<DenseI64ArrayAttr>(kValueDimsAttrName))
+    for (int64_t d : dims.asArrayRef())
+      shape[d] = std::min(shape[d], blockV);
+  return memref::AllocaOp::create(
+      b, alloca.getLoc(),
+      MemRefType::get(shape, type.getElementType(), type.getLayout(),
+                      type.getMemorySpace()));
 }
 
 struct TileChunkLoopPass
@@ -185,7 +200,9 @@ struct TileChunkLoopPass
     }
     Value outTile = memref::AllocaOp::create(b, loc, MemRefType::get({C, BV}, f32));
 
-    // The sequential loop over chunks.
+    // The sequential loop over chunks of C tokens; keys, values and step
+    // sizes hold `substeps` sub-steps per token.
+    int64_t substeps = op.getInterleave();
     Value numChunks = m.ceilDiv(length, m.c(C));
     auto chunkLoop = scf::ForOp::create(b, loc, zero, numChunks, one);
     Operation *hoistPoint = chunkLoop;
@@ -193,42 +210,73 @@ struct TileChunkLoopPass
     Value offsetInSeq = m.mul(chunkLoop.getInductionVar(), m.c(C));
     Value t0 = m.add(start, offsetInSeq);
     Value tc = m.min(m.c(C), m.sub(length, offsetInSeq));
+    Value s0 = substeps == 1 ? t0 : m.mul(t0, m.c(substeps));
+    Value sc = substeps == 1 ? tc : m.mul(tc, m.c(substeps));
     OpFoldResult idx0 = b.getIndexAttr(0), idx1 = b.getIndexAttr(1);
-    auto tokenView = [&](Value buffer, OpFoldResult col, OpFoldResult width) {
-      return view(b, loc, buffer, {batchRow, t0, h, col},
-                  {idx1, tc, idx1, width}, {1, 3});
+    OpFoldResult kWidth = b.getIndexAttr(K);
+    auto rowsView = [&](Value buffer, Value first, Value count,
+                        OpFoldResult col, OpFoldResult width) {
+      return view(b, loc, buffer, {batchRow, first, h, col},
+                  {idx1, count, idx1, width}, {1, 3});
+    };
+    auto scalarsView = [&](Value buffer, Value first, Value count) {
+      return view(b, loc, buffer, {batchRow, first, h}, {idx1, count, idx1},
+                  {1});
     };
     IRMapping mapping;
     Block &body = op.getBody().front();
     unsigned arg = 0;
-    mapping.map(body.getArgument(arg++), tokenView(op.getQ(), idx0, b.getIndexAttr(K)));
-    mapping.map(body.getArgument(arg++), tokenView(op.getK(), idx0, b.getIndexAttr(K)));
-    Value values = tokenView(op.getV(), v0, bv);
-    mapping.map(body.getArgument(arg++), values);
-    if (Value g = op.getG())
+    mapping.map(body.getArgument(arg++),
+                rowsView(op.getQ(), t0, tc, idx0, kWidth));
+    mapping.map(body.getArgument(arg++),
+                rowsView(op.getK(), s0, sc, idx0, kWidth));
+    mapping.map(body.getArgument(arg++), rowsView(op.getV(), s0, sc, v0, bv));
+    if (Value g = op.getG()) {
+      bool vector = cast<MemRefType>(g.getType()).getRank() == 4;
       mapping.map(body.getArgument(arg++),
-                  view(b, loc, g, {batchRow, t0, h}, {idx1, tc, idx1}, {1}));
+                  vector ? rowsView(g, t0, tc, idx0, kWidth)
+                         : scalarsView(g, t0, tc));
+    }
     if (Value beta = op.getBeta())
-      mapping.map(body.getArgument(arg++),
-                  view(b, loc, beta, {batchRow, t0, h}, {idx1, tc, idx1}, {1}));
+      mapping.map(body.getArgument(arg++), scalarsView(beta, s0, sc));
     mapping.map(body.getArgument(arg++), state);
     Value out = view(b, loc, outTile, {idx0, idx0}, {tc, bv}, {0, 1});
     mapping.map(body.getArgument(arg++), out);
     if (keySum)
       mapping.map(body.getArgument(arg++), keySum);
 
-    // Clone the body; static scratch buffers move out of the chunk loop.
+    // Clone the body; static scratch buffers move out of the chunk loop,
+    // those that hold the value dimension shrink to the value tile.
     for (Operation &bodyOp : body.without_terminator()) {
       auto alloca = dyn_cast<memref::AllocaOp>(bodyOp);
       if (alloca && alloca.getType().hasStaticShape()) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(hoistPoint);
-        b.clone(bodyOp, mapping);
+        mapping.map(alloca.getResult(), hoistScratch(b, alloca, BV));
+        continue;
+      }
+      // Views of a narrowed scratch buffer take their new layout.
+      auto subview = dyn_cast<memref::SubViewOp>(bodyOp);
+      if (subview && mapping.lookup(subview.getSource()).getType() !=
+                         subview.getSourceType()) {
+        auto mapped = [&](ArrayRef<OpFoldResult> list) {
+          SmallVector<OpFoldResult> result;
+          for (OpFoldResult ofr : list)
+            result.push_back(isa<Value>(ofr)
+                                 ? OpFoldResult(mapping.lookupOrDefault(cast<Value>(ofr)))
+                                 : ofr);
+          return result;
+        };
+        Value narrowed = memref::SubViewOp::create(
+            b, subview.getLoc(), mapping.lookup(subview.getSource()),
+            mapped(subview.getMixedOffsets()), mapped(subview.getMixedSizes()),
+            mapped(subview.getMixedStrides()));
+        mapping.map(subview.getResult(), narrowed);
         continue;
       }
       b.clone(bodyOp, mapping);
     }
-    buildConvertingCopy(b, loc, out, tokenView(op.getOutput(), v0, bv));
+    buildConvertingCopy(b, loc, out, rowsView(op.getOutput(), t0, tc, v0, bv));
 
     // After the last chunk: the final state.
     b.setInsertionPointAfter(chunkLoop);

@@ -31,9 +31,12 @@ linac::CompileResult unwrap(llvm::Expected<linac::CompileResult> result) {
   return std::move(*result);
 }
 
+/// Compile options: the common ones positionally, the modifiers of the op
+/// (householder, qk_l2norm, beta_sigmoid) as keyword arguments.
 linac::CompileOptions makeOptions(const std::string &target, int64_t k,
                                   int64_t v, const std::string &dtype,
-                                  int64_t chunkSize, int64_t blockV) {
+                                  int64_t chunkSize, int64_t blockV,
+                                  const py::kwargs &kwargs) {
   linac::CompileOptions options;
   options.target = target;
   options.headDimK = k;
@@ -41,6 +44,17 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
   options.dtype = dtype;
   options.chunkSize = chunkSize;
   options.blockV = blockV;
+  for (const auto &[key, value] : kwargs) {
+    std::string name = key.cast<std::string>();
+    if (name == "householder")
+      options.householder = value.cast<int64_t>();
+    else if (name == "qk_l2norm")
+      options.qkL2Norm = value.cast<bool>();
+    else if (name == "beta_sigmoid")
+      options.betaSigmoid = value.cast<float>();
+    else
+      throw py::type_error("unknown compile option '" + name + "'");
+  }
   return options;
 }
 
@@ -189,38 +203,47 @@ PYBIND11_MODULE(_linac, m) {
       "compile_builtin",
       [](const std::string &name, const std::string &target, int64_t k,
          int64_t v, const std::string &dtype, int64_t chunkSize,
-         int64_t blockV, bool useCache, bool keepStages) {
+         int64_t blockV, bool useCache, bool keepStages,
+         const py::kwargs &kwargs) {
         linac::CompileRequest request;
-        request.options = makeOptions(target, k, v, dtype, chunkSize, blockV);
+        request.options =
+            makeOptions(target, k, v, dtype, chunkSize, blockV, kwargs);
         request.useCache = useCache;
         request.keepStages = keepStages;
         py::gil_scoped_release release;
         return unwrap(linac::compileBuiltin(name, request));
       },
-      py::arg("name"), py::arg("target"), py::arg("head_dim_k"),
-      py::arg("head_dim_v"), py::arg("dtype"), py::arg("chunk_size") = 0,
-      py::arg("block_v") = 0, py::arg("use_cache") = true,
-      py::arg("keep_stages") = false);
+      py::arg("name"), py::arg("target") = "cpu", py::arg("head_dim_k") = 0,
+      py::arg("head_dim_v") = 0, py::arg("dtype") = "f32",
+      py::arg("chunk_size") = 0, py::arg("block_v") = 0, py::kw_only(),
+      py::arg("use_cache") = true, py::arg("keep_stages") = false,
+      "Compiles a built-in kernel; keyword options householder, qk_l2norm, "
+      "beta_sigmoid.");
   m.def(
       "compile",
       [](const std::string &source, const std::string &funcName,
          const std::string &sourceName, const std::string &target, int64_t k,
          int64_t v, const std::string &dtype, int64_t chunkSize,
-         int64_t blockV, bool useCache, bool keepStages) {
+         int64_t blockV, bool useCache, bool keepStages,
+         const py::kwargs &kwargs) {
         linac::CompileRequest request;
         request.source = source;
         request.funcName = funcName;
         request.sourceName = sourceName;
-        request.options = makeOptions(target, k, v, dtype, chunkSize, blockV);
+        request.options =
+            makeOptions(target, k, v, dtype, chunkSize, blockV, kwargs);
         request.useCache = useCache;
         request.keepStages = keepStages;
         py::gil_scoped_release release;
         return unwrap(linac::compile(request));
       },
       py::arg("source"), py::arg("func_name"), py::arg("source_name"),
-      py::arg("target"), py::arg("head_dim_k") = 0, py::arg("head_dim_v") = 0,
-      py::arg("dtype") = "", py::arg("chunk_size") = 0, py::arg("block_v") = 0,
-      py::arg("use_cache") = true, py::arg("keep_stages") = false);
+      py::arg("target") = "cpu", py::arg("head_dim_k") = 0,
+      py::arg("head_dim_v") = 0, py::arg("dtype") = "", py::arg("chunk_size") = 0,
+      py::arg("block_v") = 0, py::kw_only(), py::arg("use_cache") = true,
+      py::arg("keep_stages") = false,
+      "Compiles the function func_name of an MLIR module; options as "
+      "compile_builtin.");
   m.def("cache_dir", &linac::KernelCache::defaultDirectory);
   m.def("cuda_status", []() -> py::tuple {
     std::string error;

@@ -10,4 +10,4 @@ from ._runtime import CompileError, clear_memory_cache, get_kernel
 
 __version__ = _linac.version
 
-__all__ = ["ops", "reference", "CompileError", "clear_memory_cache", "get_kernel", "__version__"]
+__all__ = ["CompileError", "__version__", "clear_memory_cache", "get_kernel", "ops", "reference"]

@@ -52,10 +52,20 @@ def get_kernel(
     dtype: str,
     target: str = "cpu",
     chunk_size: int = 0,
+    **modifiers,
 ) -> LoadedKernel:
-    """The built-in kernel ``name`` compiled for these sizes, from memory, the
+    """The built-in kernel ``name`` compiled for these sizes and
+    ``modifiers`` (householder, qk_l2norm, beta_sigmoid), from memory, the
     disk cache, or the compiler (in that order)."""
-    key = (name, head_dim_k, head_dim_v, dtype, target, chunk_size)
+    key = (
+        name,
+        head_dim_k,
+        head_dim_v,
+        dtype,
+        target,
+        chunk_size,
+        tuple(sorted(modifiers.items())),
+    )
     kernel = _kernels.get(key)
     if kernel is not None:
         return kernel
@@ -63,7 +73,7 @@ def get_kernel(
         kernel = _kernels.get(key)
         if kernel is None:
             result = _linac.compile_builtin(
-                name, target, head_dim_k, head_dim_v, dtype, chunk_size=chunk_size
+                name, target, head_dim_k, head_dim_v, dtype, chunk_size, **modifiers
             )
             kernel = load(result)
             _kernels[key] = kernel

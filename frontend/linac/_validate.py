@@ -40,7 +40,9 @@ def _float_array(value, name: str, shape: tuple, layout: str) -> np.ndarray:
     if array.dtype.kind != "f":
         raise TypeError(f"{name} must be a floating-point array, got dtype {array.dtype}")
     if array.shape != shape:
-        raise ValueError(f"{name} must have shape {layout} = {list(shape)}, got {list(array.shape)}")
+        raise ValueError(
+            f"{name} must have shape {layout} = {list(shape)}, got {list(array.shape)}"
+        )
     return array if array.dtype == np.float32 else array.astype(np.float32)
 
 
@@ -54,24 +56,44 @@ def check_problem(
     scale=None,
     initial_state=None,
     cu_seqlens=None,
+    gate: str | None = None,
+    needs_beta: bool = False,
+    householder: int = 1,
 ):
     """Checks the arguments of a recurrence op and returns its Problem plus
-    the float32 g, beta, initial state and the int64 cu_seqlens (or None)."""
+    the float32 g, beta, initial state and the int64 cu_seqlens (or None).
+
+    ``gate`` is None (no g), "scalar" (g: [B, T, H]) or "vector"
+    (g: [B, T, H, K]); ``needs_beta`` requires beta: [B, T * householder, H];
+    with ``householder`` n, k and v carry n sub-steps per token."""
     q, k, v = _array(q, "q"), _array(k, "k"), _array(v, "v")
     if q.ndim != 4:
         raise ValueError(f"q must have shape [B, T, H, K], got {list(q.shape)}")
-    if k.shape != q.shape:
-        raise ValueError(f"k must have the shape of q {list(q.shape)}, got {list(k.shape)}")
-    if v.ndim != 4 or v.shape[:3] != q.shape[:3]:
-        raise ValueError(
-            f"v must have shape [B, T, H, V] = {list(q.shape[:3]) + ['V']}, got {list(v.shape)}"
+    n = householder
+    B, T, H, K = q.shape
+    substeps = "T" if n == 1 else f"T*{n}"
+    if k.shape != (B, T * n, H, K):
+        expected = (
+            f"the shape of q {list(q.shape)}"
+            if n == 1
+            else f"shape [B, T*{n}, H, K] = {[B, T * n, H, K]}"
         )
+        raise ValueError(f"k must have {expected}, got {list(k.shape)}")
+    if v.ndim != 4 or v.shape[:3] != (B, T * n, H):
+        raise ValueError(
+            f"v must have shape [B, {substeps}, H, V] with B, {substeps}, H = {B}, {T * n}, {H},"
+            f" got {list(v.shape)}"
+        )
+    if gate is not None and g is None:
+        layout = "[B, T, H]" if gate == "scalar" else "[B, T, H, K]"
+        raise TypeError(f"g (log-space decays, {layout}) is required")
+    if needs_beta and beta is None:
+        raise TypeError(f"beta (step sizes, [B, {substeps}, H]) is required")
     if q.dtype not in SUPPORTED_DTYPES:
         raise TypeError(f"q must be float32 or float16, got {q.dtype}")
     for name, array in (("k", k), ("v", v)):
         if array.dtype != q.dtype:
             raise TypeError(f"{name} must have the dtype of q ({q.dtype}), got {array.dtype}")
-    B, T, H, K = q.shape
     V = v.shape[3]
     for name, size in (("K", K), ("V", V)):
         if not 1 <= size <= MAX_HEAD_DIM:
@@ -84,20 +106,27 @@ def check_problem(
         if cu.dtype.kind not in "iu":
             raise TypeError(f"cu_seqlens must be an integer array, got dtype {cu.dtype}")
         if cu.ndim != 1 or cu.shape[0] < 2:
-            raise ValueError(f"cu_seqlens must have shape [N + 1] with N >= 1, got {list(cu.shape)}")
+            raise ValueError(
+                f"cu_seqlens must have shape [N + 1] with N >= 1, got {list(cu.shape)}"
+            )
         if B != 1:
             raise ValueError(f"cu_seqlens needs B == 1 (sequences packed along T), got B = {B}")
         if cu[0] != 0 or cu[-1] != T:
-            raise ValueError(f"cu_seqlens must start at 0 and end at T = {T}, got {cu[0]} ... {cu[-1]}")
+            raise ValueError(
+                f"cu_seqlens must start at 0 and end at T = {T}, got {cu[0]} ... {cu[-1]}"
+            )
         if np.any(np.diff(cu) < 0):
             raise ValueError("cu_seqlens must be non-decreasing")
         cu = cu.astype(np.int64)
         N = cu.shape[0] - 1
 
     if g is not None:
-        g = _float_array(g, "g", (B, T, H), "[B, T, H]")
+        if gate == "vector":
+            g = _float_array(g, "g", (B, T, H, K), "[B, T, H, K]")
+        else:
+            g = _float_array(g, "g", (B, T, H), "[B, T, H]")
     if beta is not None:
-        beta = _float_array(beta, "beta", (B, T, H), "[B, T, H]")
+        beta = _float_array(beta, "beta", (B, T * n, H), f"[B, {substeps}, H]")
     if initial_state is not None:
         initial_state = _float_array(initial_state, "initial_state", (N, H, K, V), "[N, H, K, V]")
 

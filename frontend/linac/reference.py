@@ -31,6 +31,7 @@ def recurrence(
     cu_seqlens=None,
     normalize: bool = False,
     reverse: bool = False,
+    householder: int = 1,
 ):
     """Runs the canonical recurrence in float64.
 
@@ -43,6 +44,9 @@ def recurrence(
         cu_seqlens: None or `[N + 1]` (then B == 1).
         normalize: divide o_t by `scale * q_t . sum_{j<=t} k_j` (+1e-10).
         reverse: run each sequence from its last token to its first.
+        householder: n delta-rule sub-steps per token (DeltaProduct): k, v
+            and beta are `[B, T*n, H, ...]`, sub-step j of token t at t*n + j;
+            the decay applies before the first, the readout after the last.
 
     Returns:
         (o `[B, T, H, V]` float64, final_state `[N, H, K, V]` float64)
@@ -59,17 +63,22 @@ def recurrence(
     for n, (b, start, end) in enumerate(sequences):
         tokens = range(end - 1, start - 1, -1) if reverse else range(start, end)
         for h in range(H):
-            S = np.zeros((K, V)) if initial_state is None else np.array(initial_state[n, h], dtype=np.float64)
+            S = (
+                np.zeros((K, V))
+                if initial_state is None
+                else np.array(initial_state[n, h], dtype=np.float64)
+            )
             key_sum = np.zeros(K)
             for t in tokens:
                 if g is not None:
                     decay = np.exp(g[b, t, h])
                     S = decay[:, None] * S if g.ndim == 4 else decay * S
-                kt, vt = k[b, t, h], v[b, t, h]
-                if beta is None:
-                    S = S + np.outer(kt, vt)
-                else:
-                    S = S + beta[b, t, h] * np.outer(kt, vt - S.T @ kt)
+                for s in range(t * householder, (t + 1) * householder):
+                    kt, vt = k[b, s, h], v[b, s, h]
+                    if beta is None:
+                        S = S + np.outer(kt, vt)
+                    else:
+                        S = S + beta[b, s, h] * np.outer(kt, vt - S.T @ kt)
                 out = scale * (S.T @ q[b, t, h])
                 if normalize:
                     key_sum += kt

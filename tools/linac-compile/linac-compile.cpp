@@ -2,7 +2,8 @@
 //
 //   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90 -o <dir>
 //       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N] [--dtype=f32|f16|bf16]
-//       [--block-v=N] [--function=NAME] [--dump-ir] [--no-cache] [--list]
+//       [--block-v=N] [--householder=N] [--qk-l2norm] [--beta-sigmoid=1|2]
+//       [--function=NAME] [--dump-ir] [--no-cache] [--list]
 //
 // Writes <dir>/<op>.o (cpu) or <op>.ptx and <op>.cubin (GPUs), <op>.h and
 // <op>.json. Exit codes: 0 success, 1 compile error, 2 usage error.
@@ -48,6 +49,18 @@ cl::opt<std::string> dtype("dtype",
                            cl::desc("element type of q, k, v and the output: "
                                     "f32, f16 or bf16 (default: f32)"),
                            cl::init("f32"), cl::cat(category));
+cl::opt<int64_t> householder(
+    "householder",
+    cl::desc("Householder steps per token of a delta rule (DeltaProduct)"),
+    cl::init(0), cl::cat(category));
+cl::opt<bool> qkL2Norm("qk-l2norm",
+                       cl::desc("L2-normalize q and k inside the kernel"),
+                       cl::cat(category));
+cl::opt<float> betaSigmoid(
+    "beta-sigmoid",
+    cl::desc("step sizes factor * sigmoid(beta): 1, or 2 to allow negative "
+             "eigenvalues (default 0: beta as given)"),
+    cl::init(0.0f), cl::cat(category));
 cl::opt<std::string> functionName(
     "function", cl::desc("kernel function in a .mlir input (default: the only "
                          "function with a linac.recurrence)"),
@@ -108,6 +121,7 @@ int main(int argc, char **argv) {
           "success, 1 compile error, 2 usage error.\n",
           &errorStream)) {
     StringRef first = StringRef(parseErrors).trim().split('\n').first;
+    first.consume_front("linac-compile: ");
     return usageError(first.empty() ? "bad command line" : first);
   }
 
@@ -137,6 +151,12 @@ int main(int argc, char **argv) {
                       Twine(chunkSize));
   if (blockV < 0)
     return usageError("block-v must be positive, got " + Twine(blockV));
+  if (householder < 0 || householder > 16)
+    return usageError("householder must be in [1, 16], got " +
+                      Twine(householder));
+  if (betaSigmoid != 0.0f && betaSigmoid != 1.0f && betaSigmoid != 2.0f)
+    return usageError("beta-sigmoid must be 1 or 2, got " +
+                      Twine(std::to_string(betaSigmoid)));
 
   linac::CompileRequest request;
   request.options.target = target;
@@ -145,6 +165,9 @@ int main(int argc, char **argv) {
   request.options.chunkSize = chunkSize;
   request.options.blockV = blockV;
   request.options.dtype = dtype;
+  request.options.householder = householder;
+  request.options.qkL2Norm = qkL2Norm;
+  request.options.betaSigmoid = betaSigmoid;
   request.useCache = !noCache;
   request.keepStages = dumpIR;
 

@@ -4,16 +4,31 @@ Every op takes `[B, T, H, K]` queries and keys and `[B, T, H, V]` values as
 numpy arrays (float32 or float16, any strides) and returns `(o, final_state)`.
 """
 
+from .delta_rule import (
+    chunk_delta_rule,
+    chunk_gated_delta_product,
+    chunk_gated_delta_rule,
+    fused_recurrent_delta_rule,
+    fused_recurrent_gated_delta_rule,
+)
+from .gla import chunk_gla, fused_recurrent_gla
 from .linear_attn import chunk_linear_attn, fused_recurrent_linear_attn
 from .retention import chunk_retention, fused_recurrent_retention, retention_decays
 from .simple_gla import chunk_simple_gla, fused_recurrent_simple_gla
 
 __all__ = [
+    "chunk_delta_rule",
+    "chunk_gated_delta_product",
+    "chunk_gated_delta_rule",
+    "chunk_gla",
     "chunk_linear_attn",
-    "fused_recurrent_linear_attn",
     "chunk_retention",
-    "fused_recurrent_retention",
-    "retention_decays",
     "chunk_simple_gla",
+    "fused_recurrent_delta_rule",
+    "fused_recurrent_gated_delta_rule",
+    "fused_recurrent_gla",
+    "fused_recurrent_linear_attn",
+    "fused_recurrent_retention",
     "fused_recurrent_simple_gla",
+    "retention_decays",
 ]

@@ -15,7 +15,9 @@ def _reversed_time(array, cu):
         return None
     if cu is None:
         return array[:, ::-1]
-    index = np.concatenate([np.arange(end - 1, start - 1, -1) for start, end in zip(cu[:-1], cu[1:])])
+    index = np.concatenate(
+        [np.arange(end - 1, start - 1, -1) for start, end in zip(cu[:-1], cu[1:])]
+    )
     return array[:, index]
 
 
@@ -32,15 +34,41 @@ def run_recurrence(
     output_final_state: bool = False,
     cu_seqlens=None,
     reverse: bool = False,
+    gate: str | None = None,
+    needs_beta: bool = False,
+    householder: int = 1,
+    qk_l2norm: bool = False,
+    beta_sigmoid: float = 0.0,
 ):
     """Runs the built-in kernel ``kernel_name`` on the host; returns
-    ``(o, final_state)`` with ``final_state`` None unless asked for."""
+    ``(o, final_state)`` with ``final_state`` None unless asked for.
+
+    ``gate``, ``needs_beta`` and ``householder`` describe the op's inputs
+    (see ``check_problem``); ``qk_l2norm`` and ``beta_sigmoid`` are compile
+    options of the kernel."""
     p, g, beta, initial_state, cu = check_problem(
-        q, k, v, g=g, beta=beta, scale=scale, initial_state=initial_state, cu_seqlens=cu_seqlens
+        q,
+        k,
+        v,
+        g=g,
+        beta=beta,
+        scale=scale,
+        initial_state=initial_state,
+        cu_seqlens=cu_seqlens,
+        gate=gate,
+        needs_beta=needs_beta,
+        householder=householder,
     )
     if reverse:
         q, k, v, g, beta = (_reversed_time(x, cu) for x in (q, k, v, g, beta))
-    kernel = get_kernel(kernel_name, p.K, p.V, dtype_name(p.dtype))
+    modifiers = {}
+    if householder > 1:
+        modifiers["householder"] = householder
+    if qk_l2norm:
+        modifiers["qk_l2norm"] = True
+    if beta_sigmoid:
+        modifiers["beta_sigmoid"] = beta_sigmoid
+    kernel = get_kernel(kernel_name, p.K, p.V, dtype_name(p.dtype), **modifiers)
     output = np.empty((p.B, p.T, p.H, p.V), dtype=p.dtype)
     final_state = np.empty((p.N if output_final_state else 0, p.H, p.K, p.V), dtype=np.float32)
     args = {

@@ -56,6 +56,7 @@ def chunk_retention(
         initial_state=initial_state,
         output_final_state=output_final_state,
         cu_seqlens=cu_seqlens,
+        gate="scalar",
     )
 
 
@@ -82,4 +83,5 @@ def fused_recurrent_retention(
         output_final_state=output_final_state,
         cu_seqlens=cu_seqlens,
         reverse=reverse,
+        gate="scalar",
     )

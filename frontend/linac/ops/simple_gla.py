@@ -46,6 +46,7 @@ def chunk_simple_gla(
         initial_state=initial_state,
         output_final_state=output_final_state,
         cu_seqlens=cu_seqlens,
+        gate="scalar",
     )
 
 
@@ -75,4 +76,5 @@ def fused_recurrent_simple_gla(
         output_final_state=output_final_state,
         cu_seqlens=cu_seqlens,
         reverse=reverse,
+        gate="scalar",
     )

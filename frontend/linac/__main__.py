@@ -1,0 +1,295 @@
+"""linac's command line.
+
+- `python -m linac demo`: compile every built-in kernel for the CPU and for sm_90, run each op
+  on the CPU and check it against the float64 reference; exit code 1 if a check fails.
+- `python -m linac ops`: list the built-in kernels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _linac, ops, reference
+
+# The embedded example: small enough to check against the step-by-step reference in a second.
+B, T, H, K, V = 2, 200, 4, 64, 64
+SEED = 2024
+TOLERANCE = 1e-5  # relative RMS error, float32
+GPU_TARGET, GPU_DTYPE = "sm_90", "bf16"
+
+
+@dataclass(frozen=True)
+class DemoOp:
+    """How the demo calls the op behind a built-in kernel."""
+
+    op: Callable
+    gate: str = "none"  # "none", "data" (the op takes g) or "retention" (fixed per head)
+    normalize: bool | None = None  # None: the op has no `normalize` argument
+
+
+DEMO_OPS = {
+    "chunk_linear_attn": DemoOp(ops.chunk_linear_attn, normalize=False),
+    "chunk_linear_attn_normalized": DemoOp(ops.chunk_linear_attn, normalize=True),
+    "fused_recurrent_linear_attn": DemoOp(ops.fused_recurrent_linear_attn, normalize=False),
+    "fused_recurrent_linear_attn_normalized": DemoOp(
+        ops.fused_recurrent_linear_attn, normalize=True
+    ),
+    "chunk_retention": DemoOp(ops.chunk_retention, gate="retention"),
+    "fused_recurrent_retention": DemoOp(ops.fused_recurrent_retention, gate="retention"),
+    "chunk_simple_gla": DemoOp(ops.chunk_simple_gla, gate="data"),
+    "fused_recurrent_simple_gla": DemoOp(ops.fused_recurrent_simple_gla, gate="data"),
+}
+
+
+def find_ptxas() -> str | None:
+    """The ptxas linac uses: $LINAC_PTXAS (empty: none), PATH, $CUDA_HOME/bin, /usr/local/cuda/bin."""
+    if "LINAC_PTXAS" in os.environ:
+        return os.environ["LINAC_PTXAS"] or None
+    folders = [os.path.join(os.environ["CUDA_HOME"], "bin")] if "CUDA_HOME" in os.environ else []
+    for path in [None, *folders, "/usr/local/cuda/bin"]:
+        found = shutil.which("ptxas", path=path)
+        if found:
+            return found
+    return None
+
+
+@dataclass
+class Example:
+    """Fixed inputs: Gaussian and positive q, k (the latter for normalized attention)."""
+
+    q: np.ndarray
+    k: np.ndarray
+    q_positive: np.ndarray
+    k_positive: np.ndarray
+    v: np.ndarray
+    g: np.ndarray
+    initial_state: np.ndarray
+
+    @staticmethod
+    def make() -> Example:
+        """The example of the demo, from a fixed seed."""
+        rng = np.random.default_rng(SEED)
+
+        def normal(*shape: int) -> np.ndarray:
+            return rng.standard_normal(shape).astype(np.float32)
+
+        return Example(
+            q=normal(B, T, H, K),
+            k=normal(B, T, H, K),
+            # q . sum(k) of Gaussian features crosses zero; normalized attention needs positive ones.
+            q_positive=np.exp(0.5 * normal(B, T, H, K)),
+            k_positive=np.exp(0.5 * normal(B, T, H, K)),
+            v=normal(B, T, H, V),
+            g=-np.logaddexp(0.0, -normal(B, T, H) - 2.0).astype(np.float32),  # log sigmoid
+            initial_state=normal(B, H, K, V),
+        )
+
+
+@dataclass
+class Row:
+    """The results of one kernel."""
+
+    name: str
+    cpu_ms: float | None = None
+    cpu_cached: bool = False
+    gpu_ms: float | None = None
+    gpu_cached: bool = False
+    ptx: str = "-"  # "yes", "no", "no ptxas"
+    max_abs: float | None = None
+    rel_o: float | None = None
+    rel_state: float | None = None
+    run_ms: float | None = None
+    error: str | None = None
+    note: str | None = None  # not a failure
+
+    @property
+    def failed(self) -> bool:
+        """Whether a compile, the PTX check or the comparison failed."""
+        too_large = any(e is not None and not e <= TOLERANCE for e in (self.rel_o, self.rel_state))
+        return self.error is not None or self.ptx == "no" or too_large
+
+
+def _compile(name: str, target: str, dtype: str) -> tuple[_linac.CompileResult, float]:
+    start = time.perf_counter()
+    result = _linac.compile_builtin(name, target, K, V, dtype)
+    return result, 1e3 * (time.perf_counter() - start)
+
+
+def _run(demo: DemoOp, example: Example, row: Row) -> None:
+    """Runs the op (three timed calls after a first one) and compares it with the reference."""
+    q, k = (example.q_positive, example.k_positive) if demo.normalize else (example.q, example.k)
+    args = [q, k, example.v] + ([example.g] if demo.gate == "data" else [])
+    kwargs = {"initial_state": example.initial_state, "output_final_state": True}
+    if demo.normalize is not None:
+        kwargs["normalize"] = demo.normalize
+    o, final_state = demo.op(*args, **kwargs)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        demo.op(*args, **kwargs)
+        times.append(time.perf_counter() - start)
+    row.run_ms = 1e3 * min(times)
+
+    g = {
+        "none": None,
+        "data": example.g,
+        "retention": np.broadcast_to(ops.retention_decays(H), (B, T, H)),
+    }[demo.gate]
+    ref_o, ref_state = reference.recurrence(
+        q,
+        k,
+        example.v,
+        g=g,
+        initial_state=example.initial_state,
+        normalize=bool(demo.normalize),
+    )
+    row.max_abs = float(np.max(np.abs(ref_o - o)))
+    row.rel_o = reference.relative_rms_error(ref_o, o)
+    row.rel_state = reference.relative_rms_error(ref_state, final_state)
+
+
+def _check_kernel(name: str, example: Example, has_ptxas: bool) -> Row:
+    row = Row(name)
+    try:
+        cpu, row.cpu_ms = _compile(name, "cpu", "f32")
+        row.cpu_cached = cpu.from_cache
+        gpu, row.gpu_ms = _compile(name, GPU_TARGET, GPU_DTYPE)
+        row.gpu_cached = gpu.from_cache
+    except _linac.CompileError as error:
+        row.error = f"compile error: {str(error).splitlines()[0]}"
+        return row
+    if f".entry {name}(" not in gpu.ptx:
+        row.ptx = "no"
+    elif gpu.cubin:
+        row.ptx = "yes"
+    else:
+        row.ptx = "no" if has_ptxas else "no ptxas"
+    demo = DEMO_OPS.get(name)
+    if demo is None:
+        row.note = "not run: no example for this kernel in linac/__main__.py"
+        return row
+    try:
+        _run(demo, example, row)
+    except Exception as error:  # noqa: BLE001 - any failure of the op is reported, not raised
+        row.error = f"run error: {type(error).__name__}: {error}"
+    return row
+
+
+def _ms(value: float | None, cached: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f} ms" + (" (cached)" if cached else "")
+
+
+def _sci(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1e}"
+
+
+COLUMNS = [
+    ("kernel", 38, "<"),
+    ("cpu compile", 20, "<"),
+    (f"{GPU_TARGET} compile", 20, "<"),
+    ("PTX", 8, "<"),
+    ("max|err| o", 10, ">"),
+    ("rel rms o", 10, ">"),
+    ("rel rms S", 10, ">"),
+    ("run", 10, ">"),
+]
+
+
+def _line(cells: Sequence[str]) -> str:
+    return "  ".join(f"{cell:{align}{width}}" for cell, (_, width, align) in zip(cells, COLUMNS))
+
+
+def _format(row: Row) -> str:
+    cells = [
+        row.name,
+        _ms(row.cpu_ms, row.cpu_cached),
+        _ms(row.gpu_ms, row.gpu_cached),
+        row.ptx,
+        _sci(row.max_abs),
+        _sci(row.rel_o),
+        _sci(row.rel_state),
+        _ms(row.run_ms),
+    ]
+    line = _line(cells).rstrip()
+    if row.error or row.note:
+        line += f"  {row.error or row.note}"
+    elif row.failed:
+        line += f"  FAILED (tolerance {TOLERANCE:g})"
+    return line
+
+
+def demo() -> int:
+    """Compiles, runs and checks every built-in kernel; prints a report; 1 if a check fails."""
+    ptxas = find_ptxas()
+    kernels = [entry[0] for entry in _linac.builtin_kernels()]
+    print(f"linac {_linac.version} demo: {len(kernels)} built-in kernels, K = V = {K}")
+    print(f"  compile: cpu (f32) and {GPU_TARGET} ({GPU_DTYPE}); cache {_linac.cache_dir()}")
+    print(f"  ptxas:   {ptxas or 'not found (PTX is not assembled)'}")
+    print(f"  run:     on the CPU, B={B} T={T} H={H}, float32, with an initial state")
+    print(f"  check:   against the float64 step-by-step reference, relative RMS <= {TOLERANCE:g}")
+    print()
+    print(_line([title for title, _, _ in COLUMNS]).rstrip(), flush=True)
+    example = Example.make()
+    rows = []
+    for name in kernels:
+        rows.append(_check_kernel(name, example, ptxas is not None))
+        print(_format(rows[-1]), flush=True)
+
+    compiled = sum(row.cpu_ms is not None and row.gpu_ms is not None for row in rows)
+    verified = sum(row.ptx == "yes" for row in rows)
+    ptx = f"PTX verified {verified}/{len(rows)}" if ptxas else "PTX verified: ptxas not found"
+    errors = [e for row in rows for e in (row.rel_o, row.rel_state) if e is not None]
+    max_error = f"{max(errors):.1e}" if errors else "-"
+    failed = [row.name for row in rows if row.failed]
+    print()
+    print(
+        f"kernels compiled {compiled}/{len(rows)}, {ptx}, max rel rms error {max_error} "
+        f"(tolerance {TOLERANCE:g}): " + (f"FAILED ({', '.join(failed)})" if failed else "ok"),
+        flush=True,
+    )
+    return 1 if failed else 0
+
+
+def list_ops() -> int:
+    """Prints the built-in kernels: name, family, form and description."""
+    kernels = _linac.builtin_kernels()
+    width = max(len(entry[0]) for entry in kernels)
+    for name, family, mode, _, description in kernels:
+        print(f"{name:<{width}}  {family:<12}  {mode:<9}  {description}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parses ``argv`` and runs the command; returns the exit code."""
+    parser = argparse.ArgumentParser(
+        prog="python -m linac",
+        description="linac: a compiler for linear recurrences on tiles.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="command")
+    commands.add_parser(
+        "demo",
+        help=f"compile every built-in kernel for the CPU and {GPU_TARGET}, run each op on the "
+        "CPU and check it against the float64 reference",
+    )
+    commands.add_parser("ops", help="list the built-in kernels")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo()
+    if args.command == "ops":
+        return list_ops()
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+// RUN: linac-opt %s -split-input-file -linac-map-to-gpu=block-size=64 -canonicalize -cse | FileCheck %s
+// RUN: linac-opt %s -split-input-file -linac-map-to-gpu="chip=sm_80 features=+ptx76" | FileCheck %s --check-prefix=TARGET
+
+// linac-map-to-gpu: each function with a linac grid becomes a gpu.func kernel
+// (one block per grid point, known block size), local buffers become
+// workgroup attributions, linalg ops become loops strided over the threads
+// followed by a gpu.barrier, and other writes run on thread 0.
+
+// TARGET:      module attributes {gpu.container_module}
+// TARGET:      gpu.module @linac_kernels [#nvvm.target<chip = "sm_80", features = "+ptx76">]
+// TARGET:      gpu.func @tiled(
+// TARGET-SAME:   known_block_size = array<i32: 128, 1, 1>, nvvm.minctasm = 1 : i32
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// CHECK:       module attributes {gpu.container_module} {
+// The host functions are gone: the runtime launches the kernels.
+// CHECK-NOT:   func.func
+// CHECK:       gpu.module @linac_kernels [#nvvm.target<chip = "sm_90", features = "+ptx80">] {
+
+// CHECK-LABEL: gpu.func @tiled(
+// CHECK-SAME:    %[[A:[^:]+]]: memref<?x?x16x16xf32>, %[[FLAG:[^:]+]]: memref<?xi64>, %[[OUT:[^:]+]]: memref<?x?x16x8xf32>)
+// CHECK-SAME:    workgroup(%[[BUF:[^ ]+]] : memref<16x8xf32, #gpu.address_space<workgroup>>, %[[ACC:[^ ]+]] : memref<16x16xf32, #gpu.address_space<workgroup>>)
+// One block per SM (nvvm.minctasm) keeps ptxas from capping registers.
+// CHECK-SAME:    kernel attributes {known_block_size = array<i32: 64, 1, 1>, nvvm.minctasm = 1 : i32} {
+// CHECK-NOT:     memref.alloca
+// CHECK-NOT:     scf.parallel
+// CHECK:         %[[TID:.*]] = gpu.thread_id x
+// CHECK:         %[[T0:.*]] = arith.cmpi eq, %[[TID]], %c0 : index
+// Value tiles on x, heads on y, sequences on z.
+// CHECK:         %[[VT:.*]] = gpu.block_id x
+// CHECK:         %[[HEAD:.*]] = gpu.block_id y
+// CHECK:         %[[SEQ:.*]] = gpu.block_id z
+// CHECK:         %[[V0:.*]] = arith.muli %[[VT]], %c8 : index
+// CHECK:         %[[SRC:.*]] = memref.subview %[[A]][%[[SEQ]], %[[HEAD]], 0, %[[V0]]] [1, 1, 16, 8]
+// Uniform control flow: the linalg ops inside an scf.if are distributed in
+// each branch, each followed by a barrier.
+// CHECK:         scf.if %{{.*}} {
+// CHECK-NEXT:      scf.for %[[I:.*]] = %[[TID]] to %c128 step %c64 {
+// CHECK-NEXT:        %[[COL:.*]] = arith.remui %[[I]], %c8 : index
+// CHECK-NEXT:        %[[R:.*]] = arith.divui %[[I]], %c8 : index
+// CHECK-NEXT:        %[[ROW:.*]] = arith.remui %[[R]], %c16 : index
+// CHECK-NEXT:        %[[X:.*]] = memref.load %[[SRC]][%[[ROW]], %[[COL]]]
+// CHECK-NEXT:        memref.store %[[X]], %[[BUF]][%[[ROW]], %[[COL]]] : memref<16x8xf32, #gpu.address_space<workgroup>>
+// CHECK-NEXT:      }
+// CHECK-NEXT:      gpu.barrier
+// CHECK-NEXT:    } else {
+// CHECK-NEXT:      scf.for %{{.*}} = %[[TID]] to %c128 step %c64 {
+// CHECK:             memref.store %{{.*}}, %[[BUF]]
+// CHECK:           }
+// CHECK-NEXT:      gpu.barrier
+// CHECK-NEXT:    }
+// A contraction: each thread owns output elements and reduces sequentially.
+// CHECK-NEXT:    scf.for %[[I:.*]] = %[[TID]] to %c256 step %c64 {
+// CHECK:           %[[INIT:.*]] = memref.load %[[ACC]]
+// CHECK-NEXT:      %[[SUM:.*]] = scf.for %{{.*}} = %c0 to %c8 step %c1 iter_args(%{{.*}} = %[[INIT]]) -> (f32) {
+// CHECK:           }
+// CHECK-NEXT:      memref.store %[[SUM]], %[[ACC]]
+// CHECK-NEXT:    }
+// CHECK-NEXT:    gpu.barrier
+// Other writes run on thread 0, then a barrier.
+// CHECK-NEXT:    scf.if %[[T0]] {
+// CHECK-NEXT:      memref.store %{{.*}}, %[[BUF]][%c0, %c0]
+// CHECK-NEXT:    }
+// CHECK-NEXT:    gpu.barrier
+// CHECK:         scf.for %{{.*}} = %[[TID]] to %c128 step %c64 {
+// CHECK:           memref.store %{{.*}}, %{{.*}} : memref<16x8xf32, strided<[8, 1], offset: ?>>
+// CHECK:         }
+// CHECK-NEXT:    gpu.barrier
+// CHECK-NEXT:    gpu.return
+func.func @tiled(%a: memref<?x?x16x16xf32>, %flag: memref<?xi64>, %out: memref<?x?x16x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c8 = arith.constant 8 : index
+  %n = memref.dim %a, %c0 : memref<?x?x16x16xf32>
+  %h = memref.dim %a, %c1 : memref<?x?x16x16xf32>
+  %nf = memref.dim %flag, %c0 : memref<?xi64>
+  %has = arith.cmpi sgt, %nf, %c0 : index
+  scf.parallel (%vt, %hd, %sq) = (%c0, %c0, %c0) to (%c2, %h, %n) step (%c1, %c1, %c1) {
+    memref.alloca_scope {
+      %buf = memref.alloca() : memref<16x8xf32>
+      %acc = memref.alloca() : memref<16x16xf32>
+      %v0 = arith.muli %vt, %c8 : index
+      %src = memref.subview %a[%sq, %hd, 0, %v0] [1, 1, 16, 8] [1, 1, 1, 1] : memref<?x?x16x16xf32> to memref<16x8xf32, strided<[16, 1], offset: ?>>
+      scf.if %has {
+        linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+            ins(%src : memref<16x8xf32, strided<[16, 1], offset: ?>>) outs(%buf : memref<16x8xf32>) {
+        ^bb0(%in: f32, %o: f32):
+          linalg.yield %in : f32
+        }
+      } else {
+        %z = arith.constant 0.0 : f32
+        linalg.fill ins(%z : f32) outs(%buf : memref<16x8xf32>)
+      }
+      linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%buf, %buf : memref<16x8xf32>, memref<16x8xf32>) outs(%acc : memref<16x16xf32>) {
+      ^bb0(%x: f32, %y: f32, %o: f32):
+        %p = arith.mulf %x, %y : f32
+        %s = arith.addf %o, %p : f32
+        linalg.yield %s : f32
+      }
+      %one = arith.constant 1.0 : f32
+      memref.store %one, %buf[%c0, %c0] : memref<16x8xf32>
+      %dst = memref.subview %out[%sq, %hd, 0, 0] [1, 1, 16, 8] [1, 1, 1, 1] : memref<?x?x16x8xf32> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+      linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+          ins(%buf : memref<16x8xf32>) outs(%dst : memref<16x8xf32, strided<[8, 1], offset: ?>>) {
+      ^bb0(%in: f32, %o: f32):
+        linalg.yield %in : f32
+      }
+    }
+    scf.reduce
+  } {linac.grid = ["value_tile", "head", "sequence"]}
+  return
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// A grid without a value-tile dimension: heads on y, sequences on z; views
+// of a local buffer move to workgroup memory with it.
+// CHECK:       gpu.module @linac_kernels
+// CHECK-LABEL: gpu.func @untiled(
+// CHECK-SAME:    workgroup(%[[BUF:[^ ]+]] : memref<8x8xf32, #gpu.address_space<workgroup>>)
+// CHECK-NOT:     gpu.block_id x
+// CHECK:         %[[HEAD:.*]] = gpu.block_id y
+// CHECK:         %[[SEQ:.*]] = gpu.block_id z
+// CHECK:         memref.subview %[[BUF]][0, 0] [4, 8] [1, 1] : memref<8x8xf32, #gpu.address_space<workgroup>> to memref<4x8xf32, strided<[8, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         memref.subview %{{.*}}[%[[SEQ]], %[[HEAD]], 0, 0]
+func.func @untiled(%out: memref<?x?x4x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %out, %c0 : memref<?x?x4x8xf32>
+  %h = memref.dim %out, %c1 : memref<?x?x4x8xf32>
+  scf.parallel (%hd, %sq) = (%c0, %c0) to (%h, %n) step (%c1, %c1) {
+    %buf = memref.alloca() : memref<8x8xf32>
+    %half = memref.subview %buf[0, 0] [4, 8] [1, 1] : memref<8x8xf32> to memref<4x8xf32, strided<[8, 1]>>
+    %dst = memref.subview %out[%sq, %hd, 0, 0] [1, 1, 4, 8] [1, 1, 1, 1] : memref<?x?x4x8xf32> to memref<4x8xf32, strided<[8, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%half : memref<4x8xf32, strided<[8, 1]>>) outs(%dst : memref<4x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%in: f32, %o: f32):
+      linalg.yield %in : f32
+    }
+    scf.reduce
+  } {linac.grid = ["head", "sequence"]}
+  return
+}
+
+// -----
+
+// Without a linac grid nothing changes.
+// CHECK-LABEL: func.func @no_grid
+// CHECK-NOT:   gpu.
+// TARGET-LABEL: func.func @no_grid
+// TARGET-NOT:   gpu.
+func.func @no_grid(%out: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c4 = arith.constant 4 : index
+  %c1 = arith.constant 1 : index
+  %x = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%c4) step (%c1) {
+    memref.store %x, %out[%i] : memref<4xf32>
+    scf.reduce
+  }
+  return
+}
