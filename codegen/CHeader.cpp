@@ -117,7 +117,9 @@ Expected<std::string> linac::emitCHeader(const KernelArtifact &artifact) {
     if (const json::Object *grid = meta->getObject("grid"))
       if (const json::Array *b = grid->getArray("block"))
         block = (*b)[0].getAsInteger().value_or(128);
-    std::string q = "q", cu = "cu_seqlens";
+    bool varlen = llvm::any_of(args, [](const Arg &arg) {
+      return arg.name == "cu_seqlens";
+    });
     os << formatv("/* Kernel \"{0}\" in {0}.ptx / {0}.cubin; launch with {1} "
                   "threads per block\n   on a grid of ({2}, H, N). */\n",
                   op, block, gridX);
@@ -141,9 +143,14 @@ Expected<std::string> linac::emitCHeader(const KernelArtifact &artifact) {
          << "  for (int d = 0; d < " << arg.rank << "; ++d) params[count++] = &"
          << arg.name << "->strides[d];\n";
     }
-    os << "  unsigned n = " << cu << "->sizes[0] > 0 ? (unsigned)(" << cu
-       << "->sizes[0] - 1) : (unsigned)" << q << "->sizes[0];\n"
-       << "  unsigned h = (unsigned)" << q << "->sizes[2];\n"
+    // Sequences from cu_seqlens when given, else the batch; heads from the
+    // output (q and k may have fewer, grouped heads).
+    if (varlen)
+      os << "  unsigned n = cu_seqlens->sizes[0] > 0 ? (unsigned)"
+            "(cu_seqlens->sizes[0] - 1) : (unsigned)output->sizes[0];\n";
+    else
+      os << "  unsigned n = (unsigned)output->sizes[0];\n";
+    os << "  unsigned h = (unsigned)output->sizes[2];\n"
        << "  if (n == 0 || h == 0) return CUDA_SUCCESS;\n"
        << formatv("  return cuLaunchKernel(kernel, {0}, h, n, {1}, 1, 1, 0, "
                   "stream, params, 0);\n}\n",

@@ -92,7 +92,7 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
   {
     ScopedDiagnosticHandler handler(&compiler.context, [&](Diagnostic &diag) {
       llvm::raw_string_ostream os(diagnostics);
-      os << diag.getLocation() << ": error: " << diag << "\n";
+      ::linac::formatDiagnostic(os, diag);
       return success();
     });
     ParserConfig config(&compiler.context);

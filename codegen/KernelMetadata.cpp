@@ -83,7 +83,13 @@ llvm::json::Value KernelMetadata::toJson() const {
       {"chunk_size", chunkSize},
       {"block_v", blockV},
       {"args", std::move(argList)},
+      {"householder", householder},
+      {"qk_l2norm", qkL2Norm},
+      {"beta_sigmoid", betaSigmoid},
+      {"dt_softplus", dtSoftplus},
   };
+  if (!sequentialReason.empty())
+    object["sequential_reason"] = sequentialReason;
   int64_t valueTiles = (headDimV + blockV - 1) / blockV;
   if (target == "cpu") {
     object["entry"] = llvm::json::Object{
@@ -99,13 +105,70 @@ llvm::json::Value KernelMetadata::toJson() const {
   return llvm::json::Value(std::move(object));
 }
 
+/// An SSM's arguments, mode and sizes (N is K, P is V).
+llvm::Expected<KernelMetadata> describeSsm(func::FuncOp func,
+                                           mlir::linac::SsmOp ssm,
+                                           const CompileOptions &options) {
+  llvm::DenseMap<Value, StringRef> roles;
+  auto role = [&](Value value, StringRef name) {
+    if (value)
+      roles[value] = name;
+  };
+  role(ssm.getX(), "x");
+  role(ssm.getDt(), "dt");
+  role(ssm.getA(), "A");
+  role(ssm.getB(), "B");
+  role(ssm.getC(), "C");
+  role(ssm.getD(), "D");
+  role(ssm.getZ(), "z");
+  role(ssm.getDtBias(), "dt_bias");
+  role(ssm.getInitialState(), "initial_state");
+  role(ssm.getOutput(), "output");
+  role(ssm.getFinalState(), "final_state");
+  role(ssm.getCuSeqlens(), "cu_seqlens");
+  KernelMetadata meta;
+  meta.op = func.getName().str();
+  meta.target = options.target;
+  meta.mode = mlir::linac::stringifyExecutionMode(ssm.getMode()).str();
+  meta.form = ssm.isSelectiveScan() ? "selective_scan" : "ssd";
+  meta.dtSoftplus = ssm.getDtSoftplus();
+  meta.dtype = typeName(cast<MemRefType>(ssm.getX().getType()).getElementType());
+  meta.headDimK = cast<MemRefType>(ssm.getB().getType()).getDimSize(3);
+  meta.headDimV = cast<MemRefType>(ssm.getX().getType()).getDimSize(3);
+  meta.chunkSize = ssm.getMode() == mlir::linac::ExecutionMode::recurrent
+                       ? 1
+                       : ssm.getChunkSize();
+  meta.gpuBlockSize = options.gpuBlockSize;
+  for (BlockArgument arg : func.getArguments()) {
+    auto it = roles.find(arg);
+    if (it == roles.end())
+      return llvm::createStringError(
+          "argument #" + std::to_string(arg.getArgNumber()) + " of @" +
+          func.getName().str() + " is not an operand of its linac.ssm");
+    KernelArgInfo info;
+    info.name = it->second.str();
+    auto type = cast<MemRefType>(arg.getType());
+    info.rank = type.getRank();
+    info.dtype = typeName(type.getElementType());
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      info.shape.push_back(type.isDynamicDim(d) ? llvm::json::Value("?")
+                                                : llvm::json::Value(type.getDimSize(d)));
+    meta.args.push_back(std::move(info));
+  }
+  return meta;
+}
+
 llvm::Expected<KernelMetadata> describeKernel(func::FuncOp func,
                                               const CompileOptions &options) {
   mlir::linac::RecurrenceOp recurrence;
+  mlir::linac::SsmOp ssm;
   func.walk([&](mlir::linac::RecurrenceOp op) { recurrence = op; });
+  func.walk([&](mlir::linac::SsmOp op) { ssm = op; });
+  if (ssm)
+    return describeSsm(func, ssm, options);
   if (!recurrence)
     return llvm::createStringError("function @" + func.getName().str() +
-                                   " has no linac.recurrence");
+                                   " has no linac.recurrence or linac.ssm");
   llvm::DenseMap<Value, StringRef> roles;
   auto role = [&](Value value, StringRef name) {
     if (value)
@@ -134,6 +197,10 @@ llvm::Expected<KernelMetadata> describeKernel(func::FuncOp func,
   meta.chunkSize = recurrence.getMode() == mlir::linac::ExecutionMode::recurrent
                        ? 1
                        : recurrence.getChunkSize();
+  meta.householder = recurrence.getHouseholder();
+  meta.qkL2Norm = recurrence.getQkL2norm();
+  if (auto factor = recurrence.getBetaSigmoidAttr())
+    meta.betaSigmoid = factor.getValueAsDouble();
   meta.blockV = options.blockV > 0 ? options.blockV : meta.headDimV;
   meta.gpuBlockSize = options.gpuBlockSize;
   for (BlockArgument arg : func.getArguments()) {
@@ -148,6 +215,10 @@ llvm::Expected<KernelMetadata> describeKernel(func::FuncOp func,
       info.rank = type.getRank();
       info.dtype = typeName(type.getElementType());
       info.shape = shapeOf(info.name, type);
+      // DeltaProduct: k, v and beta hold householder sub-steps per token.
+      bool substeps = info.name == "k" || info.name == "v" || info.name == "beta";
+      if (substeps && meta.householder > 1 && type.isDynamicDim(1))
+        info.shape[1] = "T*" + std::to_string(meta.householder);
     } else {
       info.isBuffer = false;
     }

@@ -23,10 +23,17 @@ struct KernelMetadata {
   std::string target;
   std::string mode;
   std::string form;
+  /// Why the step runs sequentially (form = sequential).
+  std::string sequentialReason;
   bool normalize = false;
   std::string dtype;
   int64_t headDimK = 0, headDimV = 0, chunkSize = 0, blockV = 0;
   int64_t gpuBlockSize = 0;
+  /// The op's modifiers (0 / false / 0.0 when off).
+  int64_t householder = 1;
+  bool qkL2Norm = false;
+  float betaSigmoid = 0.0f;
+  bool dtSoftplus = false;
   std::vector<KernelArgInfo> args;
 
   llvm::json::Value toJson() const;

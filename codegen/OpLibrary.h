@@ -21,8 +21,9 @@
 namespace linac {
 
 struct BuiltinKernel {
-  const char *name;        // chunk_simple_gla
-  const char *family;      // simple_gla: the function in lib/ops/<family>.mlir
+  const char *name;     // chunk_simple_gla
+  const char *family;   // simple_gla: lib/ops/<family>.mlir
+  const char *function; // the function in that file
   mlir::linac::ExecutionMode mode;
   bool normalize;
   const char *summary;
@@ -37,8 +38,8 @@ const BuiltinKernel *findBuiltinKernel(llvm::StringRef name);
 /// The embedded text of lib/ops/<family>.mlir.
 llvm::Expected<std::string> familySource(llvm::StringRef family);
 
-/// The library's source for `kernel`, instantiated: its family function
-/// renamed to the kernel's name, with the kernel's mode and normalizer.
+/// The library's source for `kernel`, instantiated: its function renamed to
+/// the kernel's name, with the kernel's mode and normalizer.
 llvm::Expected<std::string> kernelSource(const BuiltinKernel &kernel,
                                          mlir::MLIRContext &context);
 

@@ -5,6 +5,7 @@
 #include "codegen/KernelMetadata.h"
 #include "codegen/cpu/CpuTarget.h"
 #include "codegen/nvptx/NvptxTarget.h"
+#include "codegen/nvptx/NvptxTarget.h"
 #include "dialect/Linac.h"
 #include "passes/Passes.h"
 
@@ -25,11 +26,12 @@ namespace linac {
 std::string CompileOptions::fingerprint() const {
   return llvm::formatv("target={0} K={1} V={2} chunk={3} block_v={4} dtype={5} "
                        "block={6} ptxas={7} householder={8} qk_l2norm={9} "
-                       "beta_sigmoid={10}",
+                       "beta_sigmoid={10} dt_softplus={11}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
-                       betaSigmoid)
-      .str();
+                       betaSigmoid, dtSoftplus)
+      .str() +
+         (allowSequential ? " allow_sequential" : "");
 }
 
 llvm::Expected<TargetKind> parseTarget(llvm::StringRef target) {
@@ -47,16 +49,22 @@ std::vector<Stage> getStages(const CompileOptions &options) {
       {"specialize",
        llvm::formatv("func.func(linac-specialize{{head-dim-k={0} "
                      "head-dim-v={1} dtype={2} chunk-size={3} householder={4} "
-                     "qk-l2norm={5} beta-sigmoid={6}})",
+                     "qk-l2norm={5} beta-sigmoid={6} dt-softplus={7}})",
                      options.headDimK, options.headDimV, options.dtype,
                      options.chunkSize, options.householder,
-                     options.qkL2Norm ? "true" : "false", options.betaSigmoid)
+                     options.qkL2Norm ? "true" : "false", options.betaSigmoid,
+                     options.dtSoftplus ? "true" : "false")
            .str()});
-  stages.push_back({"recognize", "func.func(linac-recognize-recurrence)"});
-  stages.push_back({"chunk", "func.func(linac-interleave-householder, "
-                             "linac-chunk-recurrence)"});
   stages.push_back(
-      {"tile", llvm::formatv("func.func(linac-tile-chunk-loop{{block-v={0}}, "
+      {"recognize",
+       options.allowSequential
+           ? "func.func(linac-recognize-recurrence{allow-sequential=true})"
+           : "func.func(linac-recognize-recurrence)"});
+  stages.push_back({"chunk", "func.func(linac-interleave-householder, "
+                             "linac-chunk-recurrence, linac-chunk-ssm)"});
+  stages.push_back(
+      {"tile", llvm::formatv("func.func(linac-sequential-recurrence, "
+                             "linac-tile-chunk-loop{{block-v={0}}, "
                              "canonicalize, cse)",
                              options.blockV)
                    .str()});
@@ -83,7 +91,12 @@ std::vector<Stage> getStages(const CompileOptions &options) {
       {"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
                "convert-scf-to-cf, convert-gpu-to-nvvm{index-bitwidth=64}, "
                "canonicalize, cse), reconcile-unrealized-casts"});
-  stages.push_back({"ptx", "gpu-module-to-binary{format=isa}"});
+  // The toolkit's libdevice supplies exp, log1p and rsqrt for the GPU.
+  std::string toolkit = cudaToolkitPath();
+  stages.push_back({"ptx", toolkit.empty()
+                               ? std::string("gpu-module-to-binary{format=isa}")
+                               : "gpu-module-to-binary{format=isa toolkit=" +
+                                     toolkit + "}"});
   return stages;
 }
 
@@ -111,6 +124,28 @@ void dumpStage(StringRef funcName, size_t index, const Stage &stage,
   if (!ec)
     os << text;
 }
+
+} // namespace
+
+void formatDiagnostic(llvm::raw_ostream &os, Diagnostic &diag) {
+  auto print = [&](Location loc, StringRef severity, Diagnostic &d) {
+    if (auto fileLoc = dyn_cast<FileLineColLoc>(loc))
+      os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+         << fileLoc.getColumn();
+    else
+      os << loc;
+    os << ": " << severity << ": " << d << "\n";
+  };
+  StringRef severity = diag.getSeverity() == DiagnosticSeverity::Error ? "error"
+                       : diag.getSeverity() == DiagnosticSeverity::Warning
+                           ? "warning"
+                           : "note";
+  print(diag.getLocation(), severity, diag);
+  for (Diagnostic &note : diag.getNotes())
+    print(note.getLocation(), "note", note);
+}
+
+namespace {
 
 std::string printOp(Operation *op) {
   std::string text;
@@ -178,6 +213,17 @@ runStages(ModuleOp module, StringRef funcName, CompileOptions &options,
       stages = getStages(options);
     } else if (stage.name == "recognize") {
       func.walk([&](mlir::linac::RecurrenceOp op) {
+        // A sequential kernel: one token at a time, the whole state per block.
+        if (auto reason = op->getAttrOfType<StringAttr>(
+                mlir::linac::kSequentialAttrName)) {
+          metadata.form = "sequential";
+          metadata.sequentialReason = reason.str();
+          metadata.chunkSize = 1;
+          metadata.blockV = metadata.headDimV;
+          return;
+        }
+        if (!op.getFormAttr())
+          return;
         std::string text;
         llvm::raw_string_ostream os(text);
         mlir::Attribute(op.getFormAttr()).print(os);
@@ -218,13 +264,10 @@ llvm::Expected<KernelArtifact> compileKernel(ModuleOp module,
 
   // Diagnostics become the error message, locations included.
   std::string diagnostics;
+  ctx->printOpOnDiagnostic(false);
   ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
     llvm::raw_string_ostream os(diagnostics);
-    os << diag.getLocation() << ": "
-       << (diag.getSeverity() == DiagnosticSeverity::Error ? "error: " : "")
-       << diag << "\n";
-    for (Diagnostic &note : diag.getNotes())
-      os << note.getLocation() << ": note: " << note << "\n";
+    formatDiagnostic(os, diag);
     return success();
   });
   if (failed(verify(module)))
@@ -233,12 +276,23 @@ llvm::Expected<KernelArtifact> compileKernel(ModuleOp module,
 
   // GPUs without an explicit tiling try (chunk size, value tile) pairs, the
   // fastest first, until the block's buffers fit in shared memory.
+  // An explicit chunk size or value tile is kept; the other one is searched.
   std::vector<std::pair<int64_t, int64_t>> tilings = {
       {options.chunkSize, options.blockV}};
-  if (*kind == TargetKind::Nvptx && options.chunkSize == 0 &&
-      options.blockV == 0)
-    tilings = {{0, 64},  {0, 32},  {0, 16},  {32, 64}, {32, 32},
-               {32, 16}, {16, 32}, {16, 16}, {16, 8},  {8, 8}};
+  if (*kind == TargetKind::Nvptx &&
+      (options.chunkSize == 0 || options.blockV == 0)) {
+    tilings.clear();
+    for (auto [chunk, blockV] :
+         std::initializer_list<std::pair<int64_t, int64_t>>{
+             {0, 64}, {0, 32}, {0, 16}, {32, 64}, {32, 32}, {32, 16},
+             {16, 32}, {16, 16}, {16, 8}, {8, 8}}) {
+      std::pair<int64_t, int64_t> tiling = {
+          options.chunkSize ? options.chunkSize : chunk,
+          options.blockV ? options.blockV : blockV};
+      if (!llvm::is_contained(tilings, tiling))
+        tilings.push_back(tiling);
+    }
+  }
   KernelMetadata metadata;
   OwningOpRef<ModuleOp> compiled;
   for (size_t i = 0; i < tilings.size(); ++i) {

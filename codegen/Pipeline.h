@@ -17,6 +17,7 @@
 #include "runtime/KernelArtifact.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -45,6 +46,11 @@ struct CompileOptions {
   /// Step sizes factor * sigmoid(beta) (1: sigmoid, 2: negative eigenvalues
   /// allowed); 0 uses beta as given.
   float betaSigmoid = 0.0f;
+  /// Compile a step linac cannot chunk as a sequential recurrent kernel
+  /// (the recognizer warns) instead of failing.
+  bool allowSequential = false;
+  /// State-space models: softplus(dt + dt_bias).
+  bool dtSoftplus = false;
   /// Threads per block on GPUs.
   int64_t gpuBlockSize = 128;
   /// Assemble PTX into a cubin with ptxas when it is installed.
@@ -69,6 +75,9 @@ std::vector<Stage> getStages(const CompileOptions &options);
 
 /// IR text after each stage, when requested.
 using StageDumps = std::vector<std::pair<std::string, std::string>>;
+
+/// Prints a diagnostic and its notes as `file:line:col: error: message`.
+void formatDiagnostic(llvm::raw_ostream &os, mlir::Diagnostic &diag);
 
 /// Compiles function `funcName` of `module` (which it consumes) into an
 /// artifact. Errors carry the diagnostics with their source locations.

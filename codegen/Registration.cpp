@@ -27,7 +27,9 @@ void registerTargetPipeline(linac::TargetKind kind) {
       [cpu](mlir::OpPassManager &pm) {
         linac::CompileOptions options;
         options.target = cpu ? "cpu" : "sm_90";
-        options.blockV = cpu ? 0 : 32;
+        // Small tiles fit every family's buffers in a block's shared memory.
+        options.chunkSize = cpu ? 0 : 16;
+        options.blockV = cpu ? 0 : 16;
         for (const linac::Stage &stage : linac::getStages(options))
           if (mlir::failed(mlir::parsePassPipeline(stage.pipeline, pm)))
             llvm::report_fatal_error("bad built-in pipeline: " +

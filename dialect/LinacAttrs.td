@@ -27,9 +27,11 @@ def Linac_UpdateKind : I32EnumAttr<"UpdateKind", "how a token writes into the st
 def Linac_UpdateKindAttr : EnumAttr<Linac_Dialect, Linac_UpdateKind, "update">;
 
 def Linac_ExecutionMode : I32EnumAttr<"ExecutionMode",
-    "chunk-parallel (prefill) or one token at a time (decode)", [
+    "chunk-parallel (prefill), one token at a time (decode), or non-causal "
+    "(every query reads the whole sequence's state)", [
     I32EnumAttrCase<"chunk", 0>,
-    I32EnumAttrCase<"recurrent", 1>
+    I32EnumAttrCase<"recurrent", 1>,
+    I32EnumAttrCase<"noncausal", 2>
   ]> {
   let cppNamespace = "::mlir::linac";
   let genSpecializedAttr = 0;

@@ -5,6 +5,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::linac;
@@ -68,8 +69,9 @@ static LogicalResult verifySubsteps(Operation *op, StringRef name, Value buffer,
                                     Value q, int64_t substeps) {
   int64_t tokens = cast<ShapedType>(buffer.getType()).getDimSize(1);
   int64_t queries = cast<ShapedType>(q.getType()).getDimSize(1);
+  int64_t expected;
   if (ShapedType::isDynamic(tokens) || ShapedType::isDynamic(queries) ||
-      tokens == queries * substeps)
+      (!llvm::MulOverflow(queries, substeps, expected) && tokens == expected))
     return success();
   return op->emitOpError() << "dimension 1 of " << name << " (" << tokens
                            << ") must be " << substeps
@@ -87,6 +89,11 @@ static LogicalResult verifyRecurrenceOperands(OpTy op, int64_t substeps) {
                              {"v", v}, {"output", o}})
     if (failed(verifyRank(raw, name, value, {4}, "[B, T, H, D]")))
       return failure();
+  // Empty heads leave nothing to compute, and tiling V would divide by 0.
+  for (auto [name, value] : {std::pair<StringRef, Value>{"q", q}, {"v", v}})
+    if (cast<MemRefType>(value.getType()).getDimSize(3) == 0)
+      return op.emitOpError() << "dimension 3 of " << name
+                              << " (the head size) must not be 0";
   Type inputType = cast<MemRefType>(q.getType()).getElementType();
   if (!isInputFloat(inputType))
     return op.emitOpError() << "q must have element type f16, bf16 or f32, got "
@@ -95,16 +102,26 @@ static LogicalResult verifyRecurrenceOperands(OpTy op, int64_t substeps) {
        {std::pair<StringRef, Value>{"k", k}, {"v", v}, {"output", o}})
     if (failed(verifyElementType(raw, name, value, inputType)))
       return failure();
-  // [B, T, H] agree everywhere (k and v with their sub-steps); K between q
-  // and k; V between v and output.
+  // [B, T] agree everywhere (k and v with their sub-steps), H between q and
+  // k and between v and output, K between q and k, V between v and output.
+  // q and k may have fewer heads than v (grouped heads).
   for (unsigned d = 0; d < 3; ++d)
-    if (failed(verifySameSize(raw, "q", q, d, "output", o, d)))
+    if (failed(verifySameSize(raw, "v", v, d == 1 ? 0 : d, "output", o,
+                              d == 1 ? 0 : d)))
       return failure();
+  if (failed(verifySameSize(raw, "q", q, 1, "output", o, 1)) ||
+      failed(verifySameSize(raw, "q", q, 2, "k", k, 2)))
+    return failure();
   for (auto [name, value] : {std::pair<StringRef, Value>{"k", k}, {"v", v}})
     if (failed(verifySameSize(raw, "q", q, 0, name, value, 0)) ||
-        failed(verifySameSize(raw, "q", q, 2, name, value, 2)) ||
         failed(verifySubsteps(raw, name, value, q, substeps)))
       return failure();
+  int64_t queryHeads = cast<MemRefType>(q.getType()).getDimSize(2);
+  int64_t valueHeads = cast<MemRefType>(v.getType()).getDimSize(2);
+  if (!ShapedType::isDynamic(queryHeads) && !ShapedType::isDynamic(valueHeads) &&
+      (queryHeads == 0 || valueHeads % queryHeads != 0))
+    return op.emitOpError() << "v has " << valueHeads
+                            << " heads, not a multiple of q's " << queryHeads;
   if (failed(verifySameSize(raw, "q", q, 3, "k", k, 3)) ||
       failed(verifySameSize(raw, "v", v, 3, "output", o, 3)))
     return failure();
@@ -117,9 +134,10 @@ static LogicalResult verifyRecurrenceOperands(OpTy op, int64_t substeps) {
         failed(verifyElementType(raw, "g", g, f32)))
       return failure();
     auto gType = cast<MemRefType>(g.getType());
-    for (unsigned d = 0; d < 3; ++d)
-      if (failed(verifySameSize(raw, "g", g, d, "q", q, d)))
-        return failure();
+    if (failed(verifySameSize(raw, "g", g, 0, "q", q, 0)) ||
+        failed(verifySameSize(raw, "g", g, 1, "q", q, 1)) ||
+        failed(verifySameSize(raw, "g", g, 2, "v", v, 2)))
+      return failure();
     if (gType.getRank() == 4 && failed(verifySameSize(raw, "g", g, 3, "q", q, 3)))
       return failure();
   }
@@ -128,7 +146,7 @@ static LogicalResult verifyRecurrenceOperands(OpTy op, int64_t substeps) {
         failed(verifyElementType(raw, "beta", beta, f32)))
       return failure();
     if (failed(verifySameSize(raw, "beta", beta, 0, "q", q, 0)) ||
-        failed(verifySameSize(raw, "beta", beta, 2, "q", q, 2)) ||
+        failed(verifySameSize(raw, "beta", beta, 2, "v", v, 2)) ||
         failed(verifySubsteps(raw, "beta", beta, q, substeps)))
       return failure();
   }
@@ -139,7 +157,7 @@ static LogicalResult verifyRecurrenceOperands(OpTy op, int64_t substeps) {
       continue;
     if (failed(verifyRank(raw, name, state, {4}, "[N, H, K, V]")) ||
         failed(verifyElementType(raw, name, state, f32)) ||
-        failed(verifySameSize(raw, name, state, 1, "q", q, 2)) ||
+        failed(verifySameSize(raw, name, state, 1, "v", v, 2)) ||
         failed(verifySameSize(raw, name, state, 2, "q", q, 3)) ||
         failed(verifySameSize(raw, name, state, 3, "v", v, 3)))
       return failure();
@@ -178,9 +196,10 @@ static LogicalResult verifyFormOperands(OpTy op, RecurrenceFormAttr form) {
 }
 
 LogicalResult RecurrenceOp::verify() {
-  if (getHouseholder() < 1)
+  // I64Attr getters are unsigned: a negative value must not pass as large.
+  if (static_cast<int64_t>(getHouseholder()) < 1)
     return emitOpError() << "householder must be at least 1, got "
-                         << getHouseholder();
+                         << static_cast<int64_t>(getHouseholder());
   if (failed(verifyRecurrenceOperands(*this, getHouseholder())))
     return failure();
   int64_t chunk = getChunkSize();
@@ -194,6 +213,8 @@ LogicalResult RecurrenceOp::verify() {
     return emitOpError("beta_sigmoid needs a beta operand");
   if (getNormalize() && getBeta())
     return emitOpError("normalize applies to plain updates only");
+  if (getMode() == ExecutionMode::noncausal && (getG() || getBeta()))
+    return emitOpError("non-causal attention has no decay and no step sizes");
   bool hasStep = !getStep().empty();
   if (hasStep == bool(getFormAttr()))
     return emitOpError(hasStep ? "has both a step region and a canonical form"
@@ -321,28 +342,45 @@ LogicalResult ScaleRowsOp::verify() {
 //===----------------------------------------------------------------------===//
 
 unsigned ChunkLoopOp::getNumExpectedBodyArguments() {
-  // q, k, v, [g], [beta], state, output tile, [key sum].
-  return 5 + (getG() ? 1 : 0) + (getBeta() ? 1 : 0) + (getNormalize() ? 1 : 0);
+  // q, k, v, [g], [beta], state, output tile, [key sum], aux...
+  return 5 + (getG() ? 1 : 0) + (getBeta() ? 1 : 0) + (getNormalize() ? 1 : 0) +
+         getAux().size();
 }
 
 LogicalResult ChunkLoopOp::verifyRegions() {
-  if (getInterleave() < 1)
+  if (static_cast<int64_t>(getInterleave()) < 1)
     return emitOpError() << "interleave must be at least 1, got "
-                         << getInterleave();
+                         << static_cast<int64_t>(getInterleave());
   if (failed(verifyRecurrenceOperands(*this, getInterleave())) ||
       failed(verifyFormOperands(*this, getForm())))
     return failure();
-  Block &body = getBody().front();
-  if (body.getNumArguments() != getNumExpectedBodyArguments())
-    return emitOpError() << "body takes " << getNumExpectedBodyArguments()
-                         << " arguments, got " << body.getNumArguments();
-  for (BlockArgument arg : body.getArguments())
-    if (!isa<MemRefType>(arg.getType()))
-      return emitOpError() << "body argument #" << arg.getArgNumber()
-                           << " must be a memref view, got " << arg.getType();
-  if (getChunkSize() < 1)
+  if (getAuxLayouts().size() != getAux().size())
+    return emitOpError() << "has " << getAux().size() << " aux inputs but "
+                         << getAuxLayouts().size() << " aux_layouts";
+  for (Attribute layout : getAuxLayouts()) {
+    StringRef name = cast<StringAttr>(layout).getValue();
+    if (!llvm::is_contained({"token", "token_value", "head", "head_value"},
+                            name))
+      return emitOpError() << "unknown aux layout '" << name
+                           << "' (expected token, token_value, head or "
+                              "head_value)";
+  }
+  for (Region *region : {&getBody(), &getReadout()}) {
+    if (region->empty())
+      continue;
+    Block &block = region->front();
+    if (block.getNumArguments() != getNumExpectedBodyArguments())
+      return emitOpError() << "body takes " << getNumExpectedBodyArguments()
+                           << " arguments, got " << block.getNumArguments();
+    for (BlockArgument arg : block.getArguments())
+      if (!isa<MemRefType>(arg.getType()))
+        return emitOpError() << "body argument #" << arg.getArgNumber()
+                             << " must be a memref view, got "
+                             << arg.getType();
+  }
+  if (static_cast<int64_t>(getChunkSize()) < 1)
     return emitOpError() << "chunk_size must be positive, got "
-                         << getChunkSize();
+                         << static_cast<int64_t>(getChunkSize());
   return success();
 }
 
@@ -372,18 +410,19 @@ static LogicalResult verifyDecay(Operation *op, StringRef name, Value decay,
 LogicalResult ChunkCumsumOp::verify() {
   auto in = cast<MemRefType>(getGates().getType());
   auto out = cast<MemRefType>(getResult().getType());
-  if (in.getRank() != out.getRank() || in.getRank() > 2)
+  if (in.getRank() != out.getRank() || in.getRank() < 1 || in.getRank() > 2)
     return emitOpError() << "gates and result must both be [C] or [C, K], got "
                          << in << " and " << out;
-  if (getRepeat() < 1)
-    return emitOpError() << "repeat must be at least 1, got " << getRepeat();
+  int64_t repeat = getRepeat();
+  if (repeat < 1)
+    return emitOpError() << "repeat must be at least 1, got " << repeat;
   if (in.getRank() == 2 &&
       failed(verifySameSize(*this, "gates", getGates(), 1, "result",
                             getResult(), 1)))
     return failure();
-  int64_t rows = in.getDimSize(0), outRows = out.getDimSize(0);
+  int64_t rows = in.getDimSize(0), outRows = out.getDimSize(0), expected;
   if (!ShapedType::isDynamic(rows) && !ShapedType::isDynamic(outRows) &&
-      rows * getRepeat() != outRows)
+      (llvm::MulOverflow(rows, repeat, expected) || expected != outRows))
     return emitOpError() << "result has " << outRows << " rows, expected "
                          << rows << " x repeat " << getRepeat();
   return success();
@@ -398,10 +437,11 @@ LogicalResult DecayedScoresOp::verify() {
       failed(verifySameSize(op, "scores", getScores(), 1, "keys", getKeys(),
                             0)))
     return failure();
-  if (getQueryStride() < 1 || getInterleave() < 1)
+  int64_t queryStride = getQueryStride(), interleave = getInterleave();
+  if (queryStride < 1 || interleave < 1)
     return emitOpError() << "query_stride and interleave must be at least 1, "
                             "got "
-                         << getQueryStride() << " and " << getInterleave();
+                         << queryStride << " and " << interleave;
   Value gates = getGates(), workspace = getWorkspace();
   if (!gates)
     return workspace ? emitOpError("only gated scores take a workspace")
@@ -467,8 +507,15 @@ LogicalResult ChunkStateUpdateOp::verify() {
       failed(verifySameSize(op, "state", getState(), 1, "values", getValues(),
                             1)))
     return failure();
-  if (Value decay = getDecay())
-    return verifyDecay(op, "decay", decay, getKeys(), 0, getKeys(), 1);
+  // Only the decay's last row (the whole chunk's) is read: with interleaved
+  // sub-steps it has one row per token, fewer than the keys.
+  if (Value decay = getDecay()) {
+    auto type = cast<MemRefType>(decay.getType());
+    if (type.getRank() == 2)
+      return verifySameSize(op, "decay", decay, 1, "keys", getKeys(), 1);
+    if (type.getRank() != 1)
+      return emitOpError() << "decay must be [C] or [C, K], got " << type;
+  }
   return success();
 }
 
@@ -505,6 +552,151 @@ LogicalResult ChunkL2NormalizeOp::verify() {
 LogicalResult ChunkSigmoidOp::verify() {
   return verifySameSize(*this, "result", getResult(), 0, "input", getInput(),
                         0);
+}
+
+LogicalResult SsmOp::verify() {
+  Operation *op = getOperation();
+  Value x = getX(), dt = getDt(), a = getA(), b = getB(), c = getC(),
+        o = getOutput();
+  if (failed(verifyRank(op, "x", x, {4}, "[B, T, H, P]")) ||
+      failed(verifyRank(op, "output", o, {4}, "[B, T, H, P]")) ||
+      failed(verifyRank(op, "dt", dt, {3}, "[B, T, H]")) ||
+      failed(verifyRank(op, "a", a, {1, 2}, "[H] (SSD) or [H, N] (selective "
+                                            "scan)")) ||
+      failed(verifyRank(op, "b", b, {4}, "[B, T, G, N]")) ||
+      failed(verifyRank(op, "c", c, {4}, "[B, T, G, N]")))
+    return failure();
+  Type inputType = cast<MemRefType>(x.getType()).getElementType();
+  if (!isInputFloat(inputType))
+    return emitOpError() << "x must have element type f16, bf16 or f32, got "
+                         << inputType;
+  Type f32 = Float32Type::get(getContext());
+  for (auto [name, value] : {std::pair<StringRef, Value>{"b", b}, {"c", c},
+                             {"output", o}})
+    if (failed(verifyElementType(op, name, value, inputType)))
+      return failure();
+  for (auto [name, value] : {std::pair<StringRef, Value>{"dt", dt}, {"a", a}})
+    if (failed(verifyElementType(op, name, value, f32)))
+      return failure();
+  for (unsigned d = 0; d < 4; ++d)
+    if (failed(verifySameSize(op, "output", o, d, "x", x, d)))
+      return failure();
+  for (unsigned d = 0; d < 3; ++d)
+    if (failed(verifySameSize(op, "dt", dt, d, "x", x, d)))
+      return failure();
+  for (unsigned d = 0; d < 4; ++d)
+    if (failed(verifySameSize(op, "c", c, d, "b", b, d)))
+      return failure();
+  if (failed(verifySameSize(op, "b", b, 0, "x", x, 0)) ||
+      failed(verifySameSize(op, "b", b, 1, "x", x, 1)) ||
+      failed(verifySameSize(op, "a", a, 0, "x", x, 2)))
+    return failure();
+  if (isSelectiveScan() &&
+      failed(verifySameSize(op, "a", a, 1, "b", b, 3)))
+    return failure();
+  if (Value d = getD()) {
+    if (failed(verifyRank(op, "d", d, {1, 2}, "[H] or [H, P]")) ||
+        failed(verifyElementType(op, "d", d, f32)) ||
+        failed(verifySameSize(op, "d", d, 0, "x", x, 2)))
+      return failure();
+    if (cast<MemRefType>(d.getType()).getRank() == 2 &&
+        failed(verifySameSize(op, "d", d, 1, "x", x, 3)))
+      return failure();
+  }
+  if (Value z = getZ())
+    for (unsigned i = 0; i < 4; ++i)
+      if (failed(verifySameSize(op, "z", z, i, "x", x, i)))
+        return failure();
+  if (Value bias = getDtBias())
+    if (failed(verifyRank(op, "dt_bias", bias, {1}, "[H]")) ||
+        failed(verifyElementType(op, "dt_bias", bias, f32)) ||
+        failed(verifySameSize(op, "dt_bias", bias, 0, "x", x, 2)))
+      return failure();
+  for (auto [name, state] :
+       {std::pair<StringRef, Value>{"initial_state", getInitialState()},
+        {"final_state", getFinalState()}}) {
+    if (!state)
+      continue;
+    if (failed(verifyRank(op, name, state, {4}, "[N, H, N_state, P]")) ||
+        failed(verifyElementType(op, name, state, f32)) ||
+        failed(verifySameSize(op, name, state, 1, "x", x, 2)) ||
+        failed(verifySameSize(op, name, state, 2, "b", b, 3)) ||
+        failed(verifySameSize(op, name, state, 3, "x", x, 3)))
+      return failure();
+  }
+  if (Value cu = getCuSeqlens())
+    if (failed(verifyRank(op, "cu_seqlens", cu, {1}, "[N + 1]")) ||
+        failed(verifyElementType(op, "cu_seqlens", cu,
+                                 IntegerType::get(getContext(), 64))))
+      return failure();
+  int64_t chunk = getChunkSize();
+  if (chunk < 1 || chunk > 256 || !llvm::isPowerOf2_64(chunk))
+    return emitOpError() << "chunk_size must be a power of two in [1, 256], got "
+                         << chunk;
+  if (getMode() == ExecutionMode::noncausal)
+    return emitOpError("a state-space model is causal");
+  return success();
+}
+
+LogicalResult SsmInputsOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifySameSize(op, "dt", getDt(), 0, "x", getX(), 0)) ||
+      failed(verifySameSize(op, "values", getValues(), 0, "x", getX(), 0)) ||
+      failed(verifySameSize(op, "values", getValues(), 1, "x", getX(), 1)) ||
+      failed(verifySameSize(op, "gates", getGates(), 0, "x", getX(), 0)))
+    return failure();
+  auto gates = cast<MemRefType>(getGates().getType());
+  if (gates.getRank() == 2)
+    return verifySameSize(op, "gates", getGates(), 1, "rates", getRates(), 0);
+  if (gates.getRank() != 1)
+    return emitOpError() << "gates must be [C] or [C, N], got " << gates;
+  return success();
+}
+
+LogicalResult SsmOutputOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifySameSize(op, "result", getResult(), 0, "x", getX(), 0)) ||
+      failed(verifySameSize(op, "result", getResult(), 1, "x", getX(), 1)))
+    return failure();
+  if (Value gate = getGate())
+    if (failed(verifySameSize(op, "gate", gate, 0, "x", getX(), 0)) ||
+        failed(verifySameSize(op, "gate", gate, 1, "x", getX(), 1)))
+      return failure();
+  return success();
+}
+
+LogicalResult ChunkScanOp::verify() {
+  Operation *op = getOperation();
+  if (failed(verifySameSize(op, "keys", getKeys(), 0, "queries",
+                            getQueries(), 0)) ||
+      failed(verifySameSize(op, "values", getValues(), 0, "queries",
+                            getQueries(), 0)) ||
+      failed(verifySameSize(op, "state", getState(), 0, "keys", getKeys(),
+                            1)) ||
+      failed(verifySameSize(op, "state", getState(), 1, "values", getValues(),
+                            1)) ||
+      failed(verifySameSize(op, "result", getResult(), 0, "queries",
+                            getQueries(), 0)) ||
+      failed(verifySameSize(op, "result", getResult(), 1, "values",
+                            getValues(), 1)))
+    return failure();
+  return verifyDecay(op, "gates", getGates(), getQueries(), 0, getKeys(), 1);
+}
+
+LogicalResult ChunkReadoutOp::verify() {
+  Operation *op = getOperation();
+  return failure(
+      failed(verifySameSize(op, "queries", getQueries(), 1, "state",
+                            getState(), 0)) ||
+      failed(verifySameSize(op, "result", getResult(), 0, "queries",
+                            getQueries(), 0)) ||
+      failed(verifySameSize(op, "result", getResult(), 1, "state", getState(),
+                            1)));
+}
+
+LogicalResult ChunkKeySumOp::verify() {
+  return verifySameSize(*this, "key_sum", getKeySum(), 0, "keys", getKeys(),
+                        1);
 }
 
 LogicalResult ChunkNormalizeOp::verify() {

@@ -110,6 +110,73 @@ def Linac_RecurrenceOp : Linac_Op<"recurrence", [AttrSizedOperandSegments]> {
   }];
 }
 
+def Linac_SsmOp : Linac_Op<"ssm", [AttrSizedOperandSegments]> {
+  let summary = "a Mamba-style selective state-space layer";
+  let description = [{
+    Mamba-2 (SSD) when `a` is `[H]`, Mamba-1 (selective scan) when `a` is
+    `[H, N]`. Per sequence and head h, with the state `S: [N, P]` (f32):
+
+        dt_t = dt[t, h] + dt_bias[h], then softplus(dt_t) with `dt_softplus`
+        S <- exp(dt_t * a[h]) S + dt_t * b_t x_t^T   (a[h] broadcast or per state n)
+        y_t = S^T c_t (+ d[h] * x_t) (* silu(z_t))
+
+    | operand | shape |
+    |---------|-------|
+    | `x`, `output`, `z` | `[B, T, H, P]` (z optional) |
+    | `dt` | `[B, T, H]` |
+    | `a` | `[H]` (SSD) or `[H, N]` (selective scan) |
+    | `b`, `c` | `[B, T, G, N]`, G groups dividing H |
+    | `d` | `[H]` or `[H, P]` (optional) |
+    | `dt_bias` | `[H]` (optional) |
+    | `initial_state`, `final_state` | `[N_seq, H, N, P]` (optional) |
+    | `cu_seqlens` | `[N_seq + 1]` (optional) |
+
+    `linac-chunk-ssm` maps it onto a chunk loop with q = c, k = b, v = x and
+    decays from dt, with the dt transform and the D and z terms fused into
+    the chunk: SSD through the scalar-decay chunked algorithm, the selective
+    scan (its decay is per state channel and V = P) through a chunked
+    associative scan.
+  }];
+  let arguments = (ins
+    Arg<AnyMemRef, "inputs x", [MemRead]>:$x,
+    Arg<AnyMemRef, "time steps", [MemRead]>:$dt,
+    Arg<AnyMemRef, "decay rates (negative)", [MemRead]>:$a,
+    Arg<AnyMemRef, "input projections B", [MemRead]>:$b,
+    Arg<AnyMemRef, "output projections C", [MemRead]>:$c,
+    Arg<Optional<AnyMemRef>, "skip connection D", [MemRead]>:$d,
+    Arg<Optional<AnyMemRef>, "gate z", [MemRead]>:$z,
+    Arg<Optional<AnyMemRef>, "time step bias", [MemRead]>:$dt_bias,
+    Arg<Optional<AnyMemRef>, "initial states", [MemRead]>:$initial_state,
+    Arg<AnyMemRef, "outputs", [MemWrite]>:$output,
+    Arg<Optional<AnyMemRef>, "final states", [MemWrite]>:$final_state,
+    Arg<Optional<AnyMemRef>, "cumulative sequence lengths", [MemRead]>:$cu_seqlens,
+    UnitAttr:$dt_softplus,
+    DefaultValuedAttr<Linac_ExecutionModeAttr,
+                      "::mlir::linac::ExecutionMode::chunk">:$mode,
+    DefaultValuedAttr<I64Attr, "64">:$chunk_size
+  );
+  let assemblyFormat = [{
+    `x` `(` $x `:` type($x) `)` `dt` `(` $dt `:` type($dt) `)`
+    `a` `(` $a `:` type($a) `)` `b` `(` $b `:` type($b) `)`
+    `c` `(` $c `:` type($c) `)`
+    (`d` `(` $d^ `:` type($d) `)`)?
+    (`z` `(` $z^ `:` type($z) `)`)?
+    (`dt_bias` `(` $dt_bias^ `:` type($dt_bias) `)`)?
+    (`initial_state` `(` $initial_state^ `:` type($initial_state) `)`)?
+    `output` `(` $output `:` type($output) `)`
+    (`final_state` `(` $final_state^ `:` type($final_state) `)`)?
+    (`cu_seqlens` `(` $cu_seqlens^ `:` type($cu_seqlens) `)`)?
+    attr-dict
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// True for Mamba-1's per-state decay rates (`a: [H, N]`).
+    bool isSelectiveScan() {
+      return ::llvm::cast<MemRefType>(getA().getType()).getRank() == 2;
+    }
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Step ops: value semantics on one token of one head.
 //===----------------------------------------------------------------------===//
@@ -195,6 +262,18 @@ def Linac_ChunkLoopOp : Linac_Op<"chunk_loop", [AttrSizedOperandSegments,
     token: a chunk covers `C` tokens of queries, decays and outputs and the
     `n * C` sub-steps of keys, values and step sizes that belong to them.
 
+    q and k may have fewer heads than v (grouped heads: head h reads group
+    `h / (H_v / H_q)`). The `aux` inputs follow the body's other arguments,
+    one view each, as their `aux_layouts` say: `token` (`[B, T, H']` or
+    `[B, T, H', D]` gives the chunk's `[C]` or `[C, D]`), `token_value`
+    (`[B, T, H', V]` gives `[C, BV]`), `head` (`[H']` gives `[1]`,
+    `[H', D]` gives `[D]`), `head_value` (`[H', V]` gives `[BV]`).
+
+    With a `readout` region (non-causal attention), the body runs over every
+    chunk first to accumulate the state (from the initial state), then the
+    readout over every chunk to write the outputs; both take the same
+    arguments.
+
     `linac-tile-chunk-loop` turns it into the grid over (sequence, head,
     value tile) and a sequential loop over chunks.
   }];
@@ -208,13 +287,15 @@ def Linac_ChunkLoopOp : Linac_Op<"chunk_loop", [AttrSizedOperandSegments,
     Arg<AnyMemRef, "outputs", [MemWrite]>:$output,
     Arg<Optional<AnyMemRef>, "final states", [MemWrite]>:$final_state,
     Arg<Optional<AnyMemRef>, "cumulative sequence lengths", [MemRead]>:$cu_seqlens,
+    Arg<Variadic<AnyMemRef>, "more inputs, sliced per aux_layouts", [MemRead]>:$aux,
     F32:$scale,
     I64Attr:$chunk_size,
     Linac_RecurrenceFormAttr:$form,
     UnitAttr:$normalize,
-    DefaultValuedAttr<I64Attr, "1">:$interleave
+    DefaultValuedAttr<I64Attr, "1">:$interleave,
+    DefaultValuedAttr<StrArrayAttr, "{}">:$aux_layouts
   );
-  let regions = (region SizedRegion<1>:$body);
+  let regions = (region SizedRegion<1>:$body, AnyRegion:$readout);
   let assemblyFormat = [{
     `q` `(` $q `:` type($q) `)` `k` `(` $k `:` type($k) `)`
     `v` `(` $v `:` type($v) `)`
@@ -224,12 +305,18 @@ def Linac_ChunkLoopOp : Linac_Op<"chunk_loop", [AttrSizedOperandSegments,
     `output` `(` $output `:` type($output) `)`
     (`final_state` `(` $final_state^ `:` type($final_state) `)`)?
     (`cu_seqlens` `(` $cu_seqlens^ `:` type($cu_seqlens) `)`)?
-    `scale` `(` $scale `)` attr-dict-with-keyword $body
+    (`aux` `(` $aux^ `:` type($aux) `)`)?
+    `scale` `(` $scale `)` attr-dict-with-keyword $body ($readout^)?
   }];
   let hasRegionVerifier = 1;
   let extraClassDeclaration = [{
     /// Number of body arguments this op's operands and attributes imply.
     unsigned getNumExpectedBodyArguments();
+    /// The body argument of aux input #i.
+    Value getBodyAux(unsigned i) {
+      Block &body = getBody().front();
+      return body.getArgument(body.getNumArguments() - getAux().size() + i);
+    }
     Value getBodyQueries() { return getBody().getArgument(0); }
     Value getBodyKeys() { return getBody().getArgument(1); }
     Value getBodyValues() { return getBody().getArgument(2); }
@@ -344,6 +431,23 @@ def Linac_ChunkOutputOp : Linac_TileOp<"chunk_output"> {
   }];
 }
 
+def Linac_ChunkReadoutOp : Linac_TileOp<"chunk_readout"> {
+  let summary = "a chunk's outputs from a state alone";
+  let description = [{
+    `O = scale * Q S`: the readout of non-causal attention, where every query
+    reads the state of the whole sequence.
+  }];
+  let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$queries,
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemRead]>:$state,
+                       F32:$scale,
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $queries `,` $state `:` type($queries) `,` type($state) `)`
+    `scale` `(` $scale `)`
+    `outs` `(` $result `:` type($result) `)` attr-dict
+  }];
+}
+
 def Linac_ChunkStateUpdateOp : Linac_TileOp<"chunk_state_update"> {
   let summary = "carries the state across one chunk";
   let description = [{
@@ -418,17 +522,91 @@ def Linac_ChunkSigmoidOp : Linac_TileOp<"chunk_sigmoid"> {
   }];
 }
 
+def Linac_SsmInputsOp : Linac_TileOp<"ssm_inputs"> {
+  let summary = "a state-space model's decays and scaled inputs for one chunk";
+  let description = [{
+    `dt' = dt + bias` (then `softplus` with `dt_softplus`), the log decays
+    `g = dt' * a` (`a` one rate `[1]` or one per state channel `[N]`, giving
+    `[C]` or `[C, N]`) and the values `v = x * dt'`.
+  }];
+  let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$x,
+                       Arg<MemRefRankOf<[F32], [1]>, "", [MemRead]>:$dt,
+                       Arg<MemRefRankOf<[F32], [1]>, "", [MemRead]>:$rates,
+                       Arg<Optional<MemRefRankOf<[F32], [1]>>, "", [MemRead]>:$bias,
+                       Arg<MemRefOf<[F32]>, "", [MemWrite]>:$gates,
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$values,
+                       UnitAttr:$dt_softplus);
+  let assemblyFormat = [{
+    `ins` `(` $x `,` $dt `,` $rates `:` type($x) `,` type($dt) `,` type($rates) `)`
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    `outs` `(` $gates `,` $values `:` type($gates) `,` type($values) `)` attr-dict
+  }];
+}
+
+def Linac_SsmOutputOp : Linac_TileOp<"ssm_output", [AttrSizedOperandSegments]> {
+  let summary = "a state-space model's skip connection and gate for one chunk";
+  let description = [{
+    `y = (y + d * x) * silu(z)`, each term when present: `d` is one
+    coefficient (`[1]`) or one per value channel (`[V]`).
+  }];
+  let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$x,
+                       Arg<Optional<MemRefRankOf<[F32], [1]>>, "", [MemRead]>:$skip,
+                       Arg<Optional<MemRefRankOf<[AnyFloat], [2]>>, "", [MemRead]>:$gate,
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemRead, MemWrite]>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $x `:` type($x) `)`
+    (`skip` `(` $skip^ `:` type($skip) `)`)?
+    (`gate` `(` $gate^ `:` type($gate) `)`)?
+    `outs` `(` $result `:` type($result) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkScanOp : Linac_TileOp<"chunk_scan"> {
+  let summary = "a chunk of a linear recurrence, scanned token by token";
+  let description = [{
+    For each row t: `S <- exp(g_t) * S + k_t v_t^T`, then `O[t] = S^T q_t`
+    (`g_t` one decay `[C]` or one per key channel `[C, K]`). The pairs
+    `(exp(g_t), k_t v_t^T)` compose associatively; this is the scan the
+    selective state-space model (Mamba-1) runs, whose decays are per
+    (state, channel) and so have no chunked matrix form that pays off.
+  }];
+  let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$queries,
+                       Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$keys,
+                       Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$values,
+                       Arg<MemRefOf<[F32]>, "", [MemRead]>:$gates,
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemRead, MemWrite]>:$state,
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $queries `,` $keys `,` $values `,` $gates `:` type($queries) `,`
+      type($keys) `,` type($values) `,` type($gates) `)`
+    `outs` `(` $state `,` $result `:` type($state) `,` type($result) `)` attr-dict
+  }];
+}
+
+def Linac_ChunkKeySumOp : Linac_TileOp<"chunk_key_sum"> {
+  let summary = "adds a chunk's keys to a running sum";
+  let description = [{ `z <- z + k_0 + ... + k_{C-1}`. }];
+  let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$keys,
+                       Arg<MemRefRankOf<[F32], [1]>, "", [MemRead, MemWrite]>:$key_sum);
+  let assemblyFormat = [{
+    `ins` `(` $keys `:` type($keys) `)` `outs` `(` $key_sum `:` type($key_sum) `)` attr-dict
+  }];
+}
+
 def Linac_ChunkNormalizeOp : Linac_TileOp<"chunk_normalize"> {
   let summary = "divides a chunk's outputs by the running key-sum normalizer";
   let description = [{
     For each row i of the chunk: `z <- z + k_i`, then
     `O[i, :] /= scale * (q_i . z) + 1e-10`. `z` is carried across chunks.
+    With `fixed`, `z` is not updated (non-causal attention: the sum of every
+    key of the sequence).
   }];
   let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$queries,
                        Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$keys,
                        F32:$scale,
                        Arg<MemRefRankOf<[F32], [1]>, "", [MemRead, MemWrite]>:$key_sum,
-                       Arg<MemRefRankOf<[F32], [2]>, "", [MemRead, MemWrite]>:$result);
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemRead, MemWrite]>:$result,
+                       UnitAttr:$fixed);
   let assemblyFormat = [{
     `ins` `(` $queries `,` $keys `:` type($queries) `,` type($keys) `)`
     `scale` `(` $scale `)`

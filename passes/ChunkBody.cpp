@@ -9,43 +9,203 @@ using namespace mlir::linac;
 
 namespace {
 
+constexpr int64_t kDyn = ShapedType::kDynamic;
+
 /// A fully dynamic strided layout: the body is written for any view the
 /// tiling pass hands it.
 MemRefType viewType(ArrayRef<int64_t> shape, Type elementType) {
-  SmallVector<int64_t> strides(shape.size(), ShapedType::kDynamic);
-  auto layout = StridedLayoutAttr::get(elementType.getContext(),
-                                       ShapedType::kDynamic, strides);
+  SmallVector<int64_t> strides(shape.size(), kDyn);
+  auto layout =
+      StridedLayoutAttr::get(elementType.getContext(), kDyn, strides);
   return MemRefType::get(shape, elementType, layout);
 }
 
-/// Builds the body of one chunk.
-class BodyBuilder {
-public:
-  BodyBuilder(OpBuilder &b, Location loc, int64_t K, int64_t V)
-      : b(b), loc(loc), K(K), V(V) {}
+int64_t trailingDim(Value buffer) {
+  auto type = cast<MemRefType>(buffer.getType());
+  return type.getDimSize(type.getRank() - 1);
+}
 
-  /// An f32 scratch buffer of static `shape`, viewed at `sizes`;
-  /// `valueDims` lists the dimensions that hold V.
-  Value scratch(ArrayRef<int64_t> shape, ArrayRef<OpFoldResult> sizes,
-                ArrayRef<int64_t> valueDims = {}) {
-    auto alloca = memref::AllocaOp::create(
-        b, loc, MemRefType::get(shape, b.getF32Type()));
-    if (!valueDims.empty())
-      alloca->setAttr(kValueDimsAttrName, b.getDenseI64ArrayAttr(valueDims));
-    SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
-    SmallVector<OpFoldResult> strides(shape.size(), b.getIndexAttr(1));
-    return memref::SubViewOp::create(b, loc, alloca, offsets, sizes, strides);
-  }
+/// The body argument type of an aux input with the given layout.
+MemRefType auxViewType(Value buffer, StringRef layout) {
+  auto type = cast<MemRefType>(buffer.getType());
+  Type element = type.getElementType();
+  if (layout == "token")
+    return type.getRank() == 3 ? viewType({kDyn}, element)
+                               : viewType({kDyn, trailingDim(buffer)}, element);
+  if (layout == "token_value")
+    return viewType({kDyn, trailingDim(buffer)}, element);
+  // head: [H] gives [1], [H, D] gives [D]; head_value: [H, V] gives [V].
+  return viewType({type.getRank() == 1 ? 1 : trailingDim(buffer)}, element);
+}
 
-  Value rows(Value view) { return memref::DimOp::create(b, loc, view, 0); }
-  OpFoldResult k() { return b.getIndexAttr(K); }
-
-  OpBuilder &b;
-  Location loc;
-  int64_t K, V;
+/// The views of one chunk a chunk loop's body receives.
+struct BodyArgs {
+  Value q, k, v, g, beta, state, out, keySum;
+  SmallVector<Value> aux;
 };
 
+/// Creates the body block(s) of `loop`: one argument per chunk view.
+BodyArgs addBodyArguments(ChunkLoopOp loop, Region &region, int64_t K,
+                          int64_t V, bool vectorDecay) {
+  Location loc = loop.getLoc();
+  Type inputType = cast<MemRefType>(loop.getQ().getType()).getElementType();
+  Type valueType = cast<MemRefType>(loop.getV().getType()).getElementType();
+  Type f32 = Float32Type::get(loop.getContext());
+  Block *block = new Block();
+  region.push_back(block);
+  BodyArgs args;
+  args.q = block->addArgument(viewType({kDyn, K}, inputType), loc);
+  args.k = block->addArgument(viewType({kDyn, K}, inputType), loc);
+  args.v = block->addArgument(viewType({kDyn, V}, valueType), loc);
+  if (loop.getG())
+    args.g = block->addArgument(
+        viewType(vectorDecay ? ArrayRef<int64_t>{kDyn, K}
+                             : ArrayRef<int64_t>{kDyn},
+                 f32),
+        loc);
+  if (loop.getBeta())
+    args.beta = block->addArgument(viewType({kDyn}, f32), loc);
+  args.state = block->addArgument(viewType({K, V}, f32), loc);
+  args.out = block->addArgument(viewType({kDyn, V}, f32), loc);
+  if (loop.getNormalize())
+    args.keySum = block->addArgument(viewType({K}, f32), loc);
+  for (auto [buffer, layout] : llvm::zip(loop.getAux(), loop.getAuxLayouts()))
+    args.aux.push_back(block->addArgument(
+        auxViewType(buffer, cast<StringAttr>(layout).getValue()), loc));
+  return args;
+}
+
+int64_t headDim(Value buffer) {
+  return cast<MemRefType>(buffer.getType()).getDimSize(3);
+}
+
 } // namespace
+
+Value mlir::linac::createChunkScratch(OpBuilder &b, Location loc,
+                                      ArrayRef<int64_t> shape,
+                                      ArrayRef<OpFoldResult> sizes,
+                                      ArrayRef<int64_t> valueDims) {
+  auto alloca =
+      memref::AllocaOp::create(b, loc, MemRefType::get(shape, b.getF32Type()));
+  if (!valueDims.empty())
+    alloca->setAttr(kValueDimsAttrName, b.getDenseI64ArrayAttr(valueDims));
+  SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
+  SmallVector<OpFoldResult> strides(shape.size(), b.getIndexAttr(1));
+  return memref::SubViewOp::create(b, loc, alloca, offsets, sizes, strides);
+}
+
+void mlir::linac::emitChunkAlgorithm(OpBuilder &b, Location loc,
+                                     const ChunkInputs &in) {
+  int64_t K = in.headDimK, V = in.headDimV;
+  int64_t C = in.tokensPerChunk, interleave = in.interleave;
+  int64_t subSteps = C * interleave;
+  Type f32 = b.getF32Type();
+  bool vectorDecay = in.form.getDecay() == DecayKind::vector;
+  Value g = in.gates;
+  auto scratch = [&](ArrayRef<int64_t> shape, ArrayRef<OpFoldResult> sizes,
+                     ArrayRef<int64_t> valueDims = {}) {
+    return createChunkScratch(b, loc, shape, sizes, valueDims);
+  };
+  auto rowsOf = [&](Value view) -> Value {
+    return memref::DimOp::create(b, loc, view, 0);
+  };
+  OpFoldResult k = b.getIndexAttr(K);
+  Value queryRows = rowsOf(in.queries), keyRows = rowsOf(in.keys);
+  auto decayShape = [&](int64_t rows) {
+    return vectorDecay ? SmallVector<int64_t>{rows, K}
+                       : SmallVector<int64_t>{rows};
+  };
+  auto decaySizes = [&](Value rows) {
+    return vectorDecay ? SmallVector<OpFoldResult>{rows, k}
+                       : SmallVector<OpFoldResult>{rows};
+  };
+
+  Value queries = in.queries, keys = in.keys;
+  if (in.qkL2Norm) {
+    queries = scratch({C, K}, {queryRows, k});
+    ChunkL2NormalizeOp::create(b, loc, in.queries, queries);
+    keys = scratch({subSteps, K}, {keyRows, k});
+    ChunkL2NormalizeOp::create(b, loc, in.keys, keys);
+  }
+
+  // Chunk-local sums of log decays: forward over the tokens (decays from
+  // the chunk's start; the last one decays the state), reverse over the
+  // sub-steps (decays to the chunk's end), and forward over the sub-steps
+  // (the delta rule's keys).
+  Value forward, reverse, subStepForward, workspace;
+  auto cumsum = [&](int64_t rows, Value rowCount, int64_t repeat,
+                    bool reversed) {
+    Value sums = scratch(decayShape(rows), decaySizes(rowCount));
+    ChunkCumsumOp::create(b, loc, g, sums, repeat, reversed);
+    return sums;
+  };
+  if (g) {
+    forward = cumsum(C, queryRows, 1, false);
+    reverse = cumsum(subSteps, keyRows, interleave, true);
+    subStepForward = interleave == 1
+                         ? forward
+                         : cumsum(subSteps, keyRows, interleave, false);
+    workspace = vectorDecay
+                    ? scratch({32 + subSteps, K},
+                              {b.getIndexAttr(32 + subSteps), k})
+                    : scratch({C, C}, {queryRows, queryRows});
+  }
+  Value scores = scratch({C, subSteps}, {queryRows, keyRows});
+  DecayedScoresOp::create(b, loc, queries, keys, g, workspace, scores,
+                          /*strict=*/false, interleave, interleave);
+
+  // Rows rescaled by their decays share one scratch buffer: each is dead
+  // before the next is written.
+  Value rowScratch;
+  auto decayedRows = [&](Value input, Value decay, Value rows) {
+    if (!decay)
+      return input;
+    if (!rowScratch)
+      rowScratch =
+          memref::AllocaOp::create(b, loc, MemRefType::get({subSteps, K}, f32));
+    Value view = memref::SubViewOp::create(
+        b, loc, rowScratch,
+        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
+        ArrayRef<OpFoldResult>{rows, k},
+        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+    DecayedRowsOp::create(b, loc, input, decay, view);
+    return view;
+  };
+
+  Value values = in.values;
+  if (in.form.getUpdate() == UpdateKind::delta) {
+    Value stepSizes = in.beta;
+    if (in.betaSigmoid) {
+      stepSizes = scratch({subSteps}, {keyRows});
+      ChunkSigmoidOp::create(b, loc, in.beta, stepSizes, in.betaSigmoid);
+    }
+    // Key-key products at the sub-step level, strictly lower triangular.
+    Value products = scratch({subSteps, subSteps}, {keyRows, keyRows});
+    DecayedScoresOp::create(b, loc, keys, keys, g, workspace, products,
+                            /*strict=*/true, 1, interleave);
+    Value transform = scratch({subSteps, subSteps}, {keyRows, keyRows});
+    UTTransformOp::create(b, loc, products, stepSizes, transform);
+    // W = T (K * exp(G)); U = T V - W S.
+    Value decayedKeys = decayedRows(keys, subStepForward, keyRows);
+    Value w = scratch({subSteps, K}, {keyRows, k});
+    ChunkMatmulOp::create(b, loc, transform, decayedKeys, w,
+                          Accumulate::overwrite);
+    Value valueWidth = memref::DimOp::create(b, loc, in.values, 1);
+    values = scratch({subSteps, V}, {keyRows, valueWidth}, {1});
+    ChunkMatmulOp::create(b, loc, transform, in.values, values,
+                          Accumulate::overwrite);
+    ChunkMatmulOp::create(b, loc, w, in.state, values, Accumulate::subtract);
+  }
+
+  Value decayedQueries = decayedRows(queries, forward, queryRows);
+  ChunkOutputOp::create(b, loc, decayedQueries, in.state, scores, values,
+                        in.scale, in.output);
+  Value keysToEnd = decayedRows(keys, reverse, keyRows);
+  ChunkStateUpdateOp::create(b, loc, keysToEnd, values, forward, in.state);
+  if (in.keySum)
+    ChunkNormalizeOp::create(b, loc, queries, keys, in.scale, in.keySum,
+                             in.output, /*fixed=*/false);
+}
 
 ChunkLoopOp mlir::linac::buildChunkLoop(RecurrenceOp op,
                                         int64_t tokensPerChunk,
@@ -56,133 +216,145 @@ ChunkLoopOp mlir::linac::buildChunkLoop(RecurrenceOp op,
   auto loop = ChunkLoopOp::create(
       b, loc, op.getQ(), op.getK(), op.getV(), op.getG(), op.getBeta(),
       op.getInitialState(), op.getOutput(), op.getFinalState(),
-      op.getCuSeqlens(), op.getScale(), b.getI64IntegerAttr(tokensPerChunk),
-      form, op.getNormalizeAttr(), b.getI64IntegerAttr(interleave));
-
-  // Body arguments: views of one chunk of one (sequence, head, value tile).
-  Type inputType = cast<MemRefType>(op.getQ().getType()).getElementType();
-  Type f32 = b.getF32Type();
+      op.getCuSeqlens(), ValueRange{}, op.getScale(),
+      b.getI64IntegerAttr(tokensPerChunk), form, op.getNormalizeAttr(),
+      b.getI64IntegerAttr(interleave), b.getStrArrayAttr({}));
   int64_t K = op.getHeadDimK(), V = op.getHeadDimV();
-  int64_t dyn = ShapedType::kDynamic;
-  bool vectorDecay = form.getDecay() == DecayKind::vector;
-  Block *body = new Block();
-  loop.getBody().push_back(body);
-  Value q = body->addArgument(viewType({dyn, K}, inputType), loc);
-  Value k = body->addArgument(viewType({dyn, K}, inputType), loc);
-  Value v = body->addArgument(viewType({dyn, V}, inputType), loc);
-  Value g;
-  if (op.getG())
-    g = body->addArgument(
-        viewType(vectorDecay ? ArrayRef<int64_t>{dyn, K} : ArrayRef<int64_t>{dyn},
-                 f32),
-        loc);
-  Value beta = op.getBeta() ? body->addArgument(viewType({dyn}, f32), loc)
-                            : Value();
-  Value state = body->addArgument(viewType({K, V}, f32), loc);
-  Value out = body->addArgument(viewType({dyn, V}, f32), loc);
-  Value keySum =
-      op.getNormalize() ? body->addArgument(viewType({K}, f32), loc) : Value();
+  BodyArgs args = addBodyArguments(loop, loop.getBody(), K, V,
+                                   form.getDecay() == DecayKind::vector);
+  b.setInsertionPointToStart(&loop.getBody().front());
+  ChunkInputs in;
+  in.queries = args.q;
+  in.keys = args.k;
+  in.values = args.v;
+  in.gates = args.g;
+  in.beta = args.beta;
+  in.state = args.state;
+  in.output = args.out;
+  in.keySum = args.keySum;
+  in.scale = op.getScale();
+  in.form = form;
+  in.tokensPerChunk = tokensPerChunk;
+  in.interleave = interleave;
+  in.headDimK = K;
+  in.headDimV = V;
+  in.qkL2Norm = op.getQkL2norm();
+  in.betaSigmoid = op.getBetaSigmoidAttr();
+  emitChunkAlgorithm(b, loc, in);
+  YieldOp::create(b, loc);
+  return loop;
+}
 
-  b.setInsertionPointToStart(body);
-  BodyBuilder bb(b, loc, K, V);
-  int64_t C = tokensPerChunk, subSteps = tokensPerChunk * interleave;
-  Value queryRows = bb.rows(q), keyRows = bb.rows(k);
-  auto decayShape = [&](int64_t rows) {
-    return vectorDecay ? SmallVector<int64_t>{rows, K} : SmallVector<int64_t>{rows};
-  };
-  auto decaySizes = [&](Value rows) {
-    return vectorDecay ? SmallVector<OpFoldResult>{rows, bb.k()}
-                       : SmallVector<OpFoldResult>{rows};
-  };
+ChunkLoopOp mlir::linac::buildNonCausalChunkLoop(RecurrenceOp op,
+                                                 int64_t tokensPerChunk) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto loop = ChunkLoopOp::create(
+      b, loc, op.getQ(), op.getK(), op.getV(), Value(), Value(),
+      op.getInitialState(), op.getOutput(), op.getFinalState(),
+      op.getCuSeqlens(), ValueRange{},
+      op.getScale(), b.getI64IntegerAttr(tokensPerChunk), op.getFormAttr(),
+      op.getNormalizeAttr(), b.getI64IntegerAttr(1), b.getStrArrayAttr({}));
+  int64_t K = op.getHeadDimK(), V = op.getHeadDimV();
+  // Accumulate: S += K^T V and z += sum of the keys over every chunk.
+  BodyArgs acc = addBodyArguments(loop, loop.getBody(), K, V, false);
+  b.setInsertionPointToStart(&loop.getBody().front());
+  ChunkStateUpdateOp::create(b, loc, acc.k, acc.v, Value(), acc.state);
+  if (acc.keySum)
+    ChunkKeySumOp::create(b, loc, acc.k, acc.keySum);
+  YieldOp::create(b, loc);
+  // Readout: O = scale * Q S, divided by scale * q . z with the normalizer.
+  BodyArgs read = addBodyArguments(loop, loop.getReadout(), K, V, false);
+  b.setInsertionPointToStart(&loop.getReadout().front());
+  ChunkReadoutOp::create(b, loc, read.q, read.state, op.getScale(), read.out);
+  if (read.keySum)
+    ChunkNormalizeOp::create(b, loc, read.q, read.k, op.getScale(),
+                             read.keySum, read.out, /*fixed=*/true);
+  YieldOp::create(b, loc);
+  return loop;
+}
 
-  Value queries = q, keys = k;
-  if (op.getQkL2norm()) {
-    queries = bb.scratch({C, K}, {queryRows, bb.k()});
-    ChunkL2NormalizeOp::create(b, loc, q, queries);
-    keys = bb.scratch({subSteps, K}, {keyRows, bb.k()});
-    ChunkL2NormalizeOp::create(b, loc, k, keys);
+ChunkLoopOp mlir::linac::buildSsmChunkLoop(SsmOp op, int64_t tokensPerChunk) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  bool scan = op.isSelectiveScan();
+  // The loop's g is dt, one scalar per token; the scan's per-state decays
+  // are made inside the body from the rates.
+  auto form =
+      RecurrenceFormAttr::get(ctx, DecayKind::scalar, UpdateKind::plain);
+  // The rates a, the dt bias, the skip D and the gate z ride along as aux.
+  SmallVector<Value> aux = {op.getA()};
+  SmallVector<StringRef> layouts = {"head"};
+  if (Value bias = op.getDtBias()) {
+    aux.push_back(bias);
+    layouts.push_back("head");
   }
-
-  // Chunk-local sums of log decays: forward over the tokens (decays from
-  // the chunk's start; the last one decays the state), reverse over the
-  // sub-steps (decays to the chunk's end), and forward over the sub-steps
-  // (the delta rule's keys).
-  Value forward, reverse, subStepForward;
-  auto cumsum = [&](int64_t rows, Value rowCount, int64_t repeat,
-                    bool reversed) {
-    Value sums = bb.scratch(decayShape(rows), decaySizes(rowCount));
-    ChunkCumsumOp::create(b, loc, g, sums, repeat, reversed);
-    return sums;
-  };
-  Value scoreWorkspace, productWorkspace;
-  if (g) {
-    forward = cumsum(C, queryRows, 1, false);
-    reverse = cumsum(subSteps, keyRows, interleave, true);
-    subStepForward =
-        interleave == 1 ? forward : cumsum(subSteps, keyRows, interleave, false);
-    if (vectorDecay) {
-      scoreWorkspace = bb.scratch({32 + subSteps, K},
-                                  {b.getIndexAttr(32 + subSteps), bb.k()});
-      productWorkspace = scoreWorkspace;
-    } else {
-      scoreWorkspace = bb.scratch({C, C}, {queryRows, queryRows});
-      productWorkspace = scoreWorkspace;
-    }
+  if (Value d = op.getD()) {
+    aux.push_back(d);
+    layouts.push_back(cast<MemRefType>(d.getType()).getRank() == 1 ? "head"
+                                                                   : "head_value");
   }
-  Value scores = bb.scratch({C, subSteps}, {queryRows, keyRows});
-  DecayedScoresOp::create(b, loc, queries, keys, g, scoreWorkspace, scores,
-                          /*strict=*/false, interleave, interleave);
-
-  // Rows rescaled by their decays share one scratch buffer: each is dead
-  // before the next is written.
-  Value rowScratch;
-  auto decayedRows = [&](Value input, Value decay, Value rows) {
-    if (!decay)
-      return input;
-    if (!rowScratch)
-      rowScratch = memref::AllocaOp::create(
-          b, loc, MemRefType::get({subSteps, K}, f32));
-    Value view = memref::SubViewOp::create(
-        b, loc, rowScratch,
-        ArrayRef<OpFoldResult>{b.getIndexAttr(0), b.getIndexAttr(0)},
-        ArrayRef<OpFoldResult>{rows, bb.k()},
-        ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
-    DecayedRowsOp::create(b, loc, input, decay, view);
-    return view;
-  };
-
-  Value values = v;
-  if (form.getUpdate() == UpdateKind::delta) {
-    Value stepSizes = beta;
-    if (auto factor = op.getBetaSigmoidAttr()) {
-      stepSizes = bb.scratch({subSteps}, {keyRows});
-      ChunkSigmoidOp::create(b, loc, beta, stepSizes, factor);
-    }
-    // Key-key products at the sub-step level, strictly lower triangular.
-    Value products = bb.scratch({subSteps, subSteps}, {keyRows, keyRows});
-    DecayedScoresOp::create(b, loc, keys, keys, g, productWorkspace, products,
-                            /*strict=*/true, 1, interleave);
-    Value transform = bb.scratch({subSteps, subSteps}, {keyRows, keyRows});
-    UTTransformOp::create(b, loc, products, stepSizes, transform);
-    // W = T (K * exp(G)); U = T V - W S.
-    Value decayedKeys = decayedRows(keys, subStepForward, keyRows);
-    Value w = bb.scratch({subSteps, K}, {keyRows, bb.k()});
-    ChunkMatmulOp::create(b, loc, transform, decayedKeys, w,
-                          Accumulate::overwrite);
-    Value valueWidth = memref::DimOp::create(b, loc, v, 1);
-    values = bb.scratch({subSteps, V}, {keyRows, valueWidth}, {1});
-    ChunkMatmulOp::create(b, loc, transform, v, values, Accumulate::overwrite);
-    ChunkMatmulOp::create(b, loc, w, state, values, Accumulate::subtract);
+  if (Value z = op.getZ()) {
+    aux.push_back(z);
+    layouts.push_back("token_value");
   }
+  Value one = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f));
+  auto loop = ChunkLoopOp::create(
+      b, loc, op.getC(), op.getB(), op.getX(), op.getDt(), Value(),
+      op.getInitialState(), op.getOutput(), op.getFinalState(),
+      op.getCuSeqlens(), aux, one, b.getI64IntegerAttr(tokensPerChunk), form,
+      UnitAttr(), b.getI64IntegerAttr(1), b.getStrArrayAttr(layouts));
 
-  Value scale = op.getScale();
-  Value decayedQueries = decayedRows(queries, forward, queryRows);
-  ChunkOutputOp::create(b, loc, decayedQueries, state, scores, values, scale,
-                        out);
-  Value keysToEnd = decayedRows(keys, reverse, keyRows);
-  ChunkStateUpdateOp::create(b, loc, keysToEnd, values, forward, state);
-  if (keySum)
-    ChunkNormalizeOp::create(b, loc, queries, keys, scale, keySum, out);
+  // The body's views: q = C, k = B, v = x, g = dt; the state is [N, P].
+  int64_t N = headDim(op.getB()), P = headDim(op.getX());
+  Block *block = new Block();
+  loop.getBody().push_back(block);
+  Type inputType = cast<MemRefType>(op.getX().getType()).getElementType();
+  Type f32 = b.getF32Type();
+  Value c = block->addArgument(viewType({kDyn, N}, inputType), loc);
+  Value bArg = block->addArgument(viewType({kDyn, N}, inputType), loc);
+  Value x = block->addArgument(viewType({kDyn, P}, inputType), loc);
+  Value dt = block->addArgument(viewType({kDyn}, f32), loc);
+  Value state = block->addArgument(viewType({N, P}, f32), loc);
+  Value out = block->addArgument(viewType({kDyn, P}, f32), loc);
+  SmallVector<Value> auxArgs;
+  for (auto [buffer, layout] : llvm::zip(aux, layouts))
+    auxArgs.push_back(block->addArgument(auxViewType(buffer, layout), loc));
+  b.setInsertionPointToStart(block);
+  unsigned next = 0;
+  Value rates = auxArgs[next++];
+  Value bias = op.getDtBias() ? auxArgs[next++] : Value();
+  Value skip = op.getD() ? auxArgs[next++] : Value();
+  Value gate = op.getZ() ? auxArgs[next++] : Value();
+
+  // dt' = softplus(dt + bias), g = dt' * a, v = x * dt'.
+  int64_t C = tokensPerChunk;
+  Value rows = memref::DimOp::create(b, loc, x, 0);
+  Value width = memref::DimOp::create(b, loc, x, 1);
+  Value gates = scan ? createChunkScratch(b, loc, {C, N}, {rows, b.getIndexAttr(N)})
+                     : createChunkScratch(b, loc, {C}, {rows});
+  Value values = createChunkScratch(b, loc, {C, P}, {rows, width}, {1});
+  SsmInputsOp::create(b, loc, x, dt, rates, bias, gates, values,
+                      op.getDtSoftplusAttr());
+  if (scan) {
+    ChunkScanOp::create(b, loc, c, bArg, values, gates, state, out);
+  } else {
+    ChunkInputs in;
+    in.queries = c;
+    in.keys = bArg;
+    in.values = values;
+    in.gates = gates;
+    in.state = state;
+    in.output = out;
+    in.scale = one;
+    in.form = form;
+    in.tokensPerChunk = C;
+    in.headDimK = N;
+    in.headDimV = P;
+    emitChunkAlgorithm(b, loc, in);
+  }
+  SsmOutputOp::create(b, loc, x, skip, gate, out);
   YieldOp::create(b, loc);
   return loop;
 }

@@ -17,6 +17,9 @@ struct ChunkRecurrencePass
     : public linac::impl::LinacChunkRecurrenceBase<ChunkRecurrencePass> {
   void runOnOperation() override {
     WalkResult result = getOperation().walk([&](RecurrenceOp op) {
+      // Left to linac-sequential-recurrence.
+      if (op->hasAttr(kSequentialAttrName))
+        return WalkResult::advance();
       if (!op.getFormAttr()) {
         op.emitOpError("must be recognized (linac-recognize-recurrence) "
                        "before it is chunked");
@@ -26,6 +29,18 @@ struct ChunkRecurrencePass
         op.emitOpError("has Householder products: run "
                        "linac-interleave-householder first");
         return WalkResult::interrupt();
+      }
+      if (op.getMode() == ExecutionMode::noncausal) {
+        RecurrenceFormAttr form = op.getFormAttr();
+        if (form.getDecay() != DecayKind::none ||
+            form.getUpdate() != UpdateKind::plain) {
+          op.emitOpError("non-causal attention needs a plain update without "
+                         "decay");
+          return WalkResult::interrupt();
+        }
+        buildNonCausalChunkLoop(op, op.getChunkSize());
+        op.erase();
+        return WalkResult::advance();
       }
       // Decode runs one token per chunk: the same algebra, token by token.
       int64_t chunkSize =

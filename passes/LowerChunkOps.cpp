@@ -600,7 +600,180 @@ LogicalResult lower(ChunkSigmoidOp op) {
   return success();
 }
 
-/// Row by row: z += k_i; O[i, :] /= scale * (q_i . z) + 1e-10.
+/// softplus(x) = log(1 + exp(x)), and x itself above 20 (where the two
+/// agree in f32), as torch and Mamba do.
+Value softplus(OpBuilder &b, Location loc, Value x) {
+  Value threshold = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(20.0f));
+  Value large =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, threshold);
+  Value smooth = math::Log1pOp::create(b, loc, math::ExpOp::create(b, loc, x));
+  return arith::SelectOp::create(b, loc, large, x, smooth);
+}
+
+/// dt' = softplus(dt + bias); gates = dt' * a; values = x * dt'.
+LogicalResult lower(SsmInputsOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ChunkAlgebra alg{b, loc};
+  Value zero = alg.index(0);
+  Value bias = op.getBias() ? memref::LoadOp::create(b, loc, op.getBias(), zero)
+                                  .getResult()
+                            : Value();
+  bool useSoftplus = op.getDtSoftplus();
+  auto timeStep = [&](OpBuilder &nb, Location l, Value dt) {
+    if (bias)
+      dt = arith::AddFOp::create(nb, l, dt, bias);
+    return useSoftplus ? softplus(nb, l, dt) : dt;
+  };
+  Value gates = op.getGates(), rates = op.getRates();
+  if (cast<MemRefType>(gates.getType()).getRank() == 1) {
+    Value rate = memref::LoadOp::create(b, loc, rates, zero);
+    alg.elementwise({op.getDt()}, {alg.map(1, {0})}, gates,
+                    [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                      return arith::MulFOp::create(nb, l, timeStep(nb, l, args[0]),
+                                                   rate);
+                    });
+  } else {
+    alg.elementwise({op.getDt(), rates}, {alg.map(2, {0}), alg.map(2, {1})},
+                    gates,
+                    [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                      return arith::MulFOp::create(nb, l, timeStep(nb, l, args[0]),
+                                                   args[1]);
+                    });
+  }
+  alg.elementwise({op.getX(), op.getDt()}, {alg.map(2, {0, 1}), alg.map(2, {0})},
+                  op.getValues(),
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Value x = convertFloat(nb, l, args[0], nb.getF32Type());
+                    return arith::MulFOp::create(nb, l, x,
+                                                 timeStep(nb, l, args[1]));
+                  });
+  op.erase();
+  return success();
+}
+
+/// y = (y + d * x) * silu(z).
+LogicalResult lower(SsmOutputOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ChunkAlgebra alg{b, loc};
+  SmallVector<Value> ins = {op.getX()};
+  SmallVector<AffineMap> maps = {alg.map(2, {0, 1})};
+  Value skip = op.getSkip(), gate = op.getGate();
+  bool perColumnSkip =
+      skip && cast<MemRefType>(skip.getType()).getDimSize(0) != 1;
+  Value scalarSkip;
+  if (skip && perColumnSkip) {
+    ins.push_back(skip);
+    maps.push_back(alg.map(2, {1}));
+  } else if (skip) {
+    scalarSkip = memref::LoadOp::create(b, loc, skip, alg.index(0));
+  }
+  if (gate) {
+    ins.push_back(gate);
+    maps.push_back(alg.map(2, {0, 1}));
+  }
+  alg.elementwise(ins, maps, op.getResult(),
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Type f32 = nb.getF32Type();
+                    Value y = args.back();
+                    unsigned next = 1;
+                    if (skip) {
+                      Value d = perColumnSkip ? args[next++] : scalarSkip;
+                      Value x = convertFloat(nb, l, args[0], f32);
+                      y = arith::AddFOp::create(nb, l, y,
+                                                arith::MulFOp::create(nb, l, d, x));
+                    }
+                    if (gate) {
+                      Value z = convertFloat(nb, l, args[next], f32);
+                      Value denominator = arith::AddFOp::create(
+                          nb, l,
+                          arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f)),
+                          math::ExpOp::create(nb, l, arith::NegFOp::create(nb, l, z)));
+                      y = arith::MulFOp::create(
+                          nb, l, y, arith::DivFOp::create(nb, l, z, denominator));
+                    }
+                    return y;
+                  });
+  op.erase();
+  return success();
+}
+
+/// Token by token: S = exp(g_t) * S + k_t v_t^T, then O[t] = S^T q_t.
+LogicalResult lower(ChunkScanOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ChunkAlgebra alg{b, loc};
+  Value gates = op.getGates(), state = op.getState();
+  bool vector = cast<MemRefType>(gates.getType()).getRank() == 2;
+  auto loop = scf::ForOp::create(b, loc, alg.index(0),
+                                 alg.dim(op.getQueries(), 0), alg.index(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  Value t = loop.getInductionVar();
+  SmallVector<Value> ins = {alg.rowOf(op.getKeys(), t),
+                            alg.rowOf(op.getValues(), t)};
+  SmallVector<AffineMap> maps = {alg.map(2, {0}), alg.map(2, {1})};
+  Value scalarGate;
+  if (vector) {
+    ins.push_back(alg.rowOf(gates, t));
+    maps.push_back(alg.map(2, {0}));
+  } else {
+    scalarGate = memref::LoadOp::create(b, loc, gates, t);
+  }
+  alg.elementwise(ins, maps, state,
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Type f32 = nb.getF32Type();
+                    Value decay = math::ExpOp::create(
+                        nb, l, vector ? args[2] : scalarGate);
+                    Value k = convertFloat(nb, l, args[0], f32);
+                    Value v = convertFloat(nb, l, args[1], f32);
+                    Value decayed = arith::MulFOp::create(nb, l, args.back(), decay);
+                    return alg.mulAdd(nb, l, decayed, k, v);
+                  });
+  Value row = alg.rowOf(op.getResult(), t);
+  alg.zero(row);
+  // row[e] = sum_d S[d, e] q[d]; loops (d, e).
+  alg.contract(state, alg.map(2, {0, 1}), alg.rowOf(op.getQueries(), t),
+               alg.map(2, {0}), row, alg.map(2, {1}), {kRed, kPar});
+  op.erase();
+  return success();
+}
+
+/// z += sum over the rows of k.
+LogicalResult lower(ChunkKeySumOp op) {
+  OpBuilder b(op);
+  ChunkAlgebra alg{b, op.getLoc()};
+  linalg::GenericOp::create(
+      b, op.getLoc(), ValueRange{op.getKeys()}, ValueRange{op.getKeySum()},
+      ArrayRef<AffineMap>{alg.map(2, {0, 1}), alg.map(2, {1})},
+      ArrayRef<IteratorType>{kRed, kPar},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value k = convertFloat(nb, l, args[0], nb.getF32Type());
+        linalg::YieldOp::create(nb, l,
+                                Value(arith::AddFOp::create(nb, l, args[1], k)));
+      });
+  op.erase();
+  return success();
+}
+
+/// O = scale * Q S.
+LogicalResult lower(ChunkReadoutOp op) {
+  OpBuilder b(op);
+  ChunkAlgebra alg{b, op.getLoc()};
+  Value out = op.getResult();
+  alg.zero(out);
+  alg.matmul(op.getQueries(), op.getState(), out);
+  Value scale = op.getScale();
+  alg.elementwise({}, {}, out,
+                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::MulFOp::create(nb, l, args[0], scale);
+                  });
+  op.erase();
+  return success();
+}
+
+/// Row by row: z += k_i (unless fixed); O[i, :] /= scale * (q_i . z) + 1e-10.
 LogicalResult lower(ChunkNormalizeOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -612,19 +785,23 @@ LogicalResult lower(ChunkNormalizeOp op) {
   Value cols = alg.dim(op.getResult(), 1);
   Value zeroF = alg.f32Const(0.0f), eps = alg.f32Const(1e-10f);
   Value keySum = op.getKeySum(), out = op.getResult();
+  bool fixed = op.getFixed();
   scf::ForOp::create(
       b, loc, zero, rows, one, ValueRange{},
       [&](OpBuilder &nb, Location l, Value i, ValueRange) {
         auto dot = scf::ForOp::create(
             nb, l, zero, width, one, ValueRange{zeroF},
             [&](OpBuilder &ib, Location il, Value d, ValueRange acc) {
-              Value k = convertFloat(
-                  ib, il,
-                  memref::LoadOp::create(ib, il, op.getKeys(), ValueRange{i, d}),
-                  f32);
-              Value z = arith::AddFOp::create(
-                  ib, il, memref::LoadOp::create(ib, il, keySum, d), k);
-              memref::StoreOp::create(ib, il, z, keySum, d);
+              Value z = memref::LoadOp::create(ib, il, keySum, d);
+              if (!fixed) {
+                Value k = convertFloat(
+                    ib, il,
+                    memref::LoadOp::create(ib, il, op.getKeys(),
+                                           ValueRange{i, d}),
+                    f32);
+                z = arith::AddFOp::create(ib, il, z, k);
+                memref::StoreOp::create(ib, il, z, keySum, d);
+              }
               Value q = convertFloat(
                   ib, il,
                   memref::LoadOp::create(ib, il, op.getQueries(),
@@ -656,17 +833,20 @@ struct LowerChunkOpsPass
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<ChunkCumsumOp, DecayedScoresOp, DecayedRowsOp, ChunkOutputOp,
-              ChunkStateUpdateOp, UTTransformOp, ChunkMatmulOp,
-              ChunkL2NormalizeOp, ChunkSigmoidOp, ChunkNormalizeOp>(op))
+              ChunkReadoutOp, ChunkStateUpdateOp, UTTransformOp, ChunkMatmulOp,
+              ChunkL2NormalizeOp, ChunkSigmoidOp, ChunkNormalizeOp,
+              ChunkKeySumOp, ChunkScanOp, SsmInputsOp, SsmOutputOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
       LogicalResult result =
           llvm::TypeSwitch<Operation *, LogicalResult>(op)
               .Case<ChunkCumsumOp, DecayedScoresOp, DecayedRowsOp,
-                    ChunkOutputOp, ChunkStateUpdateOp, UTTransformOp,
-                    ChunkMatmulOp, ChunkL2NormalizeOp, ChunkSigmoidOp,
-                    ChunkNormalizeOp>([](auto tileOp) { return lower(tileOp); });
+                    ChunkOutputOp, ChunkReadoutOp, ChunkStateUpdateOp,
+                    UTTransformOp, ChunkMatmulOp, ChunkL2NormalizeOp,
+                    ChunkSigmoidOp, ChunkNormalizeOp, ChunkKeySumOp,
+                    ChunkScanOp, SsmInputsOp, SsmOutputOp>(
+                  [](auto tileOp) { return lower(tileOp); });
       if (failed(result))
         return signalPassFailure();
     }

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "llvm/ADT/DenseSet.h"
 
 namespace mlir::linac {
 #define GEN_PASS_DEF_LINACMAPTOGPU
@@ -227,10 +228,21 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<std::pair<func::FuncOp, scf::ParallelOp>> kernels;
-    for (auto func : module.getOps<func::FuncOp>())
-      for (auto grid : func.getBody().getOps<scf::ParallelOp>())
-        if (grid->hasAttr(kGridAttrName))
-          kernels.push_back({func, grid});
+    for (auto func : module.getOps<func::FuncOp>()) {
+      // Outlining a kernel erases its function: one grid per function.
+      bool found = false;
+      for (auto grid : func.getBody().getOps<scf::ParallelOp>()) {
+        if (!grid->hasAttr(kGridAttrName))
+          continue;
+        if (found) {
+          grid.emitOpError("is a second linac grid in its function; a GPU "
+                           "kernel has one");
+          return signalPassFailure();
+        }
+        found = true;
+        kernels.push_back({func, grid});
+      }
+    }
     if (kernels.empty())
       return;
 
@@ -259,6 +271,20 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     auto roles = grid->getAttrOfType<ArrayAttr>(kGridAttrName);
     if (!roles || roles.size() != grid.getNumLoops())
       return grid.emitOpError("a linac grid names the role of each dimension");
+    // Each role becomes one block index: unknown or repeated roles would
+    // silently share one.
+    llvm::SmallDenseSet<StringRef> seen;
+    for (Attribute role : roles) {
+      auto name = dyn_cast<StringAttr>(role);
+      if (!name ||
+          !llvm::is_contained({kGridValueTile, kGridHead, kGridSequence},
+                              name.getValue()) ||
+          !seen.insert(name.getValue()).second)
+        return grid.emitOpError()
+               << "has grid roles " << roles << "; expected distinct '"
+               << kGridValueTile << "', '" << kGridHead << "' or '"
+               << kGridSequence << "'";
+    }
     for (Operation &op : func.getBody().front()) {
       if (&op == grid.getOperation() || isa<func::ReturnOp>(op))
         continue;

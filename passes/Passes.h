@@ -28,6 +28,10 @@ inline constexpr llvm::StringLiteral kGridValueTile = "value_tile";
 inline constexpr llvm::StringLiteral kGridHead = "head";
 inline constexpr llvm::StringLiteral kGridSequence = "sequence";
 
+/// Marks a linac.recurrence whose step linac-recognize-recurrence could not
+/// match (its value says why): linac-sequential-recurrence lowers it.
+inline constexpr llvm::StringLiteral kSequentialAttrName = "linac.sequential";
+
 /// Static shared memory a GPU block may use without opting in to more.
 inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 

@@ -43,7 +43,9 @@ def LinacSpecialize : Pass<"linac-specialize", "::mlir::func::FuncOp"> {
     Option<"qkL2norm", "qk-l2norm", "bool", "false",
            "L2-normalize q and k before the step">,
     Option<"betaSigmoid", "beta-sigmoid", "float", "0.0f",
-           "use factor * sigmoid(beta) as the step size (0: keep beta)">
+           "use factor * sigmoid(beta) as the step size (0: keep beta)">,
+    Option<"dtSoftplus", "dt-softplus", "bool", "false",
+           "state-space models: apply softplus to dt + dt_bias">
   ];
   let dependentDialects = ["::mlir::linac::LinacDialect"];
 }
@@ -75,7 +77,15 @@ def LinacRecognizeRecurrence : Pass<"linac-recognize-recurrence", "::mlir::func:
     ```mlir
     linac.recurrence ... attributes {form = #linac.form<decay = scalar, update = plain>}
     ```
+
+    With `allow-sequential`, a step it cannot match is kept, marked with a
+    `linac.sequential` attribute that says why, and reported as a warning:
+    `linac-sequential-recurrence` then runs it one token at a time.
   }];
+  let options = [
+    Option<"allowSequential", "allow-sequential", "bool", "false",
+           "keep unmatched steps for the sequential fallback instead of failing">
+  ];
   let dependentDialects = ["::mlir::linac::LinacDialect"];
 }
 
@@ -132,6 +142,39 @@ def LinacInterleaveHouseholder
   }];
   let dependentDialects = ["::mlir::linac::LinacDialect",
                            "::mlir::memref::MemRefDialect"];
+}
+
+def LinacChunkSsm : Pass<"linac-chunk-ssm", "::mlir::func::FuncOp"> {
+  let summary = "Rewrites a Mamba-style state-space model into a chunk loop";
+  let description = [{
+    Replaces each `linac.ssm` with a `linac.chunk_loop` over q = C, k = B,
+    v = x and the time steps dt, whose body fuses the whole layer into each
+    chunk: `linac.ssm_inputs` (dt + bias, softplus, decays dt * A and values
+    x * dt), then for Mamba-2 (one decay rate per head) the scalar-decay
+    chunked algorithm with scale 1, or for Mamba-1 (a rate per state
+    channel) the chunked scan `linac.chunk_scan`, then `linac.ssm_output`
+    (the skip connection D x and the gate silu(z)). A, dt_bias, D and z are
+    the loop's aux inputs.
+
+    ```mlir
+    linac.ssm x(%x : ...) dt(%dt : ...) a(%a : memref<?xf32>) b(%b : ...) c(%c : ...)
+        output(%y : ...) {dt_softplus}
+    ```
+
+    becomes
+
+    ```mlir
+    linac.chunk_loop q(%c ...) k(%b ...) v(%x ...) g(%dt ...) ... aux(%a ...)
+        attributes {aux_layouts = ["head"], ...} {
+      linac.ssm_inputs ...
+      linac.decayed_scores ... linac.chunk_output ... linac.chunk_state_update ...
+      linac.ssm_output ...
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linac::LinacDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
@@ -213,6 +256,59 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::NVVM::NVVMDialect"];
+}
+
+def LinacSequentialRecurrence
+    : Pass<"linac-sequential-recurrence", "::mlir::func::FuncOp"> {
+  let summary = "Runs a step that is not chunkable one token at a time";
+  let description = [{
+    Lowers each `linac.recurrence` that still has a step region (the steps
+    `linac-recognize-recurrence{allow-sequential}` could not match, e.g.
+    `tanh` of the state) into the tiled form of the chunked kernels: an
+    `scf.parallel` grid over (head, sequence) with the `linac.grid`
+    attribute, the state in a local `[K, V]` buffer (the initial state or
+    zeros), an `scf.for` over the sequence's tokens that loads the token's
+    inputs, runs the step's ops as `linalg.generic` ops on static local
+    buffers (`linac.transpose` is a permuted indexing map, elementwise ops
+    write in place into an operand that dies with them, dead buffers are
+    reused) and stores the output, then the final state. The CPU and NVPTX
+    back ends take it unchanged.
+
+    Before:
+
+    ```mlir
+    linac.recurrence ... attributes {linac.sequential = "..."} {
+    ^bb0(%qt: tensor<64xf32>, %kt: tensor<64xf32>, %vt: tensor<64xf32>,
+         %S: tensor<64x64xf32>):
+      %t = math.tanh %S : tensor<64x64xf32>
+      %kv = linac.outer %kt, %vt : ...
+      %Sn = arith.addf %t, %kv : tensor<64x64xf32>
+      ... readout ...
+      linac.yield %Sn, %ot : tensor<64x64xf32>, tensor<64xf32>
+    }
+    ```
+
+    After:
+
+    ```mlir
+    scf.parallel (%h, %n) = (%c0, %c0) to (%H, %N) step (%c1, %c1) {
+      memref.alloca_scope {
+        %S = memref.alloca() : memref<64x64xf32>
+        ... initial state or zeros ...
+        scf.for %t = %c0 to %length step %c1 {
+          ... copy q_t, k_t, v_t into local buffers ...
+          linalg.generic ... outs(%S ...) { math.tanh ... }
+          ...
+        }
+        ... store the final state ...
+      }
+    } {linac.grid = ["head", "sequence"]}
+    ```
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
 }
 
 #endif // LINAC_PASSES_TD

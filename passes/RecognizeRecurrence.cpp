@@ -138,19 +138,19 @@ FailureOr<RecurrenceFormAttr> matchUpdate(Value newState, const StepArgs &args,
                    "beta_t k_t (v_t - S^T k_t)^T (delta) to the decayed state"};
   for (auto [decayed, written] : {std::pair{add.getLhs(), add.getRhs()},
                                   std::pair{add.getRhs(), add.getLhs()}}) {
-    FailureOr<DecayKind> decay = matchDecay(decayed, args);
-    if (failed(decay)) {
-      if (written.getDefiningOp<OuterOp>() ||
-          written.getDefiningOp<ScaleOp>())
-        why = {decayed, "the old state must enter unchanged (S), decayed by "
-                        "a scalar exp(g_t) * S or per key channel "
-                        "exp(g_t)[:, None] * S"};
-      continue;
-    }
+    // The other side is the rank-1 update when it is an outer product
+    // (possibly scaled by beta_t); only then are this order's reasons right.
     int betas = 0;
     auto outer = stripBeta(written, args, betas).getDefiningOp<OuterOp>();
     if (!outer)
       continue;
+    FailureOr<DecayKind> decay = matchDecay(decayed, args);
+    if (failed(decay)) {
+      why = {decayed, "the old state must enter unchanged (S), decayed by "
+                      "a scalar exp(g_t) * S or per key channel "
+                      "exp(g_t)[:, None] * S"};
+      continue;
+    }
     Value key = stripBeta(outer.getLhs(), args, betas);
     Value value = stripBeta(outer.getRhs(), args, betas);
     if (key != args.k)
@@ -166,8 +166,11 @@ FailureOr<RecurrenceFormAttr> matchUpdate(Value newState, const StepArgs &args,
     auto transpose =
         predict ? predict.getMatrix().getDefiningOp<TransposeOp>() : TransposeOp();
     if (!transpose || transpose.getMatrix() != decayed ||
-        predict.getVector() != args.k)
+        predict.getVector() != args.k) {
+      why = {error.getRhs(), "the delta rule's prediction must be "
+                             "S^T k_t of the decayed state S"};
       continue;
+    }
     if (betas != 1) {
       why = {newState, "the delta-rule update must be scaled by beta_t "
                        "exactly once"};
@@ -181,6 +184,8 @@ FailureOr<RecurrenceFormAttr> matchUpdate(Value newState, const StepArgs &args,
 struct RecognizeRecurrencePass
     : public linac::impl::LinacRecognizeRecurrenceBase<
           RecognizeRecurrencePass> {
+  using LinacRecognizeRecurrenceBase::LinacRecognizeRecurrenceBase;
+
   void runOnOperation() override {
     WalkResult result = getOperation().walk([&](RecurrenceOp op) {
       if (op.getStep().empty())
@@ -206,10 +211,33 @@ struct RecognizeRecurrencePass
       op.getStep().getBlocks().clear();
       return success();
     }
+    Operation *culprit = why.value.getDefiningOp();
+    if (allowSequential) {
+      // Kept for linac-sequential-recurrence; the reason names the culprit's
+      // source position so a front end can show the user's line.
+      std::string reason = why.reason;
+      if (culprit) {
+        llvm::raw_string_ostream os(reason);
+        os << " (at ";
+        if (auto file = culprit->getLoc()->findInstanceOf<FileLineColLoc>())
+          os << file.getFilename().getValue() << ":" << file.getLine() << ":"
+             << file.getColumn();
+        else
+          os << culprit->getLoc();
+        os << ")";
+      }
+      op->setAttr(kSequentialAttrName, StringAttr::get(op.getContext(), reason));
+      InFlightDiagnostic diag =
+          op.emitWarning("step is not a linear recurrence linac can chunk: ")
+          << why.reason << "; it runs one token at a time";
+      if (culprit)
+        diag.attachNote(culprit->getLoc()) << "see this operation";
+      return success();
+    }
     InFlightDiagnostic diag =
         op.emitOpError("step is not a linear recurrence linac can chunk: ")
         << why.reason;
-    if (Operation *culprit = why.value.getDefiningOp())
+    if (culprit)
       diag.attachNote(culprit->getLoc()) << "see this operation";
     return failure();
   }

@@ -81,10 +81,14 @@ struct SpecializePass
       return signalPassFailure();
     }
 
-    WalkResult result = func.walk([&](RecurrenceOp op) -> WalkResult {
-      if (failed(specialize(func, op, elementType)))
-        return WalkResult::interrupt();
-      return WalkResult::advance();
+    WalkResult result = func.walk([&](Operation *op) -> WalkResult {
+      LogicalResult specialized = success();
+      if (auto recurrence = dyn_cast<RecurrenceOp>(op))
+        specialized = specialize(func, recurrence, elementType);
+      else if (auto ssm = dyn_cast<SsmOp>(op))
+        specialized = specialize(func, ssm, elementType);
+      return failed(specialized) ? WalkResult::interrupt()
+                                 : WalkResult::advance();
     });
     if (result.wasInterrupted())
       return signalPassFailure();
@@ -94,19 +98,52 @@ struct SpecializePass
                                    func.getResultTypes()));
   }
 
+  /// Rewrites the type of `value`, a function argument, with `fn`.
+  static LogicalResult retype(func::FuncOp func, Operation *op, Value value,
+                              StringRef name,
+                              function_ref<MemRefType(MemRefType)> fn) {
+    if (!value)
+      return success();
+    auto arg = dyn_cast<BlockArgument>(value);
+    if (!arg || arg.getOwner()->getParentOp() != func)
+      return op->emitOpError() << "linac-specialize: operand " << name
+                               << " must be an argument of the function";
+    arg.setType(fn(cast<MemRefType>(arg.getType())));
+    return success();
+  }
+
+  /// SSMs: N (the state size, K) and P (the head size, V).
+  LogicalResult specialize(func::FuncOp func, SsmOp op, Type elementType) {
+    int64_t N = headDimK, P = headDimV;
+    auto perHead = [&](MemRefType t) { return withDim(t, 3, P, elementType); };
+    auto perState = [&](MemRefType t) { return withDim(t, 3, N, elementType); };
+    auto rates = [&](MemRefType t) { return withDim(t, 1, N); };
+    auto skip = [&](MemRefType t) { return withDim(t, 1, P); };
+    auto state = [&](MemRefType t) { return withDim(withDim(t, 2, N), 3, P); };
+    Operation *raw = op.getOperation();
+    if (failed(retype(func, raw, op.getX(), "x", perHead)) ||
+        failed(retype(func, raw, op.getOutput(), "output", perHead)) ||
+        failed(retype(func, raw, op.getZ(), "z", perHead)) ||
+        failed(retype(func, raw, op.getB(), "b", perState)) ||
+        failed(retype(func, raw, op.getC(), "c", perState)) ||
+        failed(retype(func, raw, op.getA(), "a", rates)) ||
+        failed(retype(func, raw, op.getD(), "d", skip)) ||
+        failed(retype(func, raw, op.getInitialState(), "initial_state", state)) ||
+        failed(retype(func, raw, op.getFinalState(), "final_state", state)))
+      return failure();
+    if (chunkSize > 0)
+      op.setChunkSize(chunkSize);
+    if (dtSoftplus)
+      op.setDtSoftplus(true);
+    return success();
+  }
+
   LogicalResult specialize(func::FuncOp func, RecurrenceOp op,
                            Type elementType) {
     int64_t K = headDimK, V = headDimV;
     auto retype = [&](Value value, StringRef name,
-                      function_ref<MemRefType(MemRefType)> fn) -> LogicalResult {
-      if (!value)
-        return success();
-      auto arg = dyn_cast<BlockArgument>(value);
-      if (!arg || arg.getOwner()->getParentOp() != func)
-        return op.emitOpError() << "linac-specialize: operand " << name
-                                << " must be an argument of the function";
-      arg.setType(fn(cast<MemRefType>(arg.getType())));
-      return success();
+                      function_ref<MemRefType(MemRefType)> fn) {
+      return SpecializePass::retype(func, op, value, name, fn);
     };
     auto qk = [&](MemRefType t) { return withDim(t, 3, K, elementType); };
     auto vo = [&](MemRefType t) { return withDim(t, 3, V, elementType); };

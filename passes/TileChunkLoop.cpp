@@ -29,6 +29,7 @@ struct IndexMath {
   Value ceilDiv(Value x, Value y) {
     return arith::CeilDivSIOp::create(b, loc, x, y);
   }
+  Value divUI(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
   Value dim(Value memref, int64_t d) {
     return memref::DimOp::create(b, loc, memref, d);
   }
@@ -71,6 +72,137 @@ Value hoistScratch(OpBuilder &b, memref::AllocaOp alloca, int64_t blockV) {
                       type.getMemorySpace()));
 }
 
+/// One (sequence, head, value tile) of a chunk loop: builds the sequential
+/// loop over its chunks, the views each chunk's body receives, and clones
+/// the body.
+struct ChunkViews {
+  ChunkLoopOp op;
+  OpBuilder &b;
+  Location loc;
+  int64_t C, K, BV;
+  Value batchRow, start, length, head, queryHead, heads, v0;
+  OpFoldResult bv;
+  Value state, outTile, keySum;
+
+  Value rowsView(Value buffer, Value row, Value first, Value count,
+                 OpFoldResult col, OpFoldResult width) {
+    OpFoldResult idx1 = b.getIndexAttr(1);
+    return view(b, loc, buffer, {batchRow, first, row, col},
+                {idx1, count, idx1, width}, {1, 3});
+  }
+  Value scalarsView(Value buffer, Value row, Value first, Value count) {
+    OpFoldResult idx1 = b.getIndexAttr(1);
+    return view(b, loc, buffer, {batchRow, first, row}, {idx1, count, idx1},
+                {1});
+  }
+  /// The head an input with fewer heads than the values reads.
+  Value headOf(Value buffer, unsigned dim) {
+    IndexMath m{b, loc};
+    Value own = m.dim(buffer, dim);
+    return m.divUI(head, m.divUI(heads, own));
+  }
+
+  /// The chunk views of aux input `buffer` with layout `layout`.
+  Value auxView(Value buffer, StringRef layout, Value t0, Value tc) {
+    auto type = cast<MemRefType>(buffer.getType());
+    OpFoldResult idx0 = b.getIndexAttr(0), idx1 = b.getIndexAttr(1);
+    if (layout == "token" && type.getRank() == 3)
+      return scalarsView(buffer, headOf(buffer, 2), t0, tc);
+    if (layout == "token" || layout == "token_value") {
+      bool tiled = layout == "token_value";
+      OpFoldResult width = b.getIndexAttr(type.getDimSize(3));
+      return rowsView(buffer, headOf(buffer, 2), t0, tc,
+                      tiled ? OpFoldResult(v0) : idx0, tiled ? bv : width);
+    }
+    if (type.getRank() == 1)
+      return view(b, loc, buffer, {headOf(buffer, 0)}, {idx1}, {0});
+    bool tiled = layout == "head_value";
+    return view(b, loc, buffer,
+                {headOf(buffer, 0), tiled ? OpFoldResult(v0) : idx0},
+                {idx1, tiled ? bv : OpFoldResult(b.getIndexAttr(type.getDimSize(1)))},
+                {1});
+  }
+
+  /// scf.for over the chunks, cloning `region` once per chunk.
+  void emitLoop(Region &region, bool storeOutput) {
+    IndexMath m{b, loc};
+    int64_t substeps = op.getInterleave();
+    Value zero = m.c(0), one = m.c(1);
+    auto chunkLoop =
+        scf::ForOp::create(b, loc, zero, m.ceilDiv(length, m.c(C)), one);
+    Operation *hoistPoint = chunkLoop;
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(chunkLoop.getBody());
+    Value offsetInSeq = m.mul(chunkLoop.getInductionVar(), m.c(C));
+    Value t0 = m.add(start, offsetInSeq);
+    Value tc = m.min(m.c(C), m.sub(length, offsetInSeq));
+    Value s0 = substeps == 1 ? t0 : m.mul(t0, m.c(substeps));
+    Value sc = substeps == 1 ? tc : m.mul(tc, m.c(substeps));
+    OpFoldResult idx0 = b.getIndexAttr(0), kWidth = b.getIndexAttr(K);
+    IRMapping mapping;
+    Block &body = region.front();
+    unsigned arg = 0;
+    mapping.map(body.getArgument(arg++),
+                rowsView(op.getQ(), queryHead, t0, tc, idx0, kWidth));
+    mapping.map(body.getArgument(arg++),
+                rowsView(op.getK(), queryHead, s0, sc, idx0, kWidth));
+    mapping.map(body.getArgument(arg++),
+                rowsView(op.getV(), head, s0, sc, v0, bv));
+    if (Value g = op.getG()) {
+      bool vector = cast<MemRefType>(g.getType()).getRank() == 4;
+      mapping.map(body.getArgument(arg++),
+                  vector ? rowsView(g, head, t0, tc, idx0, kWidth)
+                         : scalarsView(g, head, t0, tc));
+    }
+    if (Value beta = op.getBeta())
+      mapping.map(body.getArgument(arg++), scalarsView(beta, head, s0, sc));
+    mapping.map(body.getArgument(arg++), state);
+    Value out = view(b, loc, outTile, {idx0, idx0}, {tc, bv}, {0, 1});
+    mapping.map(body.getArgument(arg++), out);
+    if (keySum)
+      mapping.map(body.getArgument(arg++), keySum);
+    for (auto [buffer, layout] : llvm::zip(op.getAux(), op.getAuxLayouts()))
+      mapping.map(body.getArgument(arg++),
+                  auxView(buffer, cast<StringAttr>(layout).getValue(), t0, tc));
+
+    // Clone the body; static scratch buffers move out of the chunk loop,
+    // those that hold the value dimension shrink to the value tile.
+    for (Operation &bodyOp : body.without_terminator()) {
+      auto alloca = dyn_cast<memref::AllocaOp>(bodyOp);
+      if (alloca && alloca.getType().hasStaticShape()) {
+        OpBuilder::InsertionGuard hoist(b);
+        b.setInsertionPoint(hoistPoint);
+        mapping.map(alloca.getResult(), hoistScratch(b, alloca, BV));
+        continue;
+      }
+      // Views of a narrowed scratch buffer take their new layout.
+      auto subview = dyn_cast<memref::SubViewOp>(bodyOp);
+      if (subview && mapping.lookup(subview.getSource()).getType() !=
+                         subview.getSourceType()) {
+        auto mapped = [&](ArrayRef<OpFoldResult> list) {
+          SmallVector<OpFoldResult> result;
+          for (OpFoldResult ofr : list)
+            result.push_back(isa<Value>(ofr)
+                                 ? OpFoldResult(mapping.lookupOrDefault(
+                                       cast<Value>(ofr)))
+                                 : ofr);
+          return result;
+        };
+        Value narrowed = memref::SubViewOp::create(
+            b, subview.getLoc(), mapping.lookup(subview.getSource()),
+            mapped(subview.getMixedOffsets()), mapped(subview.getMixedSizes()),
+            mapped(subview.getMixedStrides()));
+        mapping.map(subview.getResult(), narrowed);
+        continue;
+      }
+      b.clone(bodyOp, mapping);
+    }
+    if (storeOutput)
+      buildConvertingCopy(b, loc, out,
+                          rowsView(op.getOutput(), head, t0, tc, v0, bv));
+  }
+};
+
 struct TileChunkLoopPass
     : public linac::impl::LinacTileChunkLoopBase<TileChunkLoopPass> {
   using LinacTileChunkLoopBase::LinacTileChunkLoopBase;
@@ -98,8 +230,12 @@ struct TileChunkLoopPass
     Location loc = op.getLoc();
     IndexMath m{b, loc};
     Value zero = m.c(0), one = m.c(1);
+    // Heads come from the values; q and k may have fewer (grouped heads).
     Value batch = m.dim(op.getQ(), 0), time = m.dim(op.getQ(), 1),
-          heads = m.dim(op.getQ(), 2);
+          heads = m.dim(op.getV(), 2);
+    // Runs even when the grid is empty: no heads must not divide by zero.
+    Value headsPerGroup = m.divUI(
+        heads, arith::MaxUIOp::create(b, loc, m.dim(op.getQ(), 2), one));
     Value cu = op.getCuSeqlens();
     Value varlen = cu ? m.nonEmpty(cu) : Value();
     Value numSeqs = batch;
@@ -132,7 +268,7 @@ struct TileChunkLoopPass
     memref::AllocaScopeReturnOp::create(b, loc);
     b.setInsertionPointToStart(scopeBody);
 
-    ValueRange ivs = grid.getInductionVars();
+    SmallVector<Value> ivs = grid.getInductionVars();
     Value vt = numValueTiles > 1 ? ivs[0] : zero;
     Value h = ivs[ivs.size() - 2], n = ivs[ivs.size() - 1];
 
@@ -200,86 +336,17 @@ struct TileChunkLoopPass
     }
     Value outTile = memref::AllocaOp::create(b, loc, MemRefType::get({C, BV}, f32));
 
-    // The sequential loop over chunks of C tokens; keys, values and step
-    // sizes hold `substeps` sub-steps per token.
-    int64_t substeps = op.getInterleave();
-    Value numChunks = m.ceilDiv(length, m.c(C));
-    auto chunkLoop = scf::ForOp::create(b, loc, zero, numChunks, one);
-    Operation *hoistPoint = chunkLoop;
-    b.setInsertionPointToStart(chunkLoop.getBody());
-    Value offsetInSeq = m.mul(chunkLoop.getInductionVar(), m.c(C));
-    Value t0 = m.add(start, offsetInSeq);
-    Value tc = m.min(m.c(C), m.sub(length, offsetInSeq));
-    Value s0 = substeps == 1 ? t0 : m.mul(t0, m.c(substeps));
-    Value sc = substeps == 1 ? tc : m.mul(tc, m.c(substeps));
-    OpFoldResult idx0 = b.getIndexAttr(0), idx1 = b.getIndexAttr(1);
-    OpFoldResult kWidth = b.getIndexAttr(K);
-    auto rowsView = [&](Value buffer, Value first, Value count,
-                        OpFoldResult col, OpFoldResult width) {
-      return view(b, loc, buffer, {batchRow, first, h, col},
-                  {idx1, count, idx1, width}, {1, 3});
-    };
-    auto scalarsView = [&](Value buffer, Value first, Value count) {
-      return view(b, loc, buffer, {batchRow, first, h}, {idx1, count, idx1},
-                  {1});
-    };
-    IRMapping mapping;
-    Block &body = op.getBody().front();
-    unsigned arg = 0;
-    mapping.map(body.getArgument(arg++),
-                rowsView(op.getQ(), t0, tc, idx0, kWidth));
-    mapping.map(body.getArgument(arg++),
-                rowsView(op.getK(), s0, sc, idx0, kWidth));
-    mapping.map(body.getArgument(arg++), rowsView(op.getV(), s0, sc, v0, bv));
-    if (Value g = op.getG()) {
-      bool vector = cast<MemRefType>(g.getType()).getRank() == 4;
-      mapping.map(body.getArgument(arg++),
-                  vector ? rowsView(g, t0, tc, idx0, kWidth)
-                         : scalarsView(g, t0, tc));
-    }
-    if (Value beta = op.getBeta())
-      mapping.map(body.getArgument(arg++), scalarsView(beta, s0, sc));
-    mapping.map(body.getArgument(arg++), state);
-    Value out = view(b, loc, outTile, {idx0, idx0}, {tc, bv}, {0, 1});
-    mapping.map(body.getArgument(arg++), out);
-    if (keySum)
-      mapping.map(body.getArgument(arg++), keySum);
-
-    // Clone the body; static scratch buffers move out of the chunk loop,
-    // those that hold the value dimension shrink to the value tile.
-    for (Operation &bodyOp : body.without_terminator()) {
-      auto alloca = dyn_cast<memref::AllocaOp>(bodyOp);
-      if (alloca && alloca.getType().hasStaticShape()) {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPoint(hoistPoint);
-        mapping.map(alloca.getResult(), hoistScratch(b, alloca, BV));
-        continue;
-      }
-      // Views of a narrowed scratch buffer take their new layout.
-      auto subview = dyn_cast<memref::SubViewOp>(bodyOp);
-      if (subview && mapping.lookup(subview.getSource()).getType() !=
-                         subview.getSourceType()) {
-        auto mapped = [&](ArrayRef<OpFoldResult> list) {
-          SmallVector<OpFoldResult> result;
-          for (OpFoldResult ofr : list)
-            result.push_back(isa<Value>(ofr)
-                                 ? OpFoldResult(mapping.lookupOrDefault(cast<Value>(ofr)))
-                                 : ofr);
-          return result;
-        };
-        Value narrowed = memref::SubViewOp::create(
-            b, subview.getLoc(), mapping.lookup(subview.getSource()),
-            mapped(subview.getMixedOffsets()), mapped(subview.getMixedSizes()),
-            mapped(subview.getMixedStrides()));
-        mapping.map(subview.getResult(), narrowed);
-        continue;
-      }
-      b.clone(bodyOp, mapping);
-    }
-    buildConvertingCopy(b, loc, out, rowsView(op.getOutput(), t0, tc, v0, bv));
+    // The sequential loop(s) over chunks of C tokens: the body, then for
+    // non-causal attention the readout over the whole sequence again.
+    ChunkViews views{op, b, loc, C, K, BV, batchRow, start, length, h,
+                     m.divUI(h, headsPerGroup), heads, v0, bv, state, outTile,
+                     keySum};
+    Region *readout = op.getReadout().empty() ? nullptr : &op.getReadout();
+    views.emitLoop(op.getBody(), /*storeOutput=*/!readout);
+    if (readout)
+      views.emitLoop(*readout, /*storeOutput=*/true);
 
     // After the last chunk: the final state.
-    b.setInsertionPointAfter(chunkLoop);
     if (hasFinal) {
       auto store = scf::IfOp::create(b, loc, hasFinal, /*withElse=*/false);
       OpBuilder::InsertionGuard guard(b);

@@ -10,6 +10,7 @@
 
 #include "runtime/KernelCache.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
@@ -24,6 +25,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <vector>
 
 using namespace linac;
 namespace fs = llvm::sys::fs;
@@ -32,6 +34,10 @@ namespace path = llvm::sys::path;
 namespace {
 
 constexpr llvm::StringLiteral kMagic = "LINACKC1";
+constexpr std::uint64_t kDefaultMaxMiB = 1024;
+/// A temporary file older than this belongs to a writer that died before
+/// its rename; live writers finish in seconds.
+constexpr std::chrono::hours kStaleTemporaryAge(1);
 
 std::uint64_t checksum(llvm::StringRef payload) {
   return llvm::xxh3_64bits(payload);
@@ -86,7 +92,16 @@ void setWarning(std::string *warning, const llvm::Twine &message) {
 } // namespace
 
 KernelCache::KernelCache(std::string directory)
-    : directory_(std::move(directory)) {}
+    : directory_(std::move(directory)), maxBytes_(defaultMaxBytes()) {}
+
+std::uint64_t KernelCache::defaultMaxBytes() {
+  const char *value = std::getenv("LINAC_CACHE_MAX_MB");
+  std::uint64_t mebibytes;
+  if (!value || llvm::StringRef(value).getAsInteger(10, mebibytes))
+    mebibytes = kDefaultMaxMiB;
+  // A limit too large to count in bytes is no limit.
+  return mebibytes > (UINT64_MAX >> 20) ? 0 : mebibytes << 20;
+}
 
 std::string KernelCache::defaultDirectory() {
   auto env = [](const char *name) -> llvm::StringRef {
@@ -210,5 +225,54 @@ bool KernelCache::store(const std::string &key, const std::string &payload,
     fs::remove(tempFile);
     return fail("cannot rename " + tempFile + ": " + ec.message());
   }
+  evict(entryFile);
   return true;
+}
+
+void KernelCache::evict(const std::string &keep) {
+  struct Entry {
+    std::string path;
+    std::uint64_t size;
+    llvm::sys::TimePoint<> lastUsed;
+  };
+  std::vector<Entry> entries;
+  std::uint64_t total = 0;
+  auto now = std::chrono::system_clock::now();
+  // Every failure here is ignored: another process may be evicting or
+  // writing the same folder, and a cache over its limit still works.
+  std::error_code ec;
+  for (fs::directory_iterator shard(directory_, ec), end; !ec && shard != end;
+       shard.increment(ec)) {
+    std::error_code shardError;
+    for (fs::directory_iterator it(shard->path(), shardError);
+         !shardError && it != end; it.increment(shardError)) {
+      fs::file_status status;
+      if (fs::status(it->path(), status, /*Follow=*/false) ||
+          status.type() != fs::file_type::regular_file)
+        continue;
+      llvm::StringRef name = path::filename(it->path());
+      if (name.contains(".bin.tmp-")) {
+        if (now - status.getLastModificationTime() > kStaleTemporaryAge)
+          fs::remove(it->path());
+        continue;
+      }
+      if (!name.ends_with(".bin"))
+        continue;
+      total += status.getSize();
+      if (it->path() != keep)
+        entries.push_back(
+            {it->path(), status.getSize(), status.getLastModificationTime()});
+    }
+  }
+  if (maxBytes_ == 0 || total <= maxBytes_)
+    return;
+  llvm::sort(entries, [](const Entry &a, const Entry &b) {
+    return a.lastUsed < b.lastUsed;
+  });
+  for (const Entry &entry : entries) {
+    if (total <= maxBytes_)
+      break;
+    if (!fs::remove(entry.path))
+      total -= entry.size;
+  }
 }

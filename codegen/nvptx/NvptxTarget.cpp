@@ -50,6 +50,23 @@ std::optional<std::string> linac::findPtxas() {
   return std::nullopt;
 }
 
+std::string linac::cudaToolkitPath() {
+  SmallVector<std::string> candidates;
+  if (const char *cuda = std::getenv("CUDA_HOME"))
+    candidates.push_back(cuda);
+  if (std::optional<std::string> ptxas = findPtxas())
+    candidates.push_back(
+        sys::path::parent_path(sys::path::parent_path(*ptxas)).str());
+  candidates.push_back("/usr/local/cuda");
+  for (const std::string &path : candidates) {
+    SmallString<256> libdevice(path);
+    sys::path::append(libdevice, "nvvm", "libdevice");
+    if (!path.empty() && sys::fs::is_directory(libdevice))
+      return path;
+  }
+  return "";
+}
+
 std::string linac::ptxasVersion() {
   static const std::string version = [] {
     std::optional<std::string> ptxas = findPtxas();

@@ -18,6 +18,11 @@ llvm::Expected<std::string> extractPtx(mlir::ModuleOp module);
 /// /usr/local/cuda/bin. std::nullopt when not installed.
 std::optional<std::string> findPtxas();
 
+/// The CUDA toolkit whose nvvm/libdevice the GPU code links: $CUDA_HOME,
+/// else the folder above ptxas's bin/, else /usr/local/cuda; empty when none
+/// has libdevice.
+std::string cudaToolkitPath();
+
 /// `ptxas --version`'s last line, or "none" (part of cache keys).
 std::string ptxasVersion();
 

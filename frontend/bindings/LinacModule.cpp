@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "codegen/CHeader.h"
 #include "codegen/KernelCompiler.h"
 #include "codegen/OpLibrary.h"
 #include "runtime/CpuKernel.h"
@@ -52,6 +53,10 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
       options.qkL2Norm = value.cast<bool>();
     else if (name == "beta_sigmoid")
       options.betaSigmoid = value.cast<float>();
+    else if (name == "dt_softplus")
+      options.dtSoftplus = value.cast<bool>();
+    else if (name == "allow_sequential")
+      options.allowSequential = value.cast<bool>();
     else
       throw py::type_error("unknown compile option '" + name + "'");
   }
@@ -244,6 +249,16 @@ PYBIND11_MODULE(_linac, m) {
       py::arg("keep_stages") = false,
       "Compiles the function func_name of an MLIR module; options as "
       "compile_builtin.");
+  m.def(
+      "c_header",
+      [](const linac::CompileResult &result) {
+        llvm::Expected<std::string> header = linac::emitCHeader(result.artifact);
+        if (!header)
+          throw CompileError(llvm::toString(header.takeError()));
+        return *header;
+      },
+      py::arg("result"),
+      "The C header linac-compile writes beside an ahead-of-time kernel.");
   m.def("cache_dir", &linac::KernelCache::defaultDirectory);
   m.def("cuda_status", []() -> py::tuple {
     std::string error;

@@ -21,8 +21,12 @@ from . import _linac, ops, reference
 
 # The embedded example: small enough to check against the step-by-step reference in a second.
 B, T, H, K, V = 2, 200, 4, 64, 64
+HOUSEHOLDER = 2  # DeltaProduct's steps per token, in the example and in the compile step
 SEED = 2024
-TOLERANCE = 1e-5  # relative RMS error, float32
+# Relative RMS error, float32: plain updates round like a matmul; the delta rules' UT transform
+# (a triangular solve per chunk) and products of (I - beta k k^T) round a little more.
+TOLERANCE = 1e-5
+DELTA_TOLERANCE = 1e-4
 GPU_TARGET, GPU_DTYPE = "sm_90", "bf16"
 
 
@@ -31,8 +35,17 @@ class DemoOp:
     """How the demo calls the op behind a built-in kernel."""
 
     op: Callable
-    gate: str = "none"  # "none", "data" (the op takes g) or "retention" (fixed per head)
+    # "none", "data" (the op takes g per head), "vector" (g per key channel), "retention"
+    # (fixed per head, not an argument) or "absent" (the op takes g=None: no decay)
+    gate: str = "none"
     normalize: bool | None = None  # None: the op has no `normalize` argument
+    delta: bool = False  # a delta rule: takes beta, uses unit keys
+    householder: int = 1  # DeltaProduct: keys, values and betas per token
+
+    @property
+    def tolerance(self) -> float:
+        """The relative RMS error allowed against the reference."""
+        return DELTA_TOLERANCE if self.delta else TOLERANCE
 
 
 DEMO_OPS = {
@@ -46,7 +59,27 @@ DEMO_OPS = {
     "fused_recurrent_retention": DemoOp(ops.fused_recurrent_retention, gate="retention"),
     "chunk_simple_gla": DemoOp(ops.chunk_simple_gla, gate="data"),
     "fused_recurrent_simple_gla": DemoOp(ops.fused_recurrent_simple_gla, gate="data"),
+    "chunk_gla": DemoOp(ops.chunk_gla, gate="vector"),
+    "fused_recurrent_gla": DemoOp(ops.fused_recurrent_gla, gate="vector"),
+    "chunk_delta_rule": DemoOp(ops.chunk_delta_rule, delta=True),
+    "fused_recurrent_delta_rule": DemoOp(ops.fused_recurrent_delta_rule, delta=True),
+    "chunk_gated_delta_rule": DemoOp(ops.chunk_gated_delta_rule, gate="data", delta=True),
+    "fused_recurrent_gated_delta_rule": DemoOp(
+        ops.fused_recurrent_gated_delta_rule, gate="data", delta=True
+    ),
+    "chunk_gated_delta_product": DemoOp(
+        ops.chunk_gated_delta_product, gate="data", delta=True, householder=HOUSEHOLDER
+    ),
+    "chunk_delta_product": DemoOp(
+        ops.chunk_gated_delta_product, gate="absent", delta=True, householder=HOUSEHOLDER
+    ),
 }
+
+
+def compile_options(name: str) -> dict:
+    """The compile options of a built-in kernel in the demo: DeltaProduct's Householder steps."""
+    demo = DEMO_OPS.get(name)
+    return {"householder": demo.householder} if demo and demo.householder > 1 else {}
 
 
 def find_ptxas() -> str | None:
@@ -63,7 +96,9 @@ def find_ptxas() -> str | None:
 
 @dataclass
 class Example:
-    """Fixed inputs: Gaussian and positive q, k (the latter for normalized attention)."""
+    """Fixed inputs: Gaussian and positive q, k (the latter for normalized attention), unit
+    keys and step sizes for the delta rules, and DeltaProduct's keys, values and step sizes
+    (HOUSEHOLDER per token)."""
 
     q: np.ndarray
     k: np.ndarray
@@ -71,6 +106,12 @@ class Example:
     k_positive: np.ndarray
     v: np.ndarray
     g: np.ndarray
+    g_vector: np.ndarray
+    k_unit: np.ndarray
+    beta: np.ndarray
+    k_product: np.ndarray
+    v_product: np.ndarray
+    beta_product: np.ndarray
     initial_state: np.ndarray
 
     @staticmethod
@@ -81,6 +122,17 @@ class Example:
         def normal(*shape: int) -> np.ndarray:
             return rng.standard_normal(shape).astype(np.float32)
 
+        def unit(*shape: int) -> np.ndarray:
+            x = normal(*shape)
+            return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+        def log_sigmoid(*shape: int, shift: float = 2.0) -> np.ndarray:
+            return -np.logaddexp(0.0, -normal(*shape) - shift).astype(np.float32)
+
+        def sigmoid(*shape: int) -> np.ndarray:
+            return (1.0 / (1.0 + np.exp(-normal(*shape)))).astype(np.float32)
+
+        n = HOUSEHOLDER
         return Example(
             q=normal(B, T, H, K),
             k=normal(B, T, H, K),
@@ -88,7 +140,15 @@ class Example:
             q_positive=np.exp(0.5 * normal(B, T, H, K)),
             k_positive=np.exp(0.5 * normal(B, T, H, K)),
             v=normal(B, T, H, V),
-            g=-np.logaddexp(0.0, -normal(B, T, H) - 2.0).astype(np.float32),  # log sigmoid
+            g=log_sigmoid(B, T, H),
+            g_vector=log_sigmoid(B, T, H, K, shift=4.0),
+            # The delta rules: with |k| = 1 and beta in (0, 2), I - beta k k^T has eigenvalues
+            # in (-1, 1], so the state stays bounded (Gaussian keys would make it diverge).
+            k_unit=unit(B, T, H, K),
+            beta=sigmoid(B, T, H),
+            k_product=unit(B, T * n, H, K),
+            v_product=normal(B, T * n, H, V),
+            beta_product=sigmoid(B, T * n, H),
             initial_state=normal(B, H, K, V),
         )
 
@@ -110,26 +170,68 @@ class Row:
     error: str | None = None
     note: str | None = None  # not a failure
 
+    tolerance: float = TOLERANCE
+
     @property
     def failed(self) -> bool:
         """Whether a compile, the PTX check or the comparison failed."""
-        too_large = any(e is not None and not e <= TOLERANCE for e in (self.rel_o, self.rel_state))
+        errors = (self.rel_o, self.rel_state)
+        too_large = any(e is not None and not e <= self.tolerance for e in errors)
         return self.error is not None or self.ptx == "no" or too_large
 
 
 def _compile(name: str, target: str, dtype: str) -> tuple[_linac.CompileResult, float]:
     start = time.perf_counter()
-    result = _linac.compile_builtin(name, target, K, V, dtype)
+    result = _linac.compile_builtin(name, target, K, V, dtype, **compile_options(name))
     return result, 1e3 * (time.perf_counter() - start)
+
+
+def _inputs(demo: DemoOp, example: Example) -> tuple[list, dict, dict]:
+    """The op's positional arguments, its keyword arguments and the reference's arguments."""
+    if demo.normalize:
+        q, k, v = example.q_positive, example.k_positive, example.v
+    elif demo.householder > 1:
+        q, k, v = example.q, example.k_product, example.v_product
+    elif demo.delta:
+        q, k, v = example.q, example.k_unit, example.v
+    else:
+        q, k, v = example.q, example.k, example.v
+    g = {
+        "none": None,
+        "absent": None,
+        "data": example.g,
+        "vector": example.g_vector,
+        "retention": np.broadcast_to(ops.retention_decays(H), (B, T, H)),
+    }[demo.gate]
+    beta = None
+    if demo.delta:
+        beta = example.beta_product if demo.householder > 1 else example.beta
+    args = [q, k, v]
+    if demo.gate in ("data", "vector", "absent"):
+        args.append(g)
+    if demo.delta:
+        args.append(beta)
+    kwargs = {"initial_state": example.initial_state, "output_final_state": True}
+    if demo.normalize is not None:
+        kwargs["normalize"] = demo.normalize
+    if demo.householder > 1:
+        kwargs["num_householder"] = demo.householder
+    reference_args = {
+        "q": q,
+        "k": k,
+        "v": v,
+        "g": g,
+        "beta": beta,
+        "initial_state": example.initial_state,
+        "normalize": bool(demo.normalize),
+        "householder": demo.householder,
+    }
+    return args, kwargs, reference_args
 
 
 def _run(demo: DemoOp, example: Example, row: Row) -> None:
     """Runs the op (three timed calls after a first one) and compares it with the reference."""
-    q, k = (example.q_positive, example.k_positive) if demo.normalize else (example.q, example.k)
-    args = [q, k, example.v] + ([example.g] if demo.gate == "data" else [])
-    kwargs = {"initial_state": example.initial_state, "output_final_state": True}
-    if demo.normalize is not None:
-        kwargs["normalize"] = demo.normalize
+    args, kwargs, reference_args = _inputs(demo, example)
     o, final_state = demo.op(*args, **kwargs)
     times = []
     for _ in range(3):
@@ -138,26 +240,15 @@ def _run(demo: DemoOp, example: Example, row: Row) -> None:
         times.append(time.perf_counter() - start)
     row.run_ms = 1e3 * min(times)
 
-    g = {
-        "none": None,
-        "data": example.g,
-        "retention": np.broadcast_to(ops.retention_decays(H), (B, T, H)),
-    }[demo.gate]
-    ref_o, ref_state = reference.recurrence(
-        q,
-        k,
-        example.v,
-        g=g,
-        initial_state=example.initial_state,
-        normalize=bool(demo.normalize),
-    )
+    ref_o, ref_state = reference.recurrence(**reference_args)
     row.max_abs = float(np.max(np.abs(ref_o - o)))
     row.rel_o = reference.relative_rms_error(ref_o, o)
     row.rel_state = reference.relative_rms_error(ref_state, final_state)
 
 
 def _check_kernel(name: str, example: Example, has_ptxas: bool) -> Row:
-    row = Row(name)
+    demo = DEMO_OPS.get(name)
+    row = Row(name, tolerance=demo.tolerance if demo else TOLERANCE)
     try:
         cpu, row.cpu_ms = _compile(name, "cpu", "f32")
         row.cpu_cached = cpu.from_cache
@@ -172,7 +263,6 @@ def _check_kernel(name: str, example: Example, has_ptxas: bool) -> Row:
         row.ptx = "yes"
     else:
         row.ptx = "no" if has_ptxas else "no ptxas"
-    demo = DEMO_OPS.get(name)
     if demo is None:
         row.note = "not run: no example for this kernel in linac/__main__.py"
         return row
@@ -224,7 +314,7 @@ def _format(row: Row) -> str:
     if row.error or row.note:
         line += f"  {row.error or row.note}"
     elif row.failed:
-        line += f"  FAILED (tolerance {TOLERANCE:g})"
+        line += f"  FAILED (tolerance {row.tolerance:.0e})"
     return line
 
 
@@ -235,8 +325,14 @@ def demo() -> int:
     print(f"linac {_linac.version} demo: {len(kernels)} built-in kernels, K = V = {K}")
     print(f"  compile: cpu (f32) and {GPU_TARGET} ({GPU_DTYPE}); cache {_linac.cache_dir()}")
     print(f"  ptxas:   {ptxas or 'not found (PTX is not assembled)'}")
-    print(f"  run:     on the CPU, B={B} T={T} H={H}, float32, with an initial state")
-    print(f"  check:   against the float64 step-by-step reference, relative RMS <= {TOLERANCE:g}")
+    print(
+        f"  run:     on the CPU, B={B} T={T} H={H}, float32, with an initial state; "
+        f"DeltaProduct with {HOUSEHOLDER} Householder steps per token"
+    )
+    print(
+        f"  check:   against the float64 step-by-step reference, relative RMS <= {TOLERANCE:.0e} "
+        f"(delta rules {DELTA_TOLERANCE:.0e})"
+    )
     print()
     print(_line([title for title, _, _ in COLUMNS]).rstrip(), flush=True)
     example = Example.make()
@@ -252,9 +348,12 @@ def demo() -> int:
     max_error = f"{max(errors):.1e}" if errors else "-"
     failed = [row.name for row in rows if row.failed]
     print()
+    not_run = [row.name for row in rows if row.rel_o is None and row.error is None]
+    checked = f"checked {len(rows) - len(not_run)}/{len(rows)}"
     print(
-        f"kernels compiled {compiled}/{len(rows)}, {ptx}, max rel rms error {max_error} "
-        f"(tolerance {TOLERANCE:g}): " + (f"FAILED ({', '.join(failed)})" if failed else "ok"),
+        f"kernels compiled {compiled}/{len(rows)}, {ptx}, {checked}, max rel rms error "
+        f"{max_error} (tolerance {TOLERANCE:.0e}, delta rules {DELTA_TOLERANCE:.0e}): "
+        + (f"FAILED ({', '.join(failed)})" if failed else "ok"),
         flush=True,
     )
     return 1 if failed else 0

@@ -8,7 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._tensors import BFLOAT16
+
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float16))
+if BFLOAT16 is not None:
+    SUPPORTED_DTYPES += (BFLOAT16,)
 MAX_HEAD_DIM = 256
 
 
@@ -26,7 +30,8 @@ class Problem:
     scale: float
 
 
-def _array(value, name: str) -> np.ndarray:
+def input_array(value, name: str) -> np.ndarray:
+    """`value` as a numpy array in native byte order, or a TypeError naming it."""
     if not isinstance(value, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
     if not value.dtype.isnative:
@@ -34,16 +39,53 @@ def _array(value, name: str) -> np.ndarray:
     return value
 
 
-def _float_array(value, name: str, shape: tuple, layout: str) -> np.ndarray:
+def float32_input(value, name: str, shape: tuple, layout: str) -> np.ndarray:
     """A float array of the given shape, as float32 (converted if needed)."""
-    array = _array(value, name)
+    array = input_array(value, name)
     if array.dtype.kind != "f":
         raise TypeError(f"{name} must be a floating-point array, got dtype {array.dtype}")
-    if array.shape != shape:
+    if array.shape != tuple(shape):
         raise ValueError(
             f"{name} must have shape {layout} = {list(shape)}, got {list(array.shape)}"
         )
     return array if array.dtype == np.float32 else array.astype(np.float32)
+
+
+def float_input(value, name: str, ndim: int, layout: str, like: np.ndarray | None = None):
+    """An input array of rank `ndim` in a supported dtype (that of `like`)."""
+    array = input_array(value, name)
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must have shape {layout}, got {list(array.shape)}")
+    if array.dtype not in SUPPORTED_DTYPES:
+        names = ", ".join(str(d) for d in SUPPORTED_DTYPES)
+        raise TypeError(f"{name} must be one of {names}, got {array.dtype}")
+    if like is not None and array.dtype != like.dtype:
+        raise TypeError(
+            f"{name} must have the dtype of the inputs ({like.dtype}), got {array.dtype}"
+        )
+    return array
+
+
+def check_sequence_offsets(cu_seqlens, B: int, T: int):
+    """cu_seqlens as int64 `[N + 1]` offsets into T (None stays None)."""
+    if cu_seqlens is None:
+        return None
+    cu = input_array(cu_seqlens, "cu_seqlens")
+    if cu.dtype.kind not in "iu":
+        raise TypeError(f"cu_seqlens must be an integer array, got dtype {cu.dtype}")
+    if cu.ndim != 1 or cu.shape[0] < 2:
+        raise ValueError(
+            f"cu_seqlens must have shape [N + 1] with N >= 1, got {list(cu.shape)}"
+        )
+    if B != 1:
+        raise ValueError(f"cu_seqlens needs B == 1 (sequences packed along T), got B = {B}")
+    if cu[0] != 0 or cu[-1] != T:
+        raise ValueError(
+            f"cu_seqlens must start at 0 and end at T = {T}, got {cu[0]} ... {cu[-1]}"
+        )
+    if np.any(np.diff(cu) < 0):
+        raise ValueError("cu_seqlens must be non-decreasing")
+    return cu.astype(np.int64)
 
 
 def check_problem(
@@ -66,7 +108,7 @@ def check_problem(
     ``gate`` is None (no g), "scalar" (g: [B, T, H]) or "vector"
     (g: [B, T, H, K]); ``needs_beta`` requires beta: [B, T * householder, H];
     with ``householder`` n, k and v carry n sub-steps per token."""
-    q, k, v = _array(q, "q"), _array(k, "k"), _array(v, "v")
+    q, k, v = input_array(q, "q"), input_array(k, "k"), input_array(v, "v")
     if q.ndim != 4:
         raise ValueError(f"q must have shape [B, T, H, K], got {list(q.shape)}")
     n = householder
@@ -90,7 +132,8 @@ def check_problem(
     if needs_beta and beta is None:
         raise TypeError(f"beta (step sizes, [B, {substeps}, H]) is required")
     if q.dtype not in SUPPORTED_DTYPES:
-        raise TypeError(f"q must be float32 or float16, got {q.dtype}")
+        also = " (bfloat16 is accepted too)" if BFLOAT16 is not None else ""
+        raise TypeError(f"q must be float32 or float16, got {q.dtype}{also}")
     for name, array in (("k", k), ("v", v)):
         if array.dtype != q.dtype:
             raise TypeError(f"{name} must have the dtype of q ({q.dtype}), got {array.dtype}")
@@ -99,36 +142,18 @@ def check_problem(
         if not 1 <= size <= MAX_HEAD_DIM:
             raise ValueError(f"head dimension {name} must be in [1, {MAX_HEAD_DIM}], got {size}")
 
-    cu = None
-    N = B
-    if cu_seqlens is not None:
-        cu = _array(cu_seqlens, "cu_seqlens")
-        if cu.dtype.kind not in "iu":
-            raise TypeError(f"cu_seqlens must be an integer array, got dtype {cu.dtype}")
-        if cu.ndim != 1 or cu.shape[0] < 2:
-            raise ValueError(
-                f"cu_seqlens must have shape [N + 1] with N >= 1, got {list(cu.shape)}"
-            )
-        if B != 1:
-            raise ValueError(f"cu_seqlens needs B == 1 (sequences packed along T), got B = {B}")
-        if cu[0] != 0 or cu[-1] != T:
-            raise ValueError(
-                f"cu_seqlens must start at 0 and end at T = {T}, got {cu[0]} ... {cu[-1]}"
-            )
-        if np.any(np.diff(cu) < 0):
-            raise ValueError("cu_seqlens must be non-decreasing")
-        cu = cu.astype(np.int64)
-        N = cu.shape[0] - 1
+    cu = check_sequence_offsets(cu_seqlens, B, T)
+    N = B if cu is None else cu.shape[0] - 1
 
     if g is not None:
         if gate == "vector":
-            g = _float_array(g, "g", (B, T, H, K), "[B, T, H, K]")
+            g = float32_input(g, "g", (B, T, H, K), "[B, T, H, K]")
         else:
-            g = _float_array(g, "g", (B, T, H), "[B, T, H]")
+            g = float32_input(g, "g", (B, T, H), "[B, T, H]")
     if beta is not None:
-        beta = _float_array(beta, "beta", (B, T * n, H), f"[B, {substeps}, H]")
+        beta = float32_input(beta, "beta", (B, T * n, H), f"[B, {substeps}, H]")
     if initial_state is not None:
-        initial_state = _float_array(initial_state, "initial_state", (N, H, K, V), "[N, H, K, V]")
+        initial_state = float32_input(initial_state, "initial_state", (N, H, K, V), "[N, H, K, V]")
 
     if scale is None:
         scale = K**-0.5

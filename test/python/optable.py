@@ -3,6 +3,7 @@ the error tolerances; shared by the test modules."""
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -10,13 +11,31 @@ from dataclasses import dataclass, replace
 import numpy as np
 from linac import ops, reference
 
-# Relative RMS error against the float64 reference, by input dtype.
+# Relative RMS error against the float64 reference, by input dtype. Plain updates (a sum of
+# decayed outer products) round like a matmul; delta rules get a looser float32 bound: the
+# UT transform's forward substitution and the products of (I - beta k k^T) round more.
 TOLERANCE = {np.dtype(np.float32): 1e-5, np.dtype(np.float16): 5e-3}
+DELTA_TOLERANCE = {np.dtype(np.float32): 1e-4, np.dtype(np.float16): 5e-3}
+
+# Each family's decay (None, "scalar" g `[B, T, H]` or "vector" g `[B, T, H, K]`) as the op
+# takes it; retention's fixed decays are not an argument of its op.
+GATES = {
+    "linear_attn": None,
+    "retention": None,
+    "simple_gla": "scalar",
+    "gla": "vector",
+    "delta_rule": None,
+    "gated_delta_rule": "scalar",
+    "delta_product": None,
+    "gated_delta_product": "scalar",
+}
+DELTA_FAMILIES = {"delta_rule", "gated_delta_rule", "delta_product", "gated_delta_product"}
+PRODUCT_FAMILIES = {"delta_product", "gated_delta_product"}
 
 
-def tolerance(dtype: np.dtype) -> float:
-    """The relative RMS error allowed for inputs of ``dtype``."""
-    return TOLERANCE[np.dtype(dtype)]
+def tolerance(dtype: np.dtype, delta: bool = False) -> float:
+    """The relative RMS error allowed for inputs of ``dtype`` (``delta``: a delta rule)."""
+    return (DELTA_TOLERANCE if delta else TOLERANCE)[np.dtype(dtype)]
 
 
 def retention_log_decays(num_heads: int) -> np.ndarray:
@@ -24,23 +43,52 @@ def retention_log_decays(num_heads: int) -> np.ndarray:
     return np.array([math.log(1.0 - 2.0 ** (-5 - h)) for h in range(num_heads)])
 
 
+def l2_normalized(x: np.ndarray) -> np.ndarray:
+    """``x / sqrt(x . x + 1e-6)`` over the last axis in float64: the in-kernel q/k l2norm."""
+    x = np.asarray(x, dtype=np.float64)
+    return x / np.sqrt(np.sum(x * x, axis=-1, keepdims=True) + 1e-6)
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function in float64."""
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
+
+
 @dataclass(frozen=True)
 class Inputs:
-    """q, k `[B, T, H, K]`, v `[B, T, H, V]` and the decays g `[B, T, H]` of one call."""
+    """The arrays of one call: q `[B, T, H, K]`, k `[B, T*n, H, K]`, v `[B, T*n, H, V]`, the
+    decays g (`[B, T, H]`, or `[B, T, H, K]` for vector decays) and the step sizes beta
+    `[B, T*n, H]`, where n is the number of Householder sub-steps per token (DeltaProduct;
+    otherwise 1). Ops that take no g or no beta ignore them."""
 
     q: np.ndarray
     k: np.ndarray
     v: np.ndarray
     g: np.ndarray
+    beta: np.ndarray
+    householder: int = 1
 
     def tokens(self, start: int, end: int) -> Inputs:
-        """The tokens ``start:end`` of every array."""
-        return self.map(lambda x: x[:, start:end])
+        """The tokens ``start:end`` of every array (with all their sub-steps)."""
+        n = self.householder
+        return replace(
+            self,
+            q=self.q[:, start:end],
+            g=self.g[:, start:end],
+            k=self.k[:, start * n : end * n],
+            v=self.v[:, start * n : end * n],
+            beta=self.beta[:, start * n : end * n],
+        )
 
     def map(self, function: Callable[[np.ndarray], np.ndarray]) -> Inputs:
         """``function`` applied to every array."""
         return replace(
-            self, q=function(self.q), k=function(self.k), v=function(self.v), g=function(self.g)
+            self,
+            q=function(self.q),
+            k=function(self.k),
+            v=function(self.v),
+            g=function(self.g),
+            beta=function(self.beta),
         )
 
 
@@ -52,23 +100,46 @@ def make_inputs(
     K: int,
     V: int,
     dtype: type = np.float32,
-    positive: bool = False,
+    spec: OpSpec | None = None,
 ) -> Inputs:
-    """Random inputs in ``dtype`` (g always float32, -uniform(0, 0.5)).
+    """Random inputs in ``dtype`` for ``spec`` (default: simple GLA); g and beta are float32.
 
-    ``positive`` draws q and k as exp(0.5 * randn): normalized linear attention divides by
-    q . sum(k), which for Gaussian q and k crosses zero, so its output is ill-conditioned and
-    no tolerance would hold; positive feature maps (as used with it in practice) avoid that.
+    g is -uniform(0, 0.5), per head or (vector decays) per key channel; beta is uniform(0, 1),
+    or Gaussian logits (times 2) when the op applies a sigmoid to it.
+
+    Normalized linear attention divides by q . sum(k), which for Gaussian q and k crosses zero,
+    so its output is ill-conditioned and no tolerance would hold: its q and k are drawn as
+    exp(0.5 * randn), positive feature maps as used with it in practice.
+
+    Delta rules get L2-normalized keys (unless the op normalizes them itself): with beta in
+    [0, 2] and |k| = 1, I - beta k k^T has eigenvalues in [-1, 1], so the state stays bounded
+    however long the sequence. With Gaussian keys (|k|^2 ~ K) beta |k|^2 is far above 2 and the
+    recurrence itself blows up exponentially: no float32 kernel could follow it.
     """
-    if positive:
+    n = 1 if spec is None else spec.householder
+    if spec is not None and spec.positive:
         q = np.exp(0.5 * rng.standard_normal((B, T, H, K)))
-        k = np.exp(0.5 * rng.standard_normal((B, T, H, K)))
+        k = np.exp(0.5 * rng.standard_normal((B, T * n, H, K)))
     else:
         q = rng.standard_normal((B, T, H, K))
-        k = rng.standard_normal((B, T, H, K))
-    v = rng.standard_normal((B, T, H, V))
-    g = -rng.uniform(0.0, 0.5, (B, T, H))
-    return Inputs(q.astype(dtype), k.astype(dtype), v.astype(dtype), g.astype(np.float32))
+        k = rng.standard_normal((B, T * n, H, K))
+    if spec is not None and spec.delta and not spec.option("use_qk_l2norm_in_kernel"):
+        k = l2_normalized(k)
+    v = rng.standard_normal((B, T * n, H, V))
+    vector = spec is not None and spec.gate == "vector"
+    g = -rng.uniform(0.0, 0.5, (B, T, H, K) if vector else (B, T, H))
+    if spec is not None and spec.option("use_beta_sigmoid_in_kernel"):
+        beta = 2.0 * rng.standard_normal((B, T * n, H))
+    else:
+        beta = rng.uniform(0.0, 1.0, (B, T * n, H))
+    return Inputs(
+        q.astype(dtype),
+        k.astype(dtype),
+        v.astype(dtype),
+        g.astype(np.float32),
+        beta.astype(np.float32),
+        householder=n,
+    )
 
 
 def make_state(rng: np.random.Generator, N: int, H: int, K: int, V: int) -> np.ndarray:
@@ -78,35 +149,105 @@ def make_state(rng: np.random.Generator, N: int, H: int, K: int, V: int) -> np.n
 
 @dataclass(frozen=True)
 class OpSpec:
-    """One entry point of `linac.ops` with a fixed `normalize`, and its reference."""
+    """One entry point of `linac.ops` with fixed options (`normalize`, `num_householder`,
+    the delta rules' in-kernel options), and its reference."""
 
     kernel: str
     op: Callable
     family: str
     recurrent: bool
     normalize: bool | None = None  # None: the op has no `normalize` argument
+    householder: int = 1  # num_householder of DeltaProduct
+    options: tuple[tuple[str, bool], ...] = ()  # keyword options of the op
+
+    @property
+    def id(self) -> str:
+        """The kernel name, plus the options that set this spec apart (a test id)."""
+        parts = [self.kernel]
+        if self.family in PRODUCT_FAMILIES:
+            parts.append(f"n{self.householder}")
+        short = {
+            "use_qk_l2norm_in_kernel": "l2norm",
+            "use_beta_sigmoid_in_kernel": "sigmoid",
+            "allow_neg_eigval": "negeig",
+        }
+        parts += [short[name] for name, on in self.options if on]
+        return "-".join(parts)
+
+    @property
+    def gate(self) -> str | None:
+        """None, "scalar" or "vector": the g the op takes."""
+        return GATES[self.family]
+
+    @property
+    def delta(self) -> bool:
+        """Whether the op is a delta rule (takes beta)."""
+        return self.family in DELTA_FAMILIES
 
     @property
     def positive(self) -> bool:
         """Whether the op needs positive q and k (normalized linear attention)."""
         return bool(self.normalize)
 
+    @property
+    def reversible(self) -> bool:
+        """Whether the op takes `reverse`."""
+        return "reverse" in inspect.signature(self.op).parameters
+
+    def option(self, name: str) -> bool:
+        """The value of the op option ``name`` (False when not set)."""
+        return dict(self.options).get(name, False)
+
+    def tolerance(self, dtype: np.dtype) -> float:
+        """The relative RMS error allowed against the reference."""
+        return tolerance(dtype, self.delta)
+
+    def inputs(
+        self, rng: np.random.Generator, B: int, T: int, H: int, K: int, V: int, dtype=np.float32
+    ) -> Inputs:
+        """Random inputs for this op (see `make_inputs`)."""
+        return make_inputs(rng, B, T, H, K, V, dtype, spec=self)
+
     def __call__(self, x: Inputs, **kwargs) -> tuple[np.ndarray, np.ndarray | None]:
-        """Runs the op on ``x``; ``kwargs`` go to the op (scale, initial_state, ...)."""
-        args = [x.q, x.k, x.v] + ([x.g] if self.family == "simple_gla" else [])
+        """Runs the op on ``x``; ``kwargs`` go to the op (scale, initial_state, ...) and
+        override the spec's options."""
+        args = [x.q, x.k, x.v]
+        if self.gate is not None:
+            args.append(x.g)
+        elif self.family == "delta_product":
+            args.append(None)  # g=None: DeltaProduct without decay
+        if self.delta:
+            args.append(x.beta)
+        if self.family in PRODUCT_FAMILIES:
+            kwargs.setdefault("num_householder", self.householder)
         if self.normalize is not None:
             kwargs["normalize"] = self.normalize
-        return self.op(*args, **kwargs)
+        return self.op(*args, **{**dict(self.options), **kwargs})
 
     def reference(self, x: Inputs, **kwargs) -> tuple[np.ndarray, np.ndarray]:
-        """The float64 step-by-step reference on ``x``; retention's decays are computed here."""
+        """The float64 step-by-step reference on ``x``; retention's decays, the in-kernel
+        l2norm of q and k and the sigmoid of beta are computed here."""
         B, T, H, _ = x.q.shape
         g = None
-        if self.family == "simple_gla":
+        if self.gate is not None:
             g = x.g
         elif self.family == "retention":
             g = np.broadcast_to(retention_log_decays(H), (B, T, H))
-        return reference.recurrence(x.q, x.k, x.v, g=g, normalize=bool(self.normalize), **kwargs)
+        q, k, beta = x.q, x.k, x.beta if self.delta else None
+        if self.option("use_qk_l2norm_in_kernel"):
+            q, k = l2_normalized(q), l2_normalized(k)
+        if self.option("use_beta_sigmoid_in_kernel"):
+            beta = (2.0 if self.option("allow_neg_eigval") else 1.0) * sigmoid(beta)
+        return reference.recurrence(
+            q,
+            k,
+            x.v,
+            g=g,
+            beta=beta,
+            normalize=bool(self.normalize),
+            householder=self.householder,
+            **kwargs,
+        )
 
 
 SPECS = [
@@ -126,6 +267,54 @@ SPECS = [
     OpSpec("fused_recurrent_retention", ops.fused_recurrent_retention, "retention", True),
     OpSpec("chunk_simple_gla", ops.chunk_simple_gla, "simple_gla", False),
     OpSpec("fused_recurrent_simple_gla", ops.fused_recurrent_simple_gla, "simple_gla", True),
+    OpSpec("chunk_gla", ops.chunk_gla, "gla", False),
+    OpSpec("fused_recurrent_gla", ops.fused_recurrent_gla, "gla", True),
+    OpSpec("chunk_delta_rule", ops.chunk_delta_rule, "delta_rule", False),
+    OpSpec("fused_recurrent_delta_rule", ops.fused_recurrent_delta_rule, "delta_rule", True),
+    OpSpec("chunk_gated_delta_rule", ops.chunk_gated_delta_rule, "gated_delta_rule", False),
+    OpSpec(
+        "fused_recurrent_gated_delta_rule",
+        ops.fused_recurrent_gated_delta_rule,
+        "gated_delta_rule",
+        True,
+    ),
+    OpSpec(
+        "chunk_gated_delta_product",
+        ops.chunk_gated_delta_product,
+        "gated_delta_product",
+        False,
+        householder=2,
+    ),
+    # chunk_gated_delta_product with g=None runs the DeltaProduct kernel without decay.
+    OpSpec(
+        "chunk_delta_product",
+        ops.chunk_gated_delta_product,
+        "delta_product",
+        False,
+        householder=2,
+    ),
 ]
 RECURRENT_SPECS = [spec for spec in SPECS if spec.recurrent]
+REVERSIBLE_SPECS = [spec for spec in SPECS if spec.reversible]
+GATED_SPECS = [spec for spec in SPECS if spec.gate is not None]
+DELTA_SPECS = [spec for spec in SPECS if spec.delta]
 SPEC_BY_KERNEL = {spec.kernel: spec for spec in SPECS}
+
+L2NORM = (("use_qk_l2norm_in_kernel", True),)
+SIGMOID = (("use_beta_sigmoid_in_kernel", True),)
+NEG_EIGVAL = (("use_beta_sigmoid_in_kernel", True), ("allow_neg_eigval", True))
+
+# The delta rules with their in-kernel options (each a kernel of its own), and DeltaProduct
+# with 1 and 3 Householder steps.
+OPTION_SPECS = [
+    replace(SPEC_BY_KERNEL["chunk_delta_rule"], options=L2NORM),
+    replace(SPEC_BY_KERNEL["fused_recurrent_delta_rule"], options=L2NORM),
+    replace(SPEC_BY_KERNEL["chunk_gated_delta_rule"], options=L2NORM + SIGMOID),
+    replace(SPEC_BY_KERNEL["fused_recurrent_gated_delta_rule"], options=L2NORM + SIGMOID),
+    replace(SPEC_BY_KERNEL["chunk_gated_delta_rule"], options=NEG_EIGVAL),
+    replace(SPEC_BY_KERNEL["fused_recurrent_gated_delta_rule"], options=NEG_EIGVAL),
+    replace(SPEC_BY_KERNEL["chunk_gated_delta_product"], options=L2NORM),
+    replace(SPEC_BY_KERNEL["chunk_gated_delta_product"], householder=3),
+    replace(SPEC_BY_KERNEL["chunk_delta_product"], householder=1),
+    replace(SPEC_BY_KERNEL["chunk_delta_product"], householder=3, options=L2NORM),
+]

@@ -1,6 +1,6 @@
 """The command line, `python -m linac`: the demo passes (exit code 0, one line per built-in
-kernel and an "ok" summary), `ops` lists every built-in kernel, and no command prints the
-usage with exit code 2."""
+kernel, each run and checked against the reference, and an "ok" summary), `ops` lists every
+built-in kernel, and no command prints the usage with exit code 2."""
 
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ def test_demo_checks_every_kernel() -> None:
     for name, *_ in _linac.builtin_kernels():
         (line,) = [line for line in lines if line.split(" ", 1)[0] == name]
         assert "error" not in line and "FAILED" not in line, line
+        assert "not run" not in line, f"give {name} an example in linac/__main__.py: {line}"
+    kernels = len(_linac.builtin_kernels())
     assert lines[-1].startswith("kernels compiled")
+    assert f"checked {kernels}/{kernels}," in lines[-1]
     assert lines[-1].endswith(": ok")
 
 

@@ -4,7 +4,12 @@ ValueError whose message names the argument, before anything is compiled or run.
 Covers non-numpy inputs, wrong ranks, shapes that disagree between q, k, v, g and
 initial_state, unsupported or mismatched dtypes, non-native byte order, head sizes over the
 limit, bad cu_seqlens (not from 0 to T, decreasing, B != 1, not integers, not 1-D, not an
-array), non-finite or non-numeric scales, and a missing g for simple GLA.
+array), non-finite or non-numeric scales; for gated ops a missing g, or one of the wrong
+shape (per head `[B, T, H]` or, for GLA, per key channel `[B, T, H, K]`), dtype or type; for
+delta rules a missing beta, or one of the wrong shape (`[B, T, H]`, DeltaProduct
+`[B, T*n, H]`), dtype or type; for DeltaProduct a num_householder that is not an int, out of
+[1, 16], or does not match the rows of k. Also that float64 g, beta and initial states,
+int32 cu_seqlens and a numpy scale are accepted.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from optable import SPEC_BY_KERNEL, SPECS, Inputs, OpSpec, make_inputs, make_state
+from optable import DELTA_SPECS, GATED_SPECS, SPECS, Inputs, OpSpec, make_inputs, make_state
 
 T, H, K, V = 8, 2, 16, 64
 
@@ -36,8 +41,9 @@ def _two_batches(x: Inputs) -> tuple[Inputs, dict]:
 
 def _head_dim(size: int) -> Case:
     def case(x: Inputs) -> tuple[Inputs, dict]:
-        big = np.zeros((1, T, H, size), dtype=np.float32)
-        return replace(x, q=big, k=big), {}
+        q = np.zeros((1, T, H, size), dtype=np.float32)
+        k = np.zeros((1, x.k.shape[1], H, size), dtype=np.float32)  # T * num_householder rows
+        return replace(x, q=q, k=k), {}
 
     return case
 
@@ -54,17 +60,21 @@ COMMON_CASES: dict[str, tuple[Case, type | tuple[type, ...], str]] = {
     "k-shape": (
         lambda x: (replace(x, k=x.k[:, :4]), {}),
         ValueError,
-        r"k must have the shape of q \[1, 8, 2, 16\], got \[1, 4, 2, 16\]",
+        # DeltaProduct's keys have T * num_householder rows.
+        (
+            r"k must have (the shape of q \[1, 8, 2, 16\]|shape \[B, T\*2, H, K\] = "
+            r"\[1, 16, 2, 16\]), got \[1, 4, 2, 16\]"
+        ),
     ),
     "v-tokens": (
         lambda x: (replace(x, v=x.v[:, :4]), {}),
         ValueError,
-        r"v must have shape \[B, T, H, V\]",
+        r"v must have shape \[B, T(\*2)?, H, V\]",
     ),
     "v-rank-3": (
         lambda x: (replace(x, v=x.v[0]), {}),
         ValueError,
-        r"v must have shape \[B, T, H, V\]",
+        r"v must have shape \[B, T(\*2)?, H, V\]",
     ),
     "int-inputs": (_as(np.int32, "q", "k", "v"), TypeError, "q must be float32 or float16"),
     "float64-inputs": (
@@ -158,37 +168,140 @@ GATE_CASES: dict[str, tuple[Case, type | tuple[type, ...], str]] = {
     ),
     "g-int": (_as(np.int32, "g"), TypeError, "g must be a floating-point array"),
     "g-list": (lambda x: (replace(x, g=x.g.tolist()), {}), TypeError, "g must be a numpy array"),
-    "g-none": (lambda x: (replace(x, g=None), {}), (TypeError, ValueError), r"\bg\b"),
+    "g-none": (lambda x: (replace(x, g=None), {}), TypeError, r"\bg\b"),
 }
 
-GATED_SPECS = [SPEC_BY_KERNEL["chunk_simple_gla"], SPEC_BY_KERNEL["fused_recurrent_simple_gla"]]
+VECTOR_GATE_CASES: dict[str, tuple[Case, type | tuple[type, ...], str]] = {
+    "g-tokens": (
+        lambda x: (replace(x, g=x.g[:, :4]), {}),
+        ValueError,
+        r"g must have shape \[B, T, H, K\] = \[1, 8, 2, 16\], got \[1, 4, 2, 16\]",
+    ),
+    "g-per-head": (
+        lambda x: (replace(x, g=np.zeros((1, T, H), np.float32)), {}),
+        ValueError,
+        r"g must have shape \[B, T, H, K\] = \[1, 8, 2, 16\], got \[1, 8, 2\]",
+    ),
+    "g-per-value": (
+        lambda x: (replace(x, g=np.zeros((1, T, H, V), np.float32)), {}),
+        ValueError,
+        r"g must have shape \[B, T, H, K\]",
+    ),
+    "g-int": (_as(np.int32, "g"), TypeError, "g must be a floating-point array"),
+    "g-list": (lambda x: (replace(x, g=x.g.tolist()), {}), TypeError, "g must be a numpy array"),
+    "g-none": (lambda x: (replace(x, g=None), {}), TypeError, r"\bg\b"),
+}
+
+# DeltaProduct's step sizes have T * num_householder (here 2) rows.
+BETA_CASES: dict[str, tuple[Case, type | tuple[type, ...], str]] = {
+    "beta-tokens": (
+        lambda x: (replace(x, beta=x.beta[:, :4]), {}),
+        ValueError,
+        r"beta must have shape \[B, T(\*2)?, H\] = \[1, (8|16), 2\], got \[1, 4, 2\]",
+    ),
+    "beta-per-key": (
+        lambda x: (replace(x, beta=np.zeros((*x.beta.shape, K), np.float32)), {}),
+        ValueError,
+        r"beta must have shape \[B, T(\*2)?, H\]",
+    ),
+    "beta-heads": (
+        lambda x: (replace(x, beta=x.beta[:, :, :1]), {}),
+        ValueError,
+        r"beta must have shape \[B, T(\*2)?, H\] = \[1, (8|16), 2\], got \[1, (8|16), 1\]",
+    ),
+    "beta-int": (_as(np.int32, "beta"), TypeError, "beta must be a floating-point array"),
+    "beta-list": (
+        lambda x: (replace(x, beta=x.beta.tolist()), {}),
+        TypeError,
+        "beta must be a numpy array",
+    ),
+    "beta-none": (lambda x: (replace(x, beta=None), {}), TypeError, r"\bbeta\b"),
+}
+
+HOUSEHOLDER_CASES: dict[str, tuple[Case, type | tuple[type, ...], str]] = {
+    "zero": (
+        _with(num_householder=0),
+        ValueError,
+        r"num_householder must be in \[1, 16\], got 0",
+    ),
+    "negative": (
+        _with(num_householder=-2),
+        ValueError,
+        r"num_householder must be in \[1, 16\], got -2",
+    ),
+    "seventeen": (
+        _with(num_householder=17),
+        ValueError,
+        r"num_householder must be in \[1, 16\], got 17",
+    ),
+    "float": (_with(num_householder=2.0), TypeError, "num_householder must be an int, got float"),
+    "bool": (_with(num_householder=True), TypeError, "num_householder must be an int, got bool"),
+    "str": (_with(num_householder="2"), TypeError, "num_householder must be an int, got str"),
+    "none": (_with(num_householder=None), TypeError, "num_householder must be an int"),
+    # k, v and beta carry 2 sub-steps per token; 3 does not match them.
+    "mismatch": (
+        _with(num_householder=3),
+        ValueError,
+        r"k must have shape \[B, T\*3, H, K\] = \[1, 24, 2, 16\], got \[1, 16, 2, 16\]",
+    ),
+}
+
+SCALAR_GATED_SPECS = [spec for spec in GATED_SPECS if spec.gate == "scalar"]
+VECTOR_GATED_SPECS = [spec for spec in GATED_SPECS if spec.gate == "vector"]
+PRODUCT_SPECS = [spec for spec in SPECS if spec.householder > 1]
 
 
 def _check(spec: OpSpec, case: Case, error: type | tuple[type, ...], message: str) -> None:
-    x, kwargs = case(make_inputs(np.random.default_rng(0), 1, T, H, K, V))
+    x, kwargs = case(make_inputs(np.random.default_rng(0), 1, T, H, K, V, spec=spec))
     with pytest.raises(error, match=message):
         spec(x, **kwargs)
 
 
 @pytest.mark.parametrize("case", COMMON_CASES)
-@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.kernel)
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.id)
 def test_bad_argument_is_named(spec: OpSpec, case: str) -> None:
     _check(spec, *COMMON_CASES[case])
 
 
-@pytest.mark.parametrize("case", GATE_CASES)
-@pytest.mark.parametrize("spec", GATED_SPECS, ids=lambda spec: spec.kernel)
+@pytest.mark.parametrize(
+    ("spec", "case"),
+    # chunk_gated_delta_product takes g=None (DeltaProduct without decay): no "g-none" for it.
+    [
+        pytest.param(spec, case, id=f"{spec.id}-{case}")
+        for spec in SCALAR_GATED_SPECS
+        for case in GATE_CASES
+        if not (case == "g-none" and spec.family == "gated_delta_product")
+    ],
+)
 def test_bad_gate_is_named(spec: OpSpec, case: str) -> None:
     _check(spec, *GATE_CASES[case])
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.kernel)
+@pytest.mark.parametrize("case", VECTOR_GATE_CASES)
+@pytest.mark.parametrize("spec", VECTOR_GATED_SPECS, ids=lambda spec: spec.id)
+def test_bad_vector_gate_is_named(spec: OpSpec, case: str) -> None:
+    _check(spec, *VECTOR_GATE_CASES[case])
+
+
+@pytest.mark.parametrize("case", BETA_CASES)
+@pytest.mark.parametrize("spec", DELTA_SPECS, ids=lambda spec: spec.id)
+def test_bad_step_size_is_named(spec: OpSpec, case: str) -> None:
+    _check(spec, *BETA_CASES[case])
+
+
+@pytest.mark.parametrize("case", HOUSEHOLDER_CASES)
+@pytest.mark.parametrize("spec", PRODUCT_SPECS, ids=lambda spec: spec.id)
+def test_bad_num_householder_is_named(spec: OpSpec, case: str) -> None:
+    _check(spec, *HOUSEHOLDER_CASES[case])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.id)
 def test_valid_arguments_of_other_types_are_accepted(spec: OpSpec) -> None:
     rng = np.random.default_rng(1)
-    x = make_inputs(rng, 1, T, H, K, V, positive=spec.positive)
+    x = make_inputs(rng, 1, T, H, K, V, spec=spec)
     s0 = make_state(rng, 2, H, K, V)
     o, final_state = spec(
-        x,
+        replace(x, g=x.g.astype(np.float64), beta=x.beta.astype(np.float64)),
         scale=np.float32(0.5),
         initial_state=s0.astype(np.float64),
         cu_seqlens=np.array([0, 3, T], dtype=np.int32),

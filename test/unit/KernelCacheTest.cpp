@@ -10,12 +10,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <optional>
 #include <vector>
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -291,6 +294,115 @@ TEST_F(KernelCacheTest, UncreatableFolderKeepsTheKernelInMemory) {
   EXPECT_EQ(warning.find('\n'), std::string::npos) << warning;
 }
 
+TEST_F(KernelCacheTest, FullDiskKeepsTheKernelInMemory) {
+  // A file size limit makes every write past 4 KiB fail (EFBIG), as a full
+  // disk would; it is set in a child so the test process keeps no limit.
+  std::string payload = makePayload(1 << 20, 7);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit = {4096, 4096};
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0)
+      _exit(2);
+    KernelCache cache(dir);
+    std::string warning;
+    if (cache.store(key, payload, &warning))
+      _exit(3);
+    if (warning.rfind("linac: cannot write the kernel cache at " + dir, 0) !=
+            0 ||
+        warning.find("; keeping the kernel in memory") == std::string::npos)
+      _exit(4);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // Neither a partial entry nor a temporary file is left behind.
+  EXPECT_FALSE(KernelCache(dir).load(key));
+  EXPECT_TRUE(listFolder(dir + "/" + key.substr(0, 2)).empty());
+}
+
+/// Sets the modification time of `path`, the clock of the LRU eviction.
+void setLastUsed(const std::string &path, time_t seconds) {
+  struct timeval times[2] = {{seconds, 0}, {seconds, 0}};
+  ASSERT_EQ(utimes(path.c_str(), times), 0) << path;
+}
+
+std::uint64_t fileSize(const std::string &path) {
+  std::uint64_t size = 0;
+  EXPECT_FALSE(llvm::sys::fs::file_size(path, size)) << path;
+  return size;
+}
+
+TEST_F(KernelCacheTest, StoreEvictsLeastRecentlyUsedEntriesBeyondTheLimit) {
+  KernelCache cache(dir);
+  cache.setMaxBytes(0);
+  std::vector<std::string> keys;
+  for (unsigned i = 0; i < 5; ++i)
+    keys.push_back(KernelCache::hashKey("kernel " + std::to_string(i)));
+  // Entries 0..3, oldest first; equal key and payload sizes give equal
+  // entry sizes.
+  for (unsigned i = 0; i < 4; ++i) {
+    ASSERT_TRUE(cache.store(keys[i], makePayload(1000, i)));
+    setLastUsed(cache.entryPath(keys[i]), 1000000000 + 10 * i);
+  }
+  // A load makes entry 0 the most recently used.
+  ASSERT_TRUE(cache.load(keys[0]));
+  std::uint64_t entrySize = fileSize(cache.entryPath(keys[0]));
+  cache.setMaxBytes(3 * entrySize);
+
+  // Five entries, room for three: the two least recently used go.
+  std::string warning;
+  ASSERT_TRUE(cache.store(keys[4], makePayload(1000, 4), &warning));
+  EXPECT_TRUE(warning.empty()) << warning;
+  EXPECT_TRUE(exists(cache.entryPath(keys[0])));
+  EXPECT_FALSE(exists(cache.entryPath(keys[1])));
+  EXPECT_FALSE(exists(cache.entryPath(keys[2])));
+  EXPECT_TRUE(exists(cache.entryPath(keys[3])));
+  EXPECT_EQ(cache.load(keys[4]), makePayload(1000, 4));
+  EXPECT_EQ(cache.load(keys[0]), makePayload(1000, 0));
+}
+
+TEST_F(KernelCacheTest, StoreNeverEvictsTheEntryItWrote) {
+  KernelCache cache(dir);
+  // Smaller than any entry: each store keeps its own entry and only it.
+  cache.setMaxBytes(1);
+  std::string other = KernelCache::hashKey("another kernel");
+  ASSERT_TRUE(cache.store(key, "first"));
+  EXPECT_EQ(cache.load(key), "first");
+  ASSERT_TRUE(cache.store(other, "second"));
+  EXPECT_FALSE(exists(cache.entryPath(key)));
+  EXPECT_EQ(cache.load(other), "second");
+}
+
+TEST_F(KernelCacheTest, NoLimitKeepsEveryEntry) {
+  KernelCache cache(dir);
+  cache.setMaxBytes(0);
+  for (unsigned i = 0; i < 8; ++i)
+    ASSERT_TRUE(cache.store(KernelCache::hashKey(std::to_string(i)),
+                            makePayload(10000, i)));
+  for (unsigned i = 0; i < 8; ++i)
+    EXPECT_EQ(cache.load(KernelCache::hashKey(std::to_string(i))),
+              makePayload(10000, i));
+}
+
+TEST_F(KernelCacheTest, StoreRemovesStaleTemporaryFiles) {
+  KernelCache cache(dir);
+  ASSERT_TRUE(cache.store(key, "payload"));
+  // What writers killed between creating and renaming leave behind, and the
+  // file of a writer still at work.
+  std::string stale = cache.entryPath(key) + ".tmp-000000000001";
+  std::string live = cache.entryPath(key) + ".tmp-000000000002";
+  writeFile(stale, "partial");
+  writeFile(live, "partial");
+  setLastUsed(stale, time(nullptr) - 2 * 3600);
+  ASSERT_TRUE(cache.store(key, "payload"));
+  EXPECT_FALSE(exists(stale));
+  EXPECT_TRUE(exists(live));
+}
+
 /// Sets or unsets environment variables for one test.
 class ScopedEnv {
 public:
@@ -332,6 +444,30 @@ TEST(KernelCacheDirectoryTest, FollowsEnvironmentPrecedence) {
 
   env.set("HOME", nullptr);
   EXPECT_EQ(KernelCache::defaultDirectory(), "/tmp/linac-cache");
+}
+
+TEST(KernelCacheDirectoryTest, SizeLimitFollowsTheEnvironment) {
+  constexpr std::uint64_t kMiB = 1 << 20;
+  ScopedEnv env;
+  env.set("LINAC_CACHE_MAX_MB", nullptr);
+  EXPECT_EQ(KernelCache::defaultMaxBytes(), 1024 * kMiB);
+  EXPECT_EQ(KernelCache("/tmp/unused").maxBytes(), 1024 * kMiB);
+
+  env.set("LINAC_CACHE_MAX_MB", "5");
+  EXPECT_EQ(KernelCache::defaultMaxBytes(), 5 * kMiB);
+  EXPECT_EQ(KernelCache("/tmp/unused").maxBytes(), 5 * kMiB);
+
+  env.set("LINAC_CACHE_MAX_MB", "0");
+  EXPECT_EQ(KernelCache::defaultMaxBytes(), 0u);
+
+  // Too large to count in bytes: no limit.
+  env.set("LINAC_CACHE_MAX_MB", "17592186044416");
+  EXPECT_EQ(KernelCache::defaultMaxBytes(), 0u);
+
+  for (const char *ignored : {"", "abc", "-3", "1.5", "12MB"}) {
+    env.set("LINAC_CACHE_MAX_MB", ignored);
+    EXPECT_EQ(KernelCache::defaultMaxBytes(), 1024 * kMiB) << ignored;
+  }
 }
 
 } // namespace

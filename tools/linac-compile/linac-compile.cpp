@@ -3,6 +3,7 @@
 //   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90 -o <dir>
 //       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N] [--dtype=f32|f16|bf16]
 //       [--block-v=N] [--householder=N] [--qk-l2norm] [--beta-sigmoid=1|2]
+//       [--dt-softplus]
 //       [--function=NAME] [--dump-ir] [--no-cache] [--list]
 //
 // Writes <dir>/<op>.o (cpu) or <op>.ptx and <op>.cubin (GPUs), <op>.h and
@@ -13,6 +14,13 @@
 #include "codegen/CHeader.h"
 #include "codegen/KernelCompiler.h"
 #include "codegen/OpLibrary.h"
+#include "codegen/Registration.h"
+#include "dialect/Linac.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -61,6 +69,10 @@ cl::opt<float> betaSigmoid(
     cl::desc("step sizes factor * sigmoid(beta): 1, or 2 to allow negative "
              "eigenvalues (default 0: beta as given)"),
     cl::init(0.0f), cl::cat(category));
+cl::opt<bool> dtSoftplus(
+    "dt-softplus",
+    cl::desc("state-space models: apply softplus to dt + dt_bias"),
+    cl::cat(category));
 cl::opt<std::string> functionName(
     "function", cl::desc("kernel function in a .mlir input (default: the only "
                          "function with a linac.recurrence)"),
@@ -70,6 +82,11 @@ cl::opt<bool> dumpIR("dump-ir",
                      cl::cat(category));
 cl::opt<bool> noCache("no-cache", cl::desc("bypass the kernel cache"),
                       cl::cat(category));
+cl::opt<bool> allowSequential(
+    "allow-sequential",
+    cl::desc("compile a step linac cannot chunk as a sequential recurrent "
+             "kernel (with a warning) instead of failing"),
+    cl::cat(category));
 cl::opt<bool> list("list", cl::desc("list the built-in ops and exit"),
                    cl::cat(category));
 
@@ -90,19 +107,38 @@ bool writeFile(const Twine &path, StringRef contents) {
   return true;
 }
 
-/// The only function of a module that contains a linac.recurrence.
-std::string findKernelFunction(StringRef source) {
-  std::string found;
-  size_t pos = 0;
-  std::string needle = "func.func @";
-  int count = 0;
-  while ((pos = source.find(needle, pos)) != StringRef::npos) {
-    pos += needle.size();
-    size_t end = source.find_first_of("( ", pos);
-    found = source.slice(pos, end).str();
-    ++count;
+/// The kernel of a .mlir input: its only function with a linac.recurrence
+/// or linac.ssm, else its only function. Parsed rather than searched as
+/// text, so comments do not count; an empty name when the source does not
+/// parse, and compiling it then reports the parse errors with locations.
+Expected<std::string> findKernelFunction(StringRef source, StringRef file) {
+  mlir::DialectRegistry registry;
+  linac::registerAllDialects(registry);
+  mlir::MLIRContext context(registry);
+  mlir::ScopedDiagnosticHandler quiet(
+      &context, [](mlir::Diagnostic &) { return mlir::success(); });
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(source, &context);
+  if (!module)
+    return std::string();
+  SmallVector<std::string> functions, kernels;
+  for (auto func : module->getOps<mlir::func::FuncOp>()) {
+    functions.push_back(func.getName().str());
+    if (func.walk([](mlir::Operation *op) {
+              return isa<mlir::linac::RecurrenceOp, mlir::linac::SsmOp>(op)
+                         ? mlir::WalkResult::interrupt()
+                         : mlir::WalkResult::advance();
+            })
+            .wasInterrupted())
+      kernels.push_back(func.getName().str());
   }
-  return count == 1 ? found : std::string();
+  if (kernels.size() == 1)
+    return kernels.front();
+  if (kernels.empty() && functions.size() == 1)
+    return functions.front();
+  return createStringError(
+      "usage: " + file +
+      " does not have exactly one function; name one with --function");
 }
 
 } // namespace
@@ -168,6 +204,8 @@ int main(int argc, char **argv) {
   request.options.householder = householder;
   request.options.qkL2Norm = qkL2Norm;
   request.options.betaSigmoid = betaSigmoid;
+  request.options.allowSequential = allowSequential;
+  request.options.dtSoftplus = dtSoftplus;
   request.useCache = !noCache;
   request.keepStages = dumpIR;
 
@@ -184,13 +222,13 @@ int main(int argc, char **argv) {
                                file.getError().message());
     request.source = (*file)->getBuffer().str();
     request.sourceName = input;
-    request.funcName = functionName.empty()
-                           ? findKernelFunction(request.source)
-                           : functionName.getValue();
-    if (request.funcName.empty())
-      return createStringError(
-          "usage: " + input +
-          " does not have exactly one function; name one with --function");
+    request.funcName = functionName;
+    if (functionName.empty()) {
+      Expected<std::string> kernel = findKernelFunction(request.source, input);
+      if (!kernel)
+        return kernel.takeError();
+      request.funcName = std::move(*kernel);
+    }
     return linac::compile(request);
   }();
   if (!result) {

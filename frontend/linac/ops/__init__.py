@@ -12,7 +12,8 @@ from .delta_rule import (
     fused_recurrent_gated_delta_rule,
 )
 from .gla import chunk_gla, fused_recurrent_gla
-from .linear_attn import chunk_linear_attn, fused_recurrent_linear_attn
+from .linear_attn import chunk_linear_attn, fused_recurrent_linear_attn, linear_attn_noncausal
+from .mamba import fused_recurrent_mamba2, mamba_chunk_scan_combined, selective_scan_fn
 from .retention import chunk_retention, fused_recurrent_retention, retention_decays
 from .simple_gla import chunk_simple_gla, fused_recurrent_simple_gla
 

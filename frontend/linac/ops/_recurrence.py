@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._runtime import dtype_name, get_kernel
+from .._runtime import get_kernel
+from .._tensors import dtype_name, inputs_to_numpy
 from .._validate import check_problem
 
 
@@ -45,7 +46,21 @@ def run_recurrence(
 
     ``gate``, ``needs_beta`` and ``householder`` describe the op's inputs
     (see ``check_problem``); ``qk_l2norm`` and ``beta_sigmoid`` are compile
-    options of the kernel."""
+    options of the kernel. Inputs may be numpy arrays or tensors with `__dlpack__`;
+    results come back as the caller's kind."""
+    arrays, caller = inputs_to_numpy(
+        {
+            "q": q,
+            "k": k,
+            "v": v,
+            "g": g,
+            "beta": beta,
+            "initial_state": initial_state,
+            "cu_seqlens": cu_seqlens,
+        }
+    )
+    q, k, v, g, beta = (arrays[name] for name in ("q", "k", "v", "g", "beta"))
+    initial_state, cu_seqlens = arrays["initial_state"], arrays["cu_seqlens"]
     p, g, beta, initial_state, cu = check_problem(
         q,
         k,
@@ -89,4 +104,4 @@ def run_recurrence(
     kernel.run_cpu(args)
     if reverse:
         output = np.ascontiguousarray(_reversed_time(output, cu))
-    return output, (final_state if output_final_state else None)
+    return caller.wrap(output), (caller.wrap(final_state) if output_final_state else None)

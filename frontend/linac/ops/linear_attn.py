@@ -79,3 +79,28 @@ def fused_recurrent_linear_attn(
         cu_seqlens=cu_seqlens,
         reverse=reverse,
     )
+
+
+def linear_attn_noncausal(q, k, v, scale=None, normalize: bool = True, cu_seqlens=None):
+    r"""Non-causal linear attention (LinFusion-style, for vision and diffusion):
+    every query reads the state of its whole sequence.
+
+    `o_i = scale * S^T q_i`, divided by `scale * q_i . z` when `normalize`,
+    with `S = sum_j k_j v_j^T` and `z = sum_j k_j` over the sequence.
+
+    Args:
+        q (np.ndarray): queries of shape `[B, T, H, K]`, float32 or float16.
+        k (np.ndarray): keys of shape `[B, T, H, K]`, the dtype of `q`.
+        v (np.ndarray): values of shape `[B, T, H, V]`, the dtype of `q`.
+        scale (Optional[float]): Default: `K ** -0.5`.
+        normalize (bool): divide by the normalizer (use positive feature
+            maps for q and k). Default: `True`.
+        cu_seqlens (Optional[np.ndarray]): `[N + 1]` offsets of sequences packed
+            along T (then `B == 1`); each sequence attends to itself only.
+
+    Returns:
+        o (np.ndarray): outputs `[B, T, H, V]`, the dtype of `v`.
+    """
+    name = "noncausal_linear_attn_normalized" if normalize else "noncausal_linear_attn"
+    output, _ = run_recurrence(name, q, k, v, scale=scale, cu_seqlens=cu_seqlens)
+    return output

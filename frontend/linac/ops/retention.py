@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._tensors import to_numpy
 from .._validate import check_problem
 from ._recurrence import run_recurrence
 
@@ -17,6 +18,7 @@ def retention_decays(num_heads: int) -> np.ndarray:
 
 
 def _broadcast_decays(q) -> np.ndarray:
+    q, _ = to_numpy(q, "q")
     check_problem(q, q, q)  # names q's problems before we read its shape
     B, T, H, _ = q.shape
     return np.broadcast_to(retention_decays(H), (B, T, H))

@@ -87,72 +87,89 @@ func.func @scores_columns(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %P: memr
 // -----
 
 func.func @scores_query_stride(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %P: memref<16x16xf32>) {
-  // expected-error @+1 {{'linac.decayed_scores' op query_stride must be at least 1, got 0}}
+  // expected-error @+1 {{'linac.decayed_scores' op query_stride and interleave must be at least 1, got 0 and 1}}
   linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) outs(%P : memref<16x16xf32>) {query_stride = 0 : i64}
   return
 }
 
 // -----
 
-func.func @scores_one_decay(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %G: memref<16xf32>, %P: memref<16x16xf32>) {
-  // expected-error @+1 {{'linac.decayed_scores' op needs both query and key decays, or neither}}
-  "linac.decayed_scores"(%q, %k, %G, %P) <{operandSegmentSizes = array<i32: 1, 1, 1, 0, 0, 1>}> : (memref<16x64xf16>, memref<16x64xf16>, memref<16xf32>, memref<16x16xf32>) -> ()
+func.func @scores_interleave(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %P: memref<16x16xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op query_stride and interleave must be at least 1, got 1 and 0}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) outs(%P : memref<16x16xf32>) {interleave = 0 : i64}
   return
 }
 
 // -----
 
-func.func @scores_mixed_decays(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %Gq: memref<16xf32>, %Gk: memref<16x64xf32>, %P: memref<16x16xf32>) {
-  // expected-error @+1 {{'linac.decayed_scores' op query and key decays must both be scalar or both vector}}
-  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) decay(%Gq, %Gk : memref<16xf32>, memref<16x64xf32>) outs(%P : memref<16x16xf32>)
+func.func @scores_workspace_without_gates(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %W: memref<16x16xf32>, %P: memref<16x16xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op only gated scores take a workspace}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) workspace(%W : memref<16x16xf32>) outs(%P : memref<16x16xf32>)
   return
 }
 
 // -----
 
-func.func @scores_vector_without_workspace(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %G: memref<16x64xf32>, %P: memref<16x16xf32>) {
-  // expected-error @+1 {{'linac.decayed_scores' op vector decays need a workspace}}
-  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) decay(%G, %G : memref<16x64xf32>, memref<16x64xf32>) outs(%P : memref<16x16xf32>)
+func.func @scores_gates_without_workspace(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %g: memref<16xf32>, %P: memref<16x16xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op gated scores need a workspace}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) gates(%g : memref<16xf32>) outs(%P : memref<16x16xf32>)
   return
 }
 
 // -----
 
-func.func @scores_scalar_with_workspace(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %G: memref<16xf32>, %W: memref<32x64xf32>, %P: memref<16x16xf32>) {
-  // expected-error @+1 {{'linac.decayed_scores' op only vector decays take a workspace}}
-  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) decay(%G, %G : memref<16xf32>, memref<16xf32>) workspace(%W : memref<32x64xf32>) outs(%P : memref<16x16xf32>)
+// Scalar gates: the workspace holds the [T, T] window sums.
+func.func @scores_scalar_workspace_rows(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %g: memref<16xf32>, %W: memref<8x16xf32>, %P: memref<16x16xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op dimension 0 of workspace (8) does not match dimension 0 of gates (16)}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) gates(%g : memref<16xf32>) workspace(%W : memref<8x16xf32>) outs(%P : memref<16x16xf32>)
   return
 }
 
 // -----
 
-func.func @scores_workspace_width(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %G: memref<16x64xf32>, %W: memref<32x32xf32>, %P: memref<16x16xf32>) {
+func.func @scores_scalar_workspace_columns(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %g: memref<16xf32>, %W: memref<16x32xf32>, %P: memref<16x16xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op dimension 1 of workspace (32) does not match dimension 0 of gates (16)}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) gates(%g : memref<16xf32>) workspace(%W : memref<16x32xf32>) outs(%P : memref<16x16xf32>)
+  return
+}
+
+// -----
+
+func.func @scores_gates_rank(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %g: memref<16x64x1xf32>, %W: memref<48x64xf32>, %P: memref<16x16xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op gates must be [T] (scalar) or [T, K] (vector), got 'memref<16x64x1xf32>'}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) gates(%g : memref<16x64x1xf32>) workspace(%W : memref<48x64xf32>) outs(%P : memref<16x16xf32>)
+  return
+}
+
+// -----
+
+func.func @scores_vector_stride(%q: memref<16x64xf16>, %k: memref<32x64xf16>, %g: memref<16x64xf32>, %W: memref<64x64xf32>, %P: memref<16x32xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op vector gates need one key per query and token (query_stride = interleave = 1)}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<32x64xf16>) gates(%g : memref<16x64xf32>) workspace(%W : memref<64x64xf32>) outs(%P : memref<16x32xf32>) {query_stride = 2 : i64, interleave = 2 : i64}
+  return
+}
+
+// -----
+
+func.func @scores_vector_gates_rows(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %g: memref<8x64xf32>, %W: memref<48x64xf32>, %P: memref<16x16xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op dimension 0 of gates (8) does not match dimension 0 of queries (16)}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) gates(%g : memref<8x64xf32>) workspace(%W : memref<48x64xf32>) outs(%P : memref<16x16xf32>)
+  return
+}
+
+// -----
+
+func.func @scores_vector_gates_channels(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %g: memref<16x32xf32>, %W: memref<48x64xf32>, %P: memref<16x16xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op dimension 1 of gates (32) does not match dimension 1 of queries (64)}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) gates(%g : memref<16x32xf32>) workspace(%W : memref<48x64xf32>) outs(%P : memref<16x16xf32>)
+  return
+}
+
+// -----
+
+func.func @scores_vector_workspace_width(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %g: memref<16x64xf32>, %W: memref<48x32xf32>, %P: memref<16x16xf32>) {
   // expected-error @+1 {{'linac.decayed_scores' op dimension 1 of workspace (32) does not match dimension 1 of keys (64)}}
-  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) decay(%G, %G : memref<16x64xf32>, memref<16x64xf32>) workspace(%W : memref<32x32xf32>) outs(%P : memref<16x16xf32>)
-  return
-}
-
-// -----
-
-func.func @scores_query_decay_rows(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %Gq: memref<8xf32>, %Gk: memref<16xf32>, %P: memref<16x16xf32>) {
-  // expected-error @+1 {{'linac.decayed_scores' op dimension 0 of query_decay (8) does not match dimension 0 of rows (16)}}
-  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) decay(%Gq, %Gk : memref<8xf32>, memref<16xf32>) outs(%P : memref<16x16xf32>)
-  return
-}
-
-// -----
-
-func.func @scores_key_decay_channels(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %Gq: memref<16x64xf32>, %Gk: memref<16x32xf32>, %W: memref<32x64xf32>, %P: memref<16x16xf32>) {
-  // expected-error @+1 {{'linac.decayed_scores' op dimension 1 of key_decay (32) does not match dimension 1 of channels (64)}}
-  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) decay(%Gq, %Gk : memref<16x64xf32>, memref<16x32xf32>) workspace(%W : memref<32x64xf32>) outs(%P : memref<16x16xf32>)
-  return
-}
-
-// -----
-
-func.func @scores_decay_rank(%q: memref<16x64xf16>, %k: memref<16x64xf16>, %G: memref<16x64x1xf32>, %P: memref<16x16xf32>) {
-  // expected-error @+1 {{'linac.decayed_scores' op query_decay must be [C] (scalar decay) or [C, K] (vector decay), got 'memref<16x64x1xf32>'}}
-  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) decay(%G, %G : memref<16x64x1xf32>, memref<16x64x1xf32>) outs(%P : memref<16x16xf32>)
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<16x64xf16>) gates(%g : memref<16x64xf32>) workspace(%W : memref<48x32xf32>) outs(%P : memref<16x16xf32>)
   return
 }
 
@@ -174,9 +191,25 @@ func.func @decayed_rows_result_rows(%x: memref<16x64xf16>, %G: memref<16xf32>, %
 
 // -----
 
+func.func @decayed_rows_decay_rows(%x: memref<16x64xf16>, %G: memref<8xf32>, %y: memref<16x64xf32>) {
+  // expected-error @+1 {{'linac.decayed_rows' op dimension 0 of decay (8) does not match dimension 0 of rows (16)}}
+  linac.decayed_rows ins(%x, %G : memref<16x64xf16>, memref<8xf32>) outs(%y : memref<16x64xf32>)
+  return
+}
+
+// -----
+
+func.func @decayed_rows_decay_rank(%x: memref<16x64xf16>, %G: memref<16x64x1xf32>, %y: memref<16x64xf32>) {
+  // expected-error @+1 {{'linac.decayed_rows' op decay must be [C] (scalar decay) or [C, K] (vector decay), got 'memref<16x64x1xf32>'}}
+  linac.decayed_rows ins(%x, %G : memref<16x64xf16>, memref<16x64x1xf32>) outs(%y : memref<16x64xf32>)
+  return
+}
+
+// -----
+
 func.func @decayed_rows_decay(%x: memref<16x64xf16>, %G: memref<16x32xf32>, %y: memref<16x64xf32>) {
   // expected-error @+1 {{'linac.decayed_rows' op dimension 1 of decay (32) does not match dimension 1 of channels (64)}}
-  linac.decayed_rows ins(%x, %G : memref<16x64xf16>, memref<16x32xf32>) outs(%y : memref<16x64xf32>) {to_end}
+  linac.decayed_rows ins(%x, %G : memref<16x64xf16>, memref<16x32xf32>) outs(%y : memref<16x64xf32>)
   return
 }
 

@@ -119,17 +119,16 @@ func.func @step_ops(%a: tensor<8xf32>, %b: tensor<4xf32>, %f: f32) -> tensor<4xf
 // CHECK:       linac.chunk_loop q(%{{[^ ]+}} : memref<2x16x4x64xf32>) k(%{{[^ ]+}} : memref<2x32x4x64xf32>) v(%{{[^ ]+}} : memref<2x32x4x64xf32>) g(%{{[^ ]+}} : memref<2x16x4xf32>) beta(%{{[^ ]+}} : memref<2x32x4xf32>) output(%{{[^ ]+}} : memref<2x16x4x64xf32>) scale(%[[SCALE:[^ ]+]]) attributes {chunk_size = 16 : i64, form = #linac.form<decay = scalar, update = delta>, interleave = 2 : i64} {
 // CHECK-NEXT:  ^bb0(%[[Q:[^:]+]]: memref<?x64xf32, strided<[?, ?], offset: ?>>, %[[K:[^:]+]]: memref<?x64xf32, strided<[?, ?], offset: ?>>, %[[V:[^:]+]]: memref<?x64xf32, strided<[?, ?], offset: ?>>, %[[G:[^:]+]]: memref<?xf32, strided<[?], offset: ?>>, %[[B:[^:]+]]: memref<?xf32, strided<[?], offset: ?>>, %[[S:[^:]+]]: memref<64x64xf32, strided<[?, ?], offset: ?>>, %[[O:[^:]+]]: memref<?x64xf32, strided<[?, ?], offset: ?>>):
 // CHECK:         linac.chunk_cumsum ins(%[[G]] : memref<?xf32, strided<[?], offset: ?>>) outs(%[[GQ:[^ ]+]] : memref<16xf32>)
-// CHECK-NEXT:    linac.chunk_cumsum ins(%[[G]] : memref<?xf32, strided<[?], offset: ?>>) outs(%[[GK:[^ ]+]] : memref<32xf32>) {repeat = 2 : i64}
+// CHECK-NEXT:    linac.chunk_cumsum ins(%[[G]] : memref<?xf32, strided<[?], offset: ?>>) outs(%[[GK:[^ ]+]] : memref<32xf32>) {repeat = 2 : i64, reverse}
 // CHECK-NEXT:    linac.chunk_cumsum ins(%[[GV:[^ ]+]] : memref<16x64xf32>) outs(%{{[^ ]+}} : memref<16x64xf32>)
 // CHECK-NEXT:    linac.chunk_l2_normalize ins(%[[Q]] : {{.*}}) outs(%[[QN:[^ ]+]] : memref<16x64xf32>)
 // CHECK-NEXT:    linac.chunk_sigmoid ins(%[[B]] : {{.*}}) outs(%[[BS:[^ ]+]] : memref<32xf32>) {factor = 2.000000e+00 : f32}
-// CHECK-NEXT:    linac.decayed_scores ins(%[[QN]], %[[K]] : {{.*}}) decay(%[[GQ]], %[[GK]] : memref<16xf32>, memref<32xf32>) outs(%[[P:[^ ]+]] : memref<16x32xf32>) {query_stride = 2 : i64}
-// CHECK-NEXT:    linac.decayed_scores ins(%[[K]], %[[K]] : {{.*}}) decay(%[[GK]], %[[GK]] : memref<32xf32>, memref<32xf32>) outs(%[[A:[^ ]+]] : memref<32x32xf32>) {strict}
-// CHECK-NEXT:    linac.decayed_scores ins(%[[QN]], %[[QN]] : {{.*}}) decay(%[[GV]], %[[GV]] : memref<16x64xf32>, memref<16x64xf32>) workspace(%{{[^ ]+}} : memref<32x64xf32>) outs(%{{[^ ]+}} : memref<16x16xf32>)
+// CHECK-NEXT:    linac.decayed_scores ins(%[[QN]], %[[K]] : {{.*}}) gates(%[[G]] : memref<?xf32, strided<[?], offset: ?>>) workspace(%[[WS:[^ ]+]] : memref<16x16xf32>) outs(%[[P:[^ ]+]] : memref<16x32xf32>) {interleave = 2 : i64, query_stride = 2 : i64}
+// CHECK-NEXT:    linac.decayed_scores ins(%[[K]], %[[K]] : {{.*}}) gates(%[[G]] : {{.*}}) workspace(%[[WS]] : memref<16x16xf32>) outs(%[[A:[^ ]+]] : memref<32x32xf32>) {interleave = 2 : i64, strict}
+// CHECK-NEXT:    linac.decayed_scores ins(%[[QN]], %[[QN]] : {{.*}}) gates(%[[GV]] : memref<16x64xf32>) workspace(%{{[^ ]+}} : memref<48x64xf32>) outs(%{{[^ ]+}} : memref<16x16xf32>)
 // CHECK-NEXT:    linac.decayed_scores ins(%[[QN]], %[[QN]] : {{.*}}) outs(%{{[^ ]+}} : memref<16x16xf32>)
 // CHECK-NEXT:    linac.ut_transform ins(%[[A]], %[[BS]] : memref<32x32xf32>, memref<32xf32>) outs(%[[T:[^ ]+]] : memref<32x32xf32>)
 // CHECK-NEXT:    linac.decayed_rows ins(%[[K]], %[[GK]] : {{.*}}, memref<32xf32>) outs(%[[KD:[^ ]+]] : memref<32x64xf32>)
-// CHECK-NEXT:    linac.decayed_rows ins(%[[K]], %[[GK]] : {{.*}}, memref<32xf32>) outs(%[[KD]] : memref<32x64xf32>) {to_end}
 // CHECK-NEXT:    linac.chunk_matmul ins(%[[T]], %[[KD]] : memref<32x32xf32>, memref<32x64xf32>) outs(%[[W:[^ ]+]] : memref<32x64xf32>)
 // CHECK-NEXT:    linac.chunk_matmul ins(%[[T]], %[[V]] : memref<32x32xf32>, {{.*}}) outs(%[[U:[^ ]+]] : memref<32x64xf32>) {accumulate = #linac<accumulate add>}
 // CHECK-NEXT:    linac.chunk_matmul ins(%[[W]], %[[S]] : memref<32x64xf32>, {{.*}}) outs(%[[U]] : memref<32x64xf32>) {accumulate = #linac<accumulate subtract>}
@@ -151,29 +150,28 @@ func.func @chunk_loop(%q: !qk, %k: !k2, %v: !k2, %g: !g, %beta: memref<2x32x4xf3
     %P = memref.alloca() : memref<16x32xf32>
     %A = memref.alloca() : memref<32x32xf32>
     %PV = memref.alloca() : memref<16x16xf32>
-    %WS = memref.alloca() : memref<32x64xf32>
+    %WS = memref.alloca() : memref<16x16xf32>
+    %WV = memref.alloca() : memref<48x64xf32>
     %T = memref.alloca() : memref<32x32xf32>
     %KD = memref.alloca() : memref<32x64xf32>
     %W = memref.alloca() : memref<32x64xf32>
     %U = memref.alloca() : memref<32x64xf32>
     linac.chunk_cumsum ins(%gc : !vec) outs(%GQ : memref<16xf32>)
-    linac.chunk_cumsum ins(%gc : !vec) outs(%GK : memref<32xf32>) {repeat = 2 : i64}
+    linac.chunk_cumsum ins(%gc : !vec) outs(%GK : memref<32xf32>) {repeat = 2 : i64, reverse}
     linac.chunk_cumsum ins(%GV : memref<16x64xf32>) outs(%GV : memref<16x64xf32>) {repeat = 1 : i64}
     linac.chunk_l2_normalize ins(%qc : !view) outs(%QN : memref<16x64xf32>)
     linac.chunk_sigmoid ins(%bc : !vec) outs(%BS : memref<32xf32>) {factor = 2.0 : f32}
-    linac.decayed_scores ins(%QN, %kc : memref<16x64xf32>, !view)
-        decay(%GQ, %GK : memref<16xf32>, memref<32xf32>)
-        outs(%P : memref<16x32xf32>) {query_stride = 2 : i64}
-    linac.decayed_scores ins(%kc, %kc : !view, !view)
-        decay(%GK, %GK : memref<32xf32>, memref<32xf32>)
-        outs(%A : memref<32x32xf32>) {strict, query_stride = 1 : i64}
-    linac.decayed_scores ins(%QN, %QN : memref<16x64xf32>, memref<16x64xf32>)
-        decay(%GV, %GV : memref<16x64xf32>, memref<16x64xf32>)
-        workspace(%WS : memref<32x64xf32>) outs(%PV : memref<16x16xf32>)
+    linac.decayed_scores ins(%QN, %kc : memref<16x64xf32>, !view) gates(%gc : !vec)
+        workspace(%WS : memref<16x16xf32>) outs(%P : memref<16x32xf32>)
+        {query_stride = 2 : i64, interleave = 2 : i64}
+    linac.decayed_scores ins(%kc, %kc : !view, !view) gates(%gc : !vec)
+        workspace(%WS : memref<16x16xf32>) outs(%A : memref<32x32xf32>)
+        {strict, query_stride = 1 : i64, interleave = 2 : i64}
+    linac.decayed_scores ins(%QN, %QN : memref<16x64xf32>, memref<16x64xf32>) gates(%GV : memref<16x64xf32>)
+        workspace(%WV : memref<48x64xf32>) outs(%PV : memref<16x16xf32>)
     linac.decayed_scores ins(%QN, %QN : memref<16x64xf32>, memref<16x64xf32>) outs(%PV : memref<16x16xf32>)
     linac.ut_transform ins(%A, %BS : memref<32x32xf32>, memref<32xf32>) outs(%T : memref<32x32xf32>)
     linac.decayed_rows ins(%kc, %GK : !view, memref<32xf32>) outs(%KD : memref<32x64xf32>)
-    linac.decayed_rows ins(%kc, %GK : !view, memref<32xf32>) outs(%KD : memref<32x64xf32>) {to_end}
     linac.chunk_matmul ins(%T, %KD : memref<32x32xf32>, memref<32x64xf32>) outs(%W : memref<32x64xf32>) {accumulate = #linac<accumulate overwrite>}
     linac.chunk_matmul ins(%T, %vc : memref<32x32xf32>, !view) outs(%U : memref<32x64xf32>) {accumulate = #linac<accumulate add>}
     linac.chunk_matmul ins(%W, %S : memref<32x64xf32>, !state) outs(%U : memref<32x64xf32>) {accumulate = #linac<accumulate subtract>}

@@ -3,8 +3,10 @@
 // linac-chunk-recurrence: a canonical linac.recurrence becomes a
 // linac.chunk_loop whose body is the chunked algorithm of one chunk.
 
-// Scalar decay: the chunk-local cumulative sum decays the scores, the
-// queries (from the chunk start) and the keys (to the chunk end).
+// Scalar decay: the forward cumulative sums decay the queries (from the
+// chunk start) and the state, the reverse ones the keys (to the chunk end);
+// the scores take the gates themselves and a [C, C] workspace for the
+// window sums.
 // CHECK-LABEL: func.func @scalar_decay
 // CHECK-NOT:   linac.recurrence
 // CHECK:       linac.chunk_loop q(%{{[^ ]+}} : memref<2x16x4x64xf16>) k(%{{[^ ]+}} : memref<2x16x4x64xf16>) v(%{{[^ ]+}} : memref<2x16x4x32xf16>) g(%{{[^ ]+}} : memref<2x16x4xf32>)
@@ -14,21 +16,26 @@
 // CHECK-NEXT:  ^bb0(%[[Q:[^:]+]]: memref<?x64xf16, strided<[?, ?], offset: ?>>, %[[K:[^:]+]]: memref<?x64xf16, strided<[?, ?], offset: ?>>, %[[V:[^:]+]]: memref<?x32xf16, strided<[?, ?], offset: ?>>, %[[G:[^:]+]]: memref<?xf32, strided<[?], offset: ?>>, %[[S:[^:]+]]: memref<64x32xf32, strided<[?, ?], offset: ?>>, %[[O:[^:]+]]: memref<?x32xf32, strided<[?, ?], offset: ?>>):
 // CHECK:         %[[QROWS:.*]] = memref.dim %[[Q]], %c0
 // CHECK:         %[[KROWS:.*]] = memref.dim %[[K]], %c0
-// CHECK:         %[[GBUF:.*]] = memref.alloca() : memref<64xf32>
-// CHECK:         %[[GS:.*]] = memref.subview %[[GBUF]][0] [%[[QROWS]]] [1]
-// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GS]] : {{.*}})
+// CHECK:         %[[FBUF:.*]] = memref.alloca() : memref<64xf32>
+// CHECK:         %[[GF:.*]] = memref.subview %[[FBUF]][0] [%[[QROWS]]] [1]
+// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GF]] : {{.*}})
+// CHECK-NOT:     reverse
+// CHECK:         %[[RBUF:.*]] = memref.alloca() : memref<64xf32>
+// CHECK:         %[[GR:.*]] = memref.subview %[[RBUF]][0] [%[[KROWS]]] [1]
+// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GR]] : {{.*}}) {reverse}
+// CHECK:         %[[WBUF:.*]] = memref.alloca() : memref<64x64xf32>
+// CHECK:         %[[WS:.*]] = memref.subview %[[WBUF]][0, 0] [%[[QROWS]], %[[QROWS]]] [1, 1]
 // CHECK:         %[[PBUF:.*]] = memref.alloca() : memref<64x64xf32>
 // CHECK:         %[[P:.*]] = memref.subview %[[PBUF]][0, 0] [%[[QROWS]], %[[KROWS]]] [1, 1]
-// CHECK:         linac.decayed_scores ins(%[[Q]], %[[K]] : {{.*}}) decay(%[[GS]], %[[GS]] : {{.*}}) outs(%[[P]] : {{.*}})
+// CHECK:         linac.decayed_scores ins(%[[Q]], %[[K]] : {{.*}}) gates(%[[G]] : {{.*}}) workspace(%[[WS]] : {{.*}}) outs(%[[P]] : {{.*}})
 // One scratch buffer for the rows rescaled by their decays.
-// CHECK:         %[[RBUF:.*]] = memref.alloca() : memref<64x64xf32>
-// CHECK:         %[[QD:.*]] = memref.subview %[[RBUF]][0, 0] [%[[QROWS]], 64] [1, 1]
-// CHECK:         linac.decayed_rows ins(%[[Q]], %[[GS]] : {{.*}}) outs(%[[QD]] : {{.*}})
-// CHECK-NOT:     to_end
+// CHECK:         %[[ROWBUF:.*]] = memref.alloca() : memref<64x64xf32>
+// CHECK:         %[[QD:.*]] = memref.subview %[[ROWBUF]][0, 0] [%[[QROWS]], 64] [1, 1]
+// CHECK:         linac.decayed_rows ins(%[[Q]], %[[GF]] : {{.*}}) outs(%[[QD]] : {{.*}})
 // CHECK:         linac.chunk_output ins(%[[QD]], %[[S]], %[[P]], %[[V]] : {{.*}}) scale(%[[SCALE]]) outs(%[[O]] : {{.*}})
-// CHECK:         %[[KD:.*]] = memref.subview %[[RBUF]][0, 0] [%[[KROWS]], 64] [1, 1]
-// CHECK:         linac.decayed_rows ins(%[[K]], %[[GS]] : {{.*}}) outs(%[[KD]] : {{.*}}) {to_end}
-// CHECK:         linac.chunk_state_update ins(%[[KD]], %[[V]] : {{.*}}) decay(%[[GS]] : {{.*}}) outs(%[[S]] : {{.*}})
+// CHECK:         %[[KD:.*]] = memref.subview %[[ROWBUF]][0, 0] [%[[KROWS]], 64] [1, 1]
+// CHECK:         linac.decayed_rows ins(%[[K]], %[[GR]] : {{.*}}) outs(%[[KD]] : {{.*}})
+// CHECK:         linac.chunk_state_update ins(%[[KD]], %[[V]] : {{.*}}) decay(%[[GF]] : {{.*}}) outs(%[[S]] : {{.*}})
 // CHECK-NEXT:  }
 // CHECK-NEXT:  return
 func.func @scalar_decay(%q: memref<2x16x4x64xf16>, %k: memref<2x16x4x64xf16>,
@@ -104,20 +111,21 @@ func.func @recurrent(%q: memref<2x16x4x8xf32>, %g: memref<2x16x4xf32>, %o: memre
 
 // -----
 
-// A vector decay: cumulative sums per key channel [C, K], and the scores
-// need a workspace of 16 + C rows.
+// A vector decay: cumulative sums per key channel [C, K], forward and
+// reverse; the scores need a workspace of 32 + C rows.
 // CHECK-LABEL: func.func @vector_decay
 // CHECK:       linac.chunk_loop
 // CHECK-SAME:    attributes {chunk_size = 16 : i64, form = #linac.form<decay = vector, update = plain>} {
 // CHECK-NEXT:  ^bb0(%[[Q:[^:]+]]: {{.*}}, %[[K:[^:]+]]: {{.*}}, %{{[^:]+}}: {{.*}}, %[[G:[^:]+]]: memref<?x8xf32, strided<[?, ?], offset: ?>>, %{{[^:]+}}: {{.*}}, %{{[^:]+}}: {{.*}}):
 // CHECK:         memref.alloca() : memref<16x8xf32>
-// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GS:[^ ]+]] : memref<?x8xf32, strided<[8, 1]>>)
-// CHECK:         memref.alloca() : memref<32x8xf32>
-// CHECK:         linac.decayed_scores ins(%[[Q]], %[[K]] : {{.*}}) decay(%[[GS]], %[[GS]] : {{.*}}) workspace(%{{[^ ]+}} : memref<32x8xf32{{.*}}>) outs(
-// CHECK:         linac.decayed_rows ins(%[[Q]], %[[GS]] : {{.*}})
+// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GF:[^ ]+]] : memref<?x8xf32, strided<[8, 1]>>)
+// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GR:[^ ]+]] : memref<?x8xf32, strided<[8, 1]>>) {reverse}
+// CHECK:         memref.alloca() : memref<48x8xf32>
+// CHECK:         linac.decayed_scores ins(%[[Q]], %[[K]] : {{.*}}) gates(%[[G]] : {{.*}}) workspace(%{{[^ ]+}} : memref<48x8xf32{{.*}}>) outs(
+// CHECK:         linac.decayed_rows ins(%[[Q]], %[[GF]] : {{.*}})
 // CHECK:         linac.chunk_output
-// CHECK:         linac.decayed_rows ins(%[[K]], %[[GS]] : {{.*}}) {to_end}
-// CHECK:         linac.chunk_state_update ins({{.*}}) decay(%[[GS]] : memref<?x8xf32, strided<[8, 1]>>)
+// CHECK:         linac.decayed_rows ins(%[[K]], %[[GR]] : {{.*}})
+// CHECK:         linac.chunk_state_update ins({{.*}}) decay(%[[GF]] : memref<?x8xf32, strided<[8, 1]>>)
 func.func @vector_decay(%q: memref<2x16x4x8xf32>, %g: memref<2x16x4x8xf32>, %o: memref<2x16x4x8xf32>, %scale: f32) {
   linac.recurrence q(%q : memref<2x16x4x8xf32>) k(%q : memref<2x16x4x8xf32>)
       v(%q : memref<2x16x4x8xf32>) g(%g : memref<2x16x4x8xf32>) output(%o : memref<2x16x4x8xf32>) scale(%scale)
@@ -163,19 +171,20 @@ func.func @delta_rule(%q: memref<2x16x4x8xf32>, %v: memref<2x16x4x4xf32>, %b: me
 // CHECK-NEXT:  ^bb0(%[[Q:[^:]+]]: {{.*}}, %[[K:[^:]+]]: {{.*}}, %[[V:[^:]+]]: {{.*}}, %[[G:[^:]+]]: {{.*}}, %[[B:[^:]+]]: {{.*}}, %[[S:[^:]+]]: {{.*}}, %[[O:[^:]+]]: {{.*}}):
 // CHECK:         linac.chunk_l2_normalize ins(%[[Q]] : {{.*}}) outs(%[[QN:[^ ]+]] :
 // CHECK:         linac.chunk_l2_normalize ins(%[[K]] : {{.*}}) outs(%[[KN:[^ ]+]] :
-// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GS:[^ ]+]] :
-// CHECK:         linac.decayed_scores ins(%[[QN]], %[[KN]] : {{.*}}) decay(%[[GS]], %[[GS]] : {{.*}}) outs(%[[P:[^ ]+]] :
+// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GF:[^ ]+]] :
+// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GR:[^ ]+]] : {{.*}}) {reverse}
+// CHECK:         linac.decayed_scores ins(%[[QN]], %[[KN]] : {{.*}}) gates(%[[G]] : {{.*}}) workspace(%[[WS:[^ ]+]] : {{.*}}) outs(%[[P:[^ ]+]] :
 // CHECK:         linac.chunk_sigmoid ins(%[[B]] : {{.*}}) outs(%[[BS:[^ ]+]] : {{.*}}) {factor = 2.000000e+00 : f32}
-// CHECK:         linac.decayed_scores ins(%[[KN]], %[[KN]] : {{.*}}) decay(%[[GS]], %[[GS]] : {{.*}}) outs(%[[A:[^ ]+]] : {{.*}}) {strict}
+// CHECK:         linac.decayed_scores ins(%[[KN]], %[[KN]] : {{.*}}) gates(%[[G]] : {{.*}}) workspace(%[[WS]] : {{.*}}) outs(%[[A:[^ ]+]] : {{.*}}) {strict}
 // CHECK:         linac.ut_transform ins(%[[A]], %[[BS]] : {{.*}}) outs(%[[T:[^ ]+]] :
-// CHECK:         linac.decayed_rows ins(%[[KN]], %[[GS]] : {{.*}}) outs(%[[KD:[^ ]+]] :
+// CHECK:         linac.decayed_rows ins(%[[KN]], %[[GF]] : {{.*}}) outs(%[[KD:[^ ]+]] :
 // CHECK:         linac.chunk_matmul ins(%[[T]], %[[KD]] : {{.*}}) outs(%[[W:[^ ]+]] :
 // CHECK:         linac.chunk_matmul ins(%[[T]], %[[V]] : {{.*}}) outs(%[[U:[^ ]+]] :
 // CHECK-NEXT:    linac.chunk_matmul ins(%[[W]], %[[S]] : {{.*}}) outs(%[[U]] : {{.*}}) {accumulate = #linac<accumulate subtract>}
-// CHECK:         linac.decayed_rows ins(%[[QN]], %[[GS]] : {{.*}}) outs(%[[QD:[^ ]+]] :
+// CHECK:         linac.decayed_rows ins(%[[QN]], %[[GF]] : {{.*}}) outs(%[[QD:[^ ]+]] :
 // CHECK-NEXT:    linac.chunk_output ins(%[[QD]], %[[S]], %[[P]], %[[U]] : {{.*}})
-// CHECK:         linac.decayed_rows ins(%[[KN]], %[[GS]] : {{.*}}) outs(%[[KE:[^ ]+]] : {{.*}}) {to_end}
-// CHECK-NEXT:    linac.chunk_state_update ins(%[[KE]], %[[U]] : {{.*}}) decay(%[[GS]] : {{.*}}) outs(%[[S]] :
+// CHECK:         linac.decayed_rows ins(%[[KN]], %[[GR]] : {{.*}}) outs(%[[KE:[^ ]+]] :
+// CHECK-NEXT:    linac.chunk_state_update ins(%[[KE]], %[[U]] : {{.*}}) decay(%[[GF]] : {{.*}}) outs(%[[S]] :
 func.func @gated_delta_rule(%q: memref<2x16x4x8xf16>, %g: memref<2x16x4xf32>, %b: memref<2x16x4xf32>, %v: memref<2x16x4x4xf16>, %scale: f32) {
   linac.recurrence q(%q : memref<2x16x4x8xf16>) k(%q : memref<2x16x4x8xf16>)
       v(%v : memref<2x16x4x4xf16>) g(%g : memref<2x16x4xf32>) beta(%b : memref<2x16x4xf32>) output(%v : memref<2x16x4x4xf16>) scale(%scale)

@@ -10,21 +10,25 @@
 // CHECK:       linac.chunk_loop q(%{{[^ ]+}} : memref<2x16x4x8xf32>) k(%{{[^ ]+}} : memref<2x32x4x8xf32>) v(%{{[^ ]+}} : memref<2x32x4x8xf32>) g(%{{[^ ]+}} : memref<2x16x4xf32>) beta(%{{[^ ]+}} : memref<2x32x4xf32>)
 // CHECK-SAME:    attributes {chunk_size = 16 : i64, form = #linac.form<decay = scalar, update = delta>, interleave = 2 : i64} {
 // CHECK-NEXT:  ^bb0(%[[Q:[^:]+]]: {{.*}}, %[[K:[^:]+]]: {{.*}}, %[[V:[^:]+]]: {{.*}}, %[[G:[^:]+]]: {{.*}}, %[[B:[^:]+]]: {{.*}}, %[[S:[^:]+]]: {{.*}}, %[[O:[^:]+]]: {{.*}}):
-// The tokens' decays [C] and the sub-steps' decays [n C] (each token's
-// decay on its first sub-step).
+// The tokens' forward decays [C] and the sub-steps' reverse and forward
+// decays [n C] (each token's decay on its first sub-step).
 // CHECK:         memref.alloca() : memref<16xf32>
 // CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GQ:[^ ]+]] : {{.*}})
 // CHECK-NEXT:    memref.alloca() : memref<32xf32>
-// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GK:[^ ]+]] : {{.*}}) {repeat = 2 : i64}
-// Query i reads after sub-step 2 i + 1.
+// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GKR:[^ ]+]] : {{.*}}) {repeat = 2 : i64, reverse}
+// CHECK-NEXT:    memref.alloca() : memref<32xf32>
+// CHECK:         linac.chunk_cumsum ins(%[[G]] : {{.*}}) outs(%[[GKF:[^ ]+]] : {{.*}}) {repeat = 2 : i64}
+// Query i reads after sub-step 2 i + 1; key j belongs to token j / 2.
 // CHECK:         memref.alloca() : memref<16x32xf32>
-// CHECK:         linac.decayed_scores ins(%[[Q]], %[[K]] : {{.*}}) decay(%[[GQ]], %[[GK]] : {{.*}}) outs(%[[P:[^ ]+]] : {{.*}}) {query_stride = 2 : i64}
+// CHECK:         linac.decayed_scores ins(%[[Q]], %[[K]] : {{.*}}) gates(%[[G]] : {{.*}}) workspace(%[[WS:[^ ]+]] : {{.*}}) outs(%[[P:[^ ]+]] : {{.*}}) {interleave = 2 : i64, query_stride = 2 : i64}
 // The delta rule over the 32 sub-steps.
-// CHECK:         linac.decayed_scores ins(%[[K]], %[[K]] : {{.*}}) decay(%[[GK]], %[[GK]] : {{.*}}) outs(%[[A:[^ ]+]] : memref<?x?xf32, strided<[32, 1]>>) {strict}
+// CHECK:         linac.decayed_scores ins(%[[K]], %[[K]] : {{.*}}) gates(%[[G]] : {{.*}}) workspace(%[[WS]] : {{.*}}) outs(%[[A:[^ ]+]] : memref<?x?xf32, strided<[32, 1]>>) {interleave = 2 : i64, strict}
 // CHECK:         linac.ut_transform ins(%[[A]], %[[B]] : {{.*}}) outs(%[[T:[^ ]+]] :
+// CHECK:         linac.decayed_rows ins(%[[K]], %[[GKF]] : {{.*}})
 // CHECK:         linac.chunk_matmul ins(%[[T]], %[[V]] : {{.*}}) outs(%[[U:[^ ]+]] :
 // CHECK:         linac.chunk_output ins(%{{[^,]+}}, %[[S]], %[[P]], %[[U]] : {{.*}})
-// CHECK:         linac.chunk_state_update ins(%{{[^,]+}}, %[[U]] : {{.*}}) decay(%[[GK]] : {{.*}}) outs(%[[S]] :
+// CHECK:         linac.decayed_rows ins(%[[K]], %[[GKR]] : {{.*}})
+// CHECK:         linac.chunk_state_update ins(%{{[^,]+}}, %[[U]] : {{.*}}) decay(%[[GQ]] : {{.*}}) outs(%[[S]] :
 !q = memref<2x16x4x8xf32>
 !k = memref<2x32x4x8xf32>
 func.func @gated_delta_product(%q: !q, %k: !k, %v: !k, %g: memref<2x16x4xf32>, %b: memref<2x32x4xf32>, %o: !q, %scale: f32) {
@@ -41,7 +45,7 @@ func.func @gated_delta_product(%q: !q, %k: !k, %v: !k, %g: memref<2x16x4xf32>, %
 // CHECK-SAME:    attributes {chunk_size = 21 : i64, form = #linac.form<decay = none, update = delta>, interleave = 3 : i64} {
 // CHECK-NOT:     linac.chunk_cumsum
 // CHECK:         memref.alloca() : memref<21x63xf32>
-// CHECK:         linac.decayed_scores {{.*}} {query_stride = 3 : i64}
+// CHECK:         linac.decayed_scores {{.*}} {interleave = 3 : i64, query_stride = 3 : i64}
 // CHECK:         memref.alloca() : memref<63x63xf32>
 !q = memref<2x16x4x8xf32>
 !k = memref<2x48x4x8xf32>

@@ -1,80 +1,98 @@
 // RUN: linac-opt %s -split-input-file -linac-lower-chunk-ops -cse | FileCheck %s
 
 // linac-lower-chunk-ops for the ops of the delta rules and of vector decays:
-// strict / strided scores, sub-chunked vector-decay scores, decayed rows,
+// strict / strided scores, sub-chunked vector-gate scores, decayed rows,
 // the UT transform, chunk matmuls, L2 norms and sigmoids.
 
-// Strict (j < pos(i)) scores of queries at stride 3: pos(i) = 3 i + 2.
+// Strict (j < pos(i)) scores of queries at stride 3 over keys of three
+// sub-steps per token: pos(i) = 3 i + 2, the window sums indexed by tokens
+// (position / 3).
 // CHECK-LABEL: func.func @scores_strict_strided(
+// CHECK-SAME:    %{{[^:]+}}: memref<?x8xf32>, %{{[^:]+}}: memref<?x8xf32>, %{{[^:]+}}: memref<?xf32>, %[[W:[^:]+]]: memref<?x?xf32>, %{{[^:]+}}: memref<?x?xf32>)
 // CHECK:       linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
+// CHECK:       scf.for
 // CHECK:       linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]}
 // CHECK:         %[[I:.*]] = linalg.index 0 : index
 // CHECK-NEXT:    %[[J:.*]] = linalg.index 1 : index
 // CHECK:         %[[SCALED:.*]] = arith.muli %[[I]], %c3 : index
 // CHECK-NEXT:    %[[POS:.*]] = arith.addi %[[SCALED]], %c2 : index
 // CHECK-NEXT:    %[[VISIBLE:.*]] = arith.cmpi ult, %[[J]], %[[POS]] : index
-// CHECK:         math.exp
+// CHECK-NEXT:    %[[TQ:.*]] = arith.divui %[[POS]], %c3 : index
+// CHECK-NEXT:    %[[TK:.*]] = arith.divui %[[J]], %c3 : index
+// CHECK-NEXT:    %[[TKC:.*]] = arith.minui %[[TK]], %[[TQ]] : index
+// CHECK-NEXT:    %[[SUM:.*]] = memref.load %[[W]][%[[TQ]], %[[TKC]]]
+// CHECK-NEXT:    math.exp %[[SUM]]
 // CHECK:         arith.select %[[VISIBLE]]
-func.func @scores_strict_strided(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %Gq: memref<?xf32>, %Gk: memref<?xf32>, %P: memref<?x?xf32>) {
-  linac.decayed_scores ins(%q, %k : memref<?x8xf32>, memref<?x8xf32>) decay(%Gq, %Gk : memref<?xf32>, memref<?xf32>) outs(%P : memref<?x?xf32>) {strict, query_stride = 3 : i64}
+func.func @scores_strict_strided(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %g: memref<?xf32>, %W: memref<?x?xf32>, %P: memref<?x?xf32>) {
+  linac.decayed_scores ins(%q, %k : memref<?x8xf32>, memref<?x8xf32>) gates(%g : memref<?xf32>) workspace(%W : memref<?x?xf32>) outs(%P : memref<?x?xf32>) {strict, query_stride = 3 : i64, interleave = 3 : i64}
   return
 }
 
 // -----
 
-// Vector decays, 16 queries at a time: inside the sub-chunk, the exponent is
-// masked (-inf) before exp; the keys before it are rescaled to the last of
-// them, r, on both sides (exponents <= 0) into the workspace, then one
-// matmul.
+// Vector gates, 16 queries at a time: the keys before the sub-chunk are
+// rescaled to its start on both sides (running sums of the gates in the
+// workspace, rows [0, 16) for the queries, from row 32 for the keys), then
+// one matmul; the keys inside it are a band of diagonals, each a
+// linalg.generic on a strided diagonal view of the scores.
 // CHECK-LABEL: func.func @scores_vector(
 // CHECK-SAME:    %[[Q:[^:]+]]: memref<?x8xf32>, %[[K:[^:]+]]: memref<?x8xf32>, %[[G:[^:]+]]: memref<?x8xf32>, %[[W:[^:]+]]: memref<48x8xf32>, %[[P:[^:]+]]: memref<?x?xf32>)
 // CHECK:       linalg.fill
 // CHECK:       %[[NQ:.*]] = memref.dim %[[Q]], %c0
 // CHECK:       %[[BLOCKS:.*]] = arith.ceildivsi %[[NQ]], %c16 : index
 // CHECK:       scf.for %{{.*}} = %c0 to %[[BLOCKS]] step %c1 {
-// CHECK:         linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]
-// CHECK:           %[[VISIBLE:.*]] = arith.cmpi ule
-// CHECK:           %[[DIFF:.*]] = arith.subf
-// CHECK:           %[[NEG_INF:.*]] = arith.constant 0xFF800000 : f32
-// CHECK:           %[[MASKED:.*]] = arith.select %[[VISIBLE]], %[[DIFF]], %[[NEG_INF]] : f32
-// CHECK:           math.exp %[[MASKED]] : f32
-// CHECK:         %[[HAS_BEFORE:.*]] = arith.cmpi sgt, %[[BEFORE:.*]], %c0 : index
+// CHECK:         %[[FIRST:.*]] = arith.muli %{{.*}}, %c16 : index
+// CHECK:         %[[HAS_BEFORE:.*]] = arith.cmpi sgt, %[[FIRST]], %c0 : index
 // CHECK:         scf.if %[[HAS_BEFORE]] {
-// CHECK:           %[[R:.*]] = arith.subi %[[BEFORE]], %c1 : index
-// CHECK:           %[[REF:.*]] = memref.subview %[[G]][%[[R]], 0] [1, 8] [1, 1]
 // CHECK:           %[[SQ:.*]] = memref.subview %[[W]][0, 0]
-// CHECK:           linalg.generic {{.*}} outs(%[[SQ]] :
-// CHECK:           %[[SK:.*]] = memref.subview %[[W]][16, 0]
-// CHECK:           linalg.generic {{.*}} outs(%[[SK]] :
+// CHECK:           math.exp
+// CHECK:           %[[SK:.*]] = memref.subview %[[W]][32, 0]
+// CHECK:           math.exp
 // CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[SQ]], %[[SK]] :
-func.func @scores_vector(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %G: memref<?x8xf32>, %W: memref<48x8xf32>, %P: memref<?x?xf32>) {
-  linac.decayed_scores ins(%q, %k : memref<?x8xf32>, memref<?x8xf32>) decay(%G, %G : memref<?x8xf32>, memref<?x8xf32>) workspace(%W : memref<48x8xf32>) outs(%P : memref<?x?xf32>)
+// CHECK:         }
+// CHECK:         memref.subview %[[W]][16, 0]
+// CHECK:         scf.for %[[DIAG:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK:           memref.extract_strided_metadata %[[P]]
+// CHECK:           %[[BAND:.*]] = memref.reinterpret_cast
+// CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} {{.*}} outs(%[[BAND]] :
+// CHECK:             math.exp
+func.func @scores_vector(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %g: memref<?x8xf32>, %W: memref<48x8xf32>, %P: memref<?x?xf32>) {
+  linac.decayed_scores ins(%q, %k : memref<?x8xf32>, memref<?x8xf32>) gates(%g : memref<?x8xf32>) workspace(%W : memref<48x8xf32>) outs(%P : memref<?x?xf32>)
   return
 }
 
 // -----
 
-// x * exp(G_i) from the chunk start; x * exp(G_last - G_i) to its end,
-// G_last a scalar load or, per channel, the last row.
+// Strict vector scores skip the main diagonal.
+// CHECK-LABEL: func.func @scores_vector_strict(
+// CHECK-SAME:    %[[W:[^:]+]]: memref<48x8xf32>
+// CHECK:         memref.subview %[[W]][16, 0]
+// CHECK:         scf.for %[[DIAG:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK:           %[[IS_MAIN:.*]] = arith.cmpi eq, %[[DIAG]], %c0 : index
+// CHECK:           %[[OFF_MAIN:.*]] = arith.xori %[[IS_MAIN]], %true : i1
+// CHECK:           scf.if %[[OFF_MAIN]] {
+func.func @scores_vector_strict(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %g: memref<?x8xf32>, %W: memref<48x8xf32>, %P: memref<?x?xf32>) {
+  linac.decayed_scores ins(%q, %k : memref<?x8xf32>, memref<?x8xf32>) gates(%g : memref<?x8xf32>) workspace(%W : memref<48x8xf32>) outs(%P : memref<?x?xf32>) {strict}
+  return
+}
+
+// -----
+
+// x * exp(D): whole rows for a scalar decay, channel by channel for a
+// vector one.
+// CHECK-DAG:   #[[$ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-DAG:   #[[$ID:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: func.func @decayed_rows(
 // CHECK-SAME:    %[[X:[^:]+]]: memref<?x8xf16>, %[[G:[^:]+]]: memref<?xf32>, %[[GV:[^:]+]]: memref<?x8xf32>, %[[Y:[^:]+]]: memref<?x8xf32>)
-// CHECK:       linalg.generic {{.*}} ins(%[[X]], %[[G]] : {{.*}}) outs(%[[Y]] : {{.*}})
+// CHECK:       linalg.generic {indexing_maps = [#[[$ID]], #[[$ROW]], #[[$ID]]], {{.*}} ins(%[[X]], %[[G]] : {{.*}}) outs(%[[Y]] : {{.*}})
 // CHECK-NEXT:  ^bb0(%[[XI:.*]]: f16, %[[GI:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT:    %[[XF:.*]] = arith.extf %[[XI]] : f16 to f32
 // CHECK-NEXT:    %[[E:.*]] = math.exp %[[GI]] : f32
 // CHECK-NEXT:    arith.mulf %[[XF]], %[[E]] : f32
-// CHECK:       %[[LAST:.*]] = memref.load %[[G]][
-// CHECK:       linalg.generic {{.*}} ins(%[[X]], %[[G]] : {{.*}}) outs(%[[Y]] : {{.*}})
-// CHECK-NEXT:  ^bb0(%{{.*}}: f16, %[[GI:.*]]: f32, %{{.*}}: f32):
-// CHECK-NEXT:    arith.subf %[[LAST]], %[[GI]] : f32
-// CHECK:       %[[LASTROW:.*]] = memref.subview %[[GV]][%{{.*}}, 0] [1, 8] [1, 1]
-// CHECK:       linalg.generic {{.*}} ins(%[[X]], %[[GV]], %[[LASTROW]] : {{.*}}) outs(%[[Y]] : {{.*}})
-// CHECK-NEXT:  ^bb0(%{{.*}}: f16, %[[GID:.*]]: f32, %[[GLD:.*]]: f32, %{{.*}}: f32):
-// CHECK-NEXT:    arith.subf %[[GLD]], %[[GID]] : f32
+// CHECK:       linalg.generic {indexing_maps = [#[[$ID]], #[[$ID]], #[[$ID]]], {{.*}} ins(%[[X]], %[[GV]] : {{.*}}) outs(%[[Y]] : {{.*}})
 func.func @decayed_rows(%x: memref<?x8xf16>, %G: memref<?xf32>, %Gv: memref<?x8xf32>, %y: memref<?x8xf32>) {
   linac.decayed_rows ins(%x, %G : memref<?x8xf16>, memref<?xf32>) outs(%y : memref<?x8xf32>)
-  linac.decayed_rows ins(%x, %G : memref<?x8xf16>, memref<?xf32>) outs(%y : memref<?x8xf32>) {to_end}
-  linac.decayed_rows ins(%x, %Gv : memref<?x8xf16>, memref<?x8xf32>) outs(%y : memref<?x8xf32>) {to_end}
+  linac.decayed_rows ins(%x, %Gv : memref<?x8xf16>, memref<?x8xf32>) outs(%y : memref<?x8xf32>)
   return
 }
 

@@ -37,18 +37,38 @@ func.func @cumsum_repeat(%g: memref<?xf32>, %G: memref<?xf32>) {
 
 // -----
 
+// reverse: G[i] = g[i + 1] + ... + g[n - 1], walking the rows backwards and
+// storing the sum before adding the row's own gate (the last row gets 0).
+// CHECK-LABEL: func.func @cumsum_reverse(
+// CHECK-SAME:    %[[G:[^:]+]]: memref<?xf32>, %[[OUT:[^:]+]]: memref<?xf32>)
+// CHECK:       %[[N:.*]] = memref.dim %[[G]], %c0
+// CHECK:       scf.for %[[I:.*]] = %c0 to %[[N]] step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:    %[[LAST:.*]] = arith.subi %[[N]], %c1 : index
+// CHECK-NEXT:    %[[ROW:.*]] = arith.subi %[[LAST]], %[[I]] : index
+// CHECK-NEXT:    %[[GI:.*]] = memref.load %[[G]][%[[ROW]]]
+// CHECK-NEXT:    %[[SUM:.*]] = arith.addf %[[ACC]], %[[GI]] : f32
+// CHECK:           memref.store %[[ACC]], %[[OUT]][
+// CHECK:         scf.yield %[[SUM]] : f32
+func.func @cumsum_reverse(%g: memref<?xf32>, %G: memref<?xf32>) {
+  linac.chunk_cumsum ins(%g : memref<?xf32>) outs(%G : memref<?xf32>) {reverse}
+  return
+}
+
+// -----
+
 // Per key channel: row i is row i - 1 plus g[i] (row 0 is g[0]), one
 // linalg.generic per row.
 // CHECK-LABEL: func.func @cumsum_vector(
 // CHECK-SAME:    %[[G:[^:]+]]: memref<?x8xf32>, %[[OUT:[^:]+]]: memref<?x8xf32>)
 // CHECK:       scf.for %[[I:.*]] = %c0 to %{{.*}} step %c1 {
 // CHECK:         %[[ROWS:.*]] = memref.subview %[[OUT]][%{{.*}}, 0] [1, %{{.*}}] [1, 1]
-// CHECK:         %[[GI:.*]] = memref.subview %[[G]][%[[I]], 0] [1, 8] [1, 1]
 // CHECK:         %[[IS_FIRST:.*]] = arith.cmpi eq, %[[I]], %c0 : index
 // CHECK:         scf.if %[[IS_FIRST]] {
+// CHECK-NEXT:      %[[GI:.*]] = memref.subview %[[G]][%[[I]], 0] [1, 8] [1, 1]
 // CHECK-NEXT:      linalg.generic {{.*}} ins(%[[GI]] : {{.*}}) outs(%[[ROWS]] : {{.*}})
 // CHECK:         } else {
 // CHECK:           %[[PREV:.*]] = memref.subview %[[OUT]]
+// CHECK:           %[[GI:.*]] = memref.subview %[[G]][%[[I]], 0] [1, 8] [1, 1]
 // CHECK:           linalg.generic {{.*}} ins(%[[PREV]], %[[GI]] : {{.*}}) outs(%[[ROWS]] : {{.*}})
 // CHECK:             arith.addf
 func.func @cumsum_vector(%g: memref<?x8xf32>, %G: memref<?x8xf32>) {
@@ -59,36 +79,49 @@ func.func @cumsum_vector(%g: memref<?x8xf32>, %G: memref<?x8xf32>) {
 // -----
 
 // Scores: a zero fill, a contraction over K (loops i, j, d) with f16 inputs
-// extended to f32, then exp(G_i - G_j) and the causal mask (j <= i).
+// extended to f32; then the window sums W[t, s] = g[s+1] + ... + g[t], row
+// by row from the previous one (never a difference of two cumulative sums);
+// then exp(W[i, min(j, i)]) and the causal mask (j <= i).
 // CHECK-DAG:   #[[$QD:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG:   #[[$KD:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
 // CHECK-DAG:   #[[$IJ3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
-// CHECK-DAG:   #[[$I:.*]] = affine_map<(d0, d1) -> (d0)>
-// CHECK-DAG:   #[[$J:.*]] = affine_map<(d0, d1) -> (d1)>
 // CHECK-DAG:   #[[$IJ:.*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: func.func @decayed_scores(
-// CHECK-SAME:    %[[Q:[^:]+]]: memref<?x64xf16>, %[[K:[^:]+]]: memref<?x64xf16>, %[[G:[^:]+]]: memref<?xf32>, %[[P:[^:]+]]: memref<?x?xf32>)
+// CHECK-SAME:    %[[Q:[^:]+]]: memref<?x64xf16>, %[[K:[^:]+]]: memref<?x64xf16>, %[[G:[^:]+]]: memref<?xf32>, %[[W:[^:]+]]: memref<?x?xf32>, %[[P:[^:]+]]: memref<?x?xf32>)
 // CHECK:       linalg.fill ins(%{{.*}} : f32) outs(%[[P]] : memref<?x?xf32>)
 // CHECK:       linalg.generic {indexing_maps = [#[[$QD]], #[[$KD]], #[[$IJ3]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[Q]], %[[K]] : memref<?x64xf16>, memref<?x64xf16>) outs(%[[P]] : memref<?x?xf32>)
 // CHECK:         arith.extf %{{.*}} : f16 to f32
 // CHECK:         arith.extf %{{.*}} : f16 to f32
 // CHECK:         arith.mulf %{{.*}}, %{{.*}} fastmath<reassoc,contract> : f32
 // CHECK:         arith.addf %{{.*}}, %{{.*}} fastmath<reassoc,contract> : f32
-// CHECK:       linalg.generic {indexing_maps = [#[[$I]], #[[$J]], #[[$IJ]]], iterator_types = ["parallel", "parallel"]} ins(%[[G]], %[[G]] : memref<?xf32>, memref<?xf32>) outs(%[[P]] : memref<?x?xf32>)
-// CHECK-NEXT:  ^bb0(%[[GI:.*]]: f32, %[[GJ:.*]]: f32, %[[PIJ:.*]]: f32):
+// CHECK:       linalg.fill ins(%{{.*}} : f32) outs(%[[W]] : memref<?x?xf32>)
+// CHECK:       %[[T:.*]] = memref.dim %[[G]], %c0
+// CHECK:       scf.for %[[ROW:.*]] = %c1 to %[[T]] step %c1 {
+// CHECK-NEXT:    %[[PREV:.*]] = arith.subi %[[ROW]], %c1 : index
+// CHECK-NEXT:    %[[FROM:.*]] = memref.subview %[[W]][%[[PREV]], 0] [1, %[[ROW]]] [1, 1]
+// CHECK-NEXT:    %[[TO:.*]] = memref.subview %[[W]][%[[ROW]], 0] [1, %[[ROW]]] [1, 1]
+// CHECK-NEXT:    %[[GT:.*]] = memref.load %[[G]][%[[ROW]]]
+// CHECK-NEXT:    linalg.generic {{.*}} ins(%[[FROM]] : {{.*}}) outs(%[[TO]] : {{.*}})
+// CHECK-NEXT:    ^bb0(%[[X:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT:      arith.addf %[[X]], %[[GT]] : f32
+// CHECK:       linalg.generic {indexing_maps = [#[[$IJ]]], iterator_types = ["parallel", "parallel"]} outs(%[[P]] : memref<?x?xf32>)
+// CHECK-NEXT:  ^bb0(%[[PIJ:.*]]: f32):
 // CHECK-NEXT:    %[[I:.*]] = linalg.index 0 : index
 // CHECK-NEXT:    %[[J:.*]] = linalg.index 1 : index
 // Query i sits at key position i * 1 + 0.
 // CHECK:         %[[SCALED:.*]] = arith.muli %[[I]], %c1{{.*}} : index
 // CHECK-NEXT:    %[[POS:.*]] = arith.addi %[[SCALED]], %c0{{.*}} : index
 // CHECK-NEXT:    %[[CAUSAL:.*]] = arith.cmpi ule, %[[J]], %[[POS]] : index
-// CHECK-NEXT:    %[[DIFF:.*]] = arith.subf %[[GI]], %[[GJ]] : f32
-// CHECK-NEXT:    %[[E:.*]] = math.exp %[[DIFF]] : f32
+// CHECK-NEXT:    %[[TQ:.*]] = arith.divui %[[POS]], %c1 : index
+// CHECK-NEXT:    %[[TK:.*]] = arith.divui %[[J]], %c1 : index
+// CHECK-NEXT:    %[[TKC:.*]] = arith.minui %[[TK]], %[[TQ]] : index
+// CHECK-NEXT:    %[[SUM:.*]] = memref.load %[[W]][%[[TQ]], %[[TKC]]]
+// CHECK-NEXT:    %[[E:.*]] = math.exp %[[SUM]] : f32
 // CHECK-NEXT:    %[[DECAYED:.*]] = arith.mulf %[[PIJ]], %[[E]] : f32
 // CHECK-NEXT:    %[[R:.*]] = arith.select %[[CAUSAL]], %[[DECAYED]], %{{.*}} : f32
 // CHECK-NEXT:    linalg.yield %[[R]] : f32
-func.func @decayed_scores(%q: memref<?x64xf16>, %k: memref<?x64xf16>, %G: memref<?xf32>, %P: memref<?x?xf32>) {
-  linac.decayed_scores ins(%q, %k : memref<?x64xf16>, memref<?x64xf16>) decay(%G, %G : memref<?xf32>, memref<?xf32>) outs(%P : memref<?x?xf32>)
+func.func @decayed_scores(%q: memref<?x64xf16>, %k: memref<?x64xf16>, %g: memref<?xf32>, %W: memref<?x?xf32>, %P: memref<?x?xf32>) {
+  linac.decayed_scores ins(%q, %k : memref<?x64xf16>, memref<?x64xf16>) gates(%g : memref<?xf32>) workspace(%W : memref<?x?xf32>) outs(%P : memref<?x?xf32>)
   return
 }
 
@@ -134,8 +167,8 @@ func.func @chunk_output(%q: memref<?x64xbf16>, %S: memref<64x32xf32>, %P: memref
 // -----
 
 // S = exp(G_last) S + K^T V, the keys already decayed to the chunk's end:
-// the total decay G[n - 1] scales S, then one contraction over the rows
-// (loops i, d, e).
+// the total decay G[n - 1] of the forward cumulative sums scales S, then one
+// contraction over the rows (loops i, d, e).
 // CHECK-DAG:   #[[$KI:.*]] = affine_map<(d0, d1, d2) -> (d0, d1)>
 // CHECK-DAG:   #[[$VI:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
 // CHECK-DAG:   #[[$SDE:.*]] = affine_map<(d0, d1, d2) -> (d1, d2)>

@@ -49,6 +49,7 @@
 // CHECK:           %[[NCHUNKS:.*]] = arith.ceildivsi %[[BOUNDS]]#2, %c64
 // The body's scratch buffers are hoisted out of the chunk loop.
 // CHECK:           %[[GBUF:.*]] = memref.alloca() : memref<64xf32>
+// CHECK:           %[[WBUF:.*]] = memref.alloca() : memref<64x64xf32>
 // CHECK:           %[[PBUF:.*]] = memref.alloca() : memref<64x64xf32>
 // CHECK:           scf.for %[[CHUNK:.*]] = %c0 to %[[NCHUNKS]] step %c1 {
 // CHECK-NOT:         memref.alloca
@@ -63,8 +64,9 @@
 // CHECK:             %[[OC:.*]] = memref.subview %[[OBUF]][0, 0] [%[[TC]], 64] [1, 1]
 // CHECK:             memref.subview %[[GBUF]]
 // CHECK:             linac.chunk_cumsum ins(%[[GC]] : {{.*}})
+// CHECK:             memref.subview %[[WBUF]]
 // CHECK:             memref.subview %[[PBUF]]
-// CHECK:             linac.decayed_scores ins(%[[QC]], %[[KC]] : {{.*}})
+// CHECK:             linac.decayed_scores ins(%[[QC]], %[[KC]] : {{.*}}) gates(%[[GC]] :
 // CHECK:             linac.chunk_output ins(%[[QC]], %[[S]], %{{.*}}, %[[VC]] : {{.*}}) scale(%[[SCALE]]) outs(%[[OC]] : {{.*}})
 // CHECK:             linac.chunk_state_update ins(%[[KC]], %[[VC]] : {{.*}}) decay({{.*}}) outs(%[[S]] : {{.*}})
 // The output tile is converted to f16 and stored.
@@ -100,9 +102,11 @@ func.func @scalar_decay_varlen(%q: memref<?x?x?x64xf16>, %k: memref<?x?x?x64xf16
     %gbuf = memref.alloca() : memref<64xf32>
     %G = memref.subview %gbuf[0] [%len] [1] : memref<64xf32> to memref<?xf32, strided<[1]>>
     linac.chunk_cumsum ins(%gc : !vec) outs(%G : memref<?xf32, strided<[1]>>)
+    %wbuf = memref.alloca() : memref<64x64xf32>
+    %W = memref.subview %wbuf[0, 0] [%len, %len] [1, 1] : memref<64x64xf32> to memref<?x?xf32, strided<[64, 1]>>
     %pbuf = memref.alloca() : memref<64x64xf32>
     %P = memref.subview %pbuf[0, 0] [%len, %len] [1, 1] : memref<64x64xf32> to memref<?x?xf32, strided<[64, 1]>>
-    linac.decayed_scores ins(%qc, %kc : !view, !view) decay(%G, %G : memref<?xf32, strided<[1]>>, memref<?xf32, strided<[1]>>) outs(%P : memref<?x?xf32, strided<[64, 1]>>)
+    linac.decayed_scores ins(%qc, %kc : !view, !view) gates(%gc : !vec) workspace(%W : memref<?x?xf32, strided<[64, 1]>>) outs(%P : memref<?x?xf32, strided<[64, 1]>>)
     linac.chunk_output ins(%qc, %S, %P, %vc : !view, !state, memref<?x?xf32, strided<[64, 1]>>, !view) scale(%scale) outs(%oc : !out)
     linac.chunk_state_update ins(%kc, %vc : !view, !view) decay(%G : memref<?xf32, strided<[1]>>) outs(%S : !state)
   }

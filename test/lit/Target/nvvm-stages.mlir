@@ -1,17 +1,17 @@
 // The NVPTX pipeline of codegen/Pipeline.cpp up to the NVVM dialect
 // (specialize ... lower, gpu, nvvm), replayed with linac-opt.
 //
-// RUN: linac-opt %s --pass-pipeline='builtin.module(func.func(linac-specialize{head-dim-k=64 head-dim-v=64 dtype=f16}), func.func(linac-recognize-recurrence), func.func(linac-chunk-recurrence), func.func(linac-tile-chunk-loop{block-v=16}, canonicalize, cse), func.func(linac-lower-chunk-ops, canonicalize), linac-map-to-gpu{chip=sm_90 features=+ptx80 block-size=128}, canonicalize, cse)' | FileCheck %s --check-prefix=GPU
-// RUN: linac-opt %s --pass-pipeline='builtin.module(func.func(linac-specialize{head-dim-k=64 head-dim-v=64 dtype=f16}), func.func(linac-recognize-recurrence), func.func(linac-chunk-recurrence), func.func(linac-tile-chunk-loop{block-v=16}, canonicalize, cse), func.func(linac-lower-chunk-ops, canonicalize), linac-map-to-gpu{chip=sm_90 features=+ptx80 block-size=128}, canonicalize, cse, gpu.module(expand-strided-metadata, lower-affine, convert-scf-to-cf, convert-gpu-to-nvvm{index-bitwidth=64}, canonicalize, cse), reconcile-unrealized-casts)' | FileCheck %s --check-prefix=NVVM
+// RUN: linac-opt %s --pass-pipeline='builtin.module(func.func(linac-specialize{head-dim-k=64 head-dim-v=64 dtype=f16 chunk-size=32}), func.func(linac-recognize-recurrence), func.func(linac-chunk-recurrence), func.func(linac-tile-chunk-loop{block-v=16}, canonicalize, cse), func.func(linac-lower-chunk-ops, canonicalize), linac-map-to-gpu{chip=sm_90 features=+ptx80 block-size=128}, canonicalize, cse)' | FileCheck %s --check-prefix=GPU
+// RUN: linac-opt %s --pass-pipeline='builtin.module(func.func(linac-specialize{head-dim-k=64 head-dim-v=64 dtype=f16 chunk-size=32}), func.func(linac-recognize-recurrence), func.func(linac-chunk-recurrence), func.func(linac-tile-chunk-loop{block-v=16}, canonicalize, cse), func.func(linac-lower-chunk-ops, canonicalize), linac-map-to-gpu{chip=sm_90 features=+ptx80 block-size=128}, canonicalize, cse, gpu.module(expand-strided-metadata, lower-affine, convert-scf-to-cf, convert-gpu-to-nvvm{index-bitwidth=64}, canonicalize, cse), reconcile-unrealized-casts)' | FileCheck %s --check-prefix=NVVM
 
 // GPU:       module attributes {gpu.container_module} {
 // GPU-NOT:   func.func
 // GPU:         gpu.module @linac_kernels [#nvvm.target<chip = "sm_90", features = "+ptx80">] {
 // GPU-LABEL:     gpu.func @simple_gla(
-// The state [64, 16], the output tile [64, 16], the cumulative decays [64],
-// the scores [64, 64] and the decayed rows [64, 64] in workgroup memory
-// (41216 bytes; with value tiles of 32 it would be 49408, over 48 KiB).
-// GPU-SAME:        workgroup(%{{[^ ]+}} : memref<64x16xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<64x16xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<64xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<64x64xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<64x64xf32, #gpu.address_space<workgroup>>)
+// The state [64, 16], the output tile [32, 16], the forward and reverse
+// cumulative decays [32], the window sums and the scores [32, 32] and the
+// decayed rows [32, 64] in workgroup memory (26880 bytes).
+// GPU-SAME:        workgroup(%{{[^ ]+}} : memref<64x16xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<32x16xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<32xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<32xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<32x32xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<32x32xf32, #gpu.address_space<workgroup>>, %{{[^ ]+}} : memref<32x64xf32, #gpu.address_space<workgroup>>)
 // GPU-SAME:        kernel attributes {known_block_size = array<i32: 128, 1, 1>, nvvm.minctasm = 1 : i32}
 // GPU:           %[[TID:.*]] = gpu.thread_id x
 // GPU:           %[[T0:.*]] = arith.cmpi eq, %[[TID]], %c0 : index
@@ -32,7 +32,7 @@
 
 // NVVM:      gpu.module @linac_kernels [#nvvm.target<chip = "sm_90", features = "+ptx80">] {
 // NVVM-DAG:    llvm.mlir.global internal @__wg_simple_gla_0() {addr_space = 3 : i32} : !llvm.array<1024 x f32>
-// NVVM-DAG:    llvm.mlir.global internal @__wg_simple_gla_3() {addr_space = 3 : i32} : !llvm.array<4096 x f32>
+// NVVM-DAG:    llvm.mlir.global internal @__wg_simple_gla_6() {addr_space = 3 : i32} : !llvm.array<2048 x f32>
 // NVVM-LABEL:  llvm.func @simple_gla(
 // NVVM-SAME:     attributes {gpu.kernel, gpu.known_block_size = array<i32: 128, 1, 1>, nvvm.kernel, nvvm.maxntid = array<i32: 128, 1, 1>, nvvm.minctasm = 1 : i32}
 // NVVM:          nvvm.read.ptx.sreg.tid.x range <i32, 0, 128> : i32
