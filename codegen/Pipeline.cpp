@@ -64,9 +64,10 @@ std::vector<Stage> getStages(const CompileOptions &options) {
                              "linac-chunk-recurrence, linac-chunk-ssm)"});
   stages.push_back(
       {"tile", llvm::formatv("func.func(linac-sequential-recurrence, "
-                             "linac-tile-chunk-loop{{block-v={0}}, "
-                             "canonicalize, cse)",
-                             options.blockV)
+                             "linac-tile-chunk-loop{{block-v={0} "
+                             "stage-inputs={1}}, canonicalize, cse)",
+                             options.blockV,
+                             options.target == "cpu" ? "true" : "false")
                    .str()});
   stages.push_back({"lower", "func.func(linac-lower-chunk-ops, canonicalize)"});
   if (options.target == "cpu") {
@@ -74,9 +75,12 @@ std::vector<Stage> getStages(const CompileOptions &options) {
         {"llvm",
          // memref.alloca_scope (per-iteration stack inside the OpenMP
          // loop) must lower before scf-to-cf splits its single block.
-         "func.func(convert-linalg-to-loops), convert-scf-to-openmp, "
+         "func.func(linac-vectorize-contractions, linac-approximate-math, "
+         "convert-linalg-to-loops), convert-scf-to-openmp, "
          "expand-strided-metadata, lower-affine, "
-         "arith-expand{include-bf16=true}, convert-math-to-llvm, "
+         "arith-expand{include-bf16=true}, convert-vector-to-scf, "
+         "convert-vector-to-llvm{reassociate-fp-reductions=true}, "
+         "convert-math-to-llvm, "
          "finalize-memref-to-llvm, convert-scf-to-cf, convert-arith-to-llvm, "
          "convert-index-to-llvm, convert-openmp-to-llvm, convert-func-to-llvm, "
          "convert-cf-to-llvm, reconcile-unrealized-casts, canonicalize, cse"});

@@ -100,15 +100,23 @@ def LinacChunkRecurrence : Pass<"linac-chunk-recurrence", "::mlir::func::FuncOp"
     After, for scalar decay and a plain update:
 
     ```mlir
-    linac.chunk_loop ... {chunk_size = 64, form = #linac.form<...>} {
-    ^bb0(%q: memref<?x64xf16, ...>, %k, %v, %g: memref<?xf32, ...>,
+    linac.chunk_loop ... attributes {chunk_size = 64 : i64,
+        form = #linac.form<decay = scalar, update = plain>} {
+    ^bb0(%q: memref<?x64xf16, ...>, %k: ..., %v: ..., %g: memref<?xf32, ...>,
          %S: memref<64x64xf32, ...>, %o: memref<?x64xf32, ...>):
       linac.chunk_cumsum ins(%g : ...) outs(%G : ...)
-      linac.decayed_scores ins(%q, %k : ...) decay(%G : ...) outs(%P : ...)
-      linac.chunk_output ins(%q, %S, %P, %v : ...) decay(%G : ...) scale(%s) outs(%o : ...)
-      linac.chunk_state_update ins(%k, %v : ...) decay(%G : ...) outs(%S : ...)
+      linac.chunk_cumsum ins(%g : ...) outs(%R : ...) {reverse}
+      linac.decayed_scores ins(%q, %k : ...) gates(%g : ...) workspace(%E : ...) outs(%P : ...)
+      linac.decayed_rows ins(%q, %G : ...) outs(%qd : ...)
+      linac.chunk_output ins(%qd, %S, %P, %v : ...) scale(%s) outs(%o : ...)
+      linac.decayed_rows ins(%k, %R : ...) outs(%kd : ...)
+      linac.chunk_state_update ins(%kd, %v : ...) decay(%G : ...) outs(%S : ...)
     }
     ```
+
+    Delta rules add `linac.ut_transform` and `linac.chunk_matmul`s (the
+    pseudo-values U = T V - W S); non-causal attention gets a body that
+    accumulates the state and a `readout` region.
   }];
   let dependentDialects = ["::mlir::linac::LinacDialect",
                            "::mlir::memref::MemRefDialect"];
@@ -206,7 +214,10 @@ def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
   }];
   let options = [
     Option<"blockV", "block-v", "int64_t", "0",
-           "value tile width BV (0: the whole value dimension)">
+           "value tile width BV (0: the whole value dimension)">,
+    Option<"stageInputs", "stage-inputs", "bool", "false",
+           "copy each chunk's q, k, v, g and beta into contiguous f32 local "
+           "buffers (unit-stride rows for vector code, one conversion)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
@@ -233,6 +244,44 @@ def LinacLowerChunkOps : Pass<"linac-lower-chunk-ops", "::mlir::func::FuncOp"> {
                            "::mlir::scf::SCFDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def LinacVectorizeContractions
+    : Pass<"linac-vectorize-contractions", "::mlir::func::FuncOp"> {
+  let summary = "Register-blocked vector code for the chunk algebra's products (CPU)";
+  let description = [{
+    Replaces each `linalg.generic` contraction of the form
+    `acc +/- ext(a) * ext(b)` whose operands have unit-stride rows (the
+    staged chunk buffers and local tiles) with a micro-kernel in the vector
+    dialect. Rank-1 forms (`out[i, j] += sum_r a(i, r) b[r, j]`, also with
+    `a` transposed) keep a 4 x 32 tile of the output in registers across the
+    reduction (broadcast, FMA); dot-product forms (`out[i, j] += sum_d
+    a[i, d] b[j, d]`) accumulate 4 x 4 dot products lane-wise and reduce
+    once. Edges use masked transfers, so any size works.
+
+    ```mlir
+    linalg.generic {iterator_types = ["parallel", "reduction", "parallel"], ...}
+        ins(%a, %b : memref<?x64xf32, strided<[64, 1]>>, ...) outs(%c : ...)
+    ```
+
+    becomes `scf.for` tiles of `vector.transfer_read`, `vector.fma` and
+    `vector.transfer_write` with `vector.create_mask`.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def LinacApproximateMath : Pass<"linac-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "Math functions as polynomials, so that the loops around them vectorize (CPU)";
+  let description = [{
+    Applies MLIR's polynomial approximations (`math.exp`, `math.log1p`,
+    `math.tanh`, ...: accurate to a few ulp in f32) so that LLVM vectorizes
+    the elementwise loops instead of calling libm one element at a time.
+  }];
+  let dependentDialects = ["::mlir::math::MathDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {

@@ -83,6 +83,38 @@ struct ChunkViews {
   Value batchRow, start, length, head, queryHead, heads, v0;
   OpFoldResult bv;
   Value state, outTile, keySum;
+  bool stageInputs = false;
+
+  /// With staging, `view` copied (as f32) into rows [0, rows) of a local
+  /// buffer of `capacity` rows allocated before the chunk loop.
+  Value staged(Value view, int64_t capacity, Operation *hoistPoint) {
+    if (!stageInputs)
+      return view;
+    auto type = cast<MemRefType>(view.getType());
+    SmallVector<int64_t> shape = {capacity};
+    SmallVector<OpFoldResult> sizes = {
+        memref::getMixedSize(b, loc, view, 0)};
+    if (type.getRank() == 2) {
+      int64_t width = type.getDimSize(1);
+      // A partial value tile has a dynamic width; the buffer holds BV.
+      shape.push_back(ShapedType::isDynamic(width) ? BV : width);
+      sizes.push_back(memref::getMixedSize(b, loc, view, 1));
+    }
+    Value buffer;
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(hoistPoint);
+      buffer = memref::AllocaOp::create(
+          b, loc, MemRefType::get(shape, b.getF32Type()));
+    }
+    SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
+    SmallVector<unsigned> keep;
+    for (unsigned d = 0; d < shape.size(); ++d)
+      keep.push_back(d);
+    Value local = ::view(b, loc, buffer, offsets, sizes, keep);
+    buildConvertingCopy(b, loc, view, local);
+    return local;
+  }
 
   Value rowsView(Value buffer, Value row, Value first, Value count,
                  OpFoldResult col, OpFoldResult width) {
@@ -142,20 +174,26 @@ struct ChunkViews {
     IRMapping mapping;
     Block &body = region.front();
     unsigned arg = 0;
+    int64_t subSteps = C * substeps;
     mapping.map(body.getArgument(arg++),
-                rowsView(op.getQ(), queryHead, t0, tc, idx0, kWidth));
+                staged(rowsView(op.getQ(), queryHead, t0, tc, idx0, kWidth),
+                       C, hoistPoint));
     mapping.map(body.getArgument(arg++),
-                rowsView(op.getK(), queryHead, s0, sc, idx0, kWidth));
+                staged(rowsView(op.getK(), queryHead, s0, sc, idx0, kWidth),
+                       subSteps, hoistPoint));
     mapping.map(body.getArgument(arg++),
-                rowsView(op.getV(), head, s0, sc, v0, bv));
+                staged(rowsView(op.getV(), head, s0, sc, v0, bv), subSteps,
+                       hoistPoint));
     if (Value g = op.getG()) {
       bool vector = cast<MemRefType>(g.getType()).getRank() == 4;
       mapping.map(body.getArgument(arg++),
-                  vector ? rowsView(g, head, t0, tc, idx0, kWidth)
-                         : scalarsView(g, head, t0, tc));
+                  staged(vector ? rowsView(g, head, t0, tc, idx0, kWidth)
+                                : scalarsView(g, head, t0, tc),
+                         C, hoistPoint));
     }
     if (Value beta = op.getBeta())
-      mapping.map(body.getArgument(arg++), scalarsView(beta, head, s0, sc));
+      mapping.map(body.getArgument(arg++),
+                  staged(scalarsView(beta, head, s0, sc), subSteps, hoistPoint));
     mapping.map(body.getArgument(arg++), state);
     Value out = view(b, loc, outTile, {idx0, idx0}, {tc, bv}, {0, 1});
     mapping.map(body.getArgument(arg++), out);
@@ -340,7 +378,7 @@ struct TileChunkLoopPass
     // non-causal attention the readout over the whole sequence again.
     ChunkViews views{op, b, loc, C, K, BV, batchRow, start, length, h,
                      m.divUI(h, headsPerGroup), heads, v0, bv, state, outTile,
-                     keySum};
+                     keySum, stageInputs};
     Region *readout = op.getReadout().empty() ? nullptr : &op.getReadout();
     views.emitLoop(op.getBody(), /*storeOutput=*/!readout);
     if (readout)

@@ -22,6 +22,12 @@ from . import _linac, ops, reference
 # The embedded example: small enough to check against the step-by-step reference in a second.
 B, T, H, K, V = 2, 200, 4, 64, 64
 HOUSEHOLDER = 2  # DeltaProduct's steps per token, in the example and in the compile step
+# Mamba-2 runs with dstate K and headdim V, one group, chunks of MAMBA_CHUNK tokens (the CPU's
+# default); Mamba-1 with SCAN_DIM channels and dstate SCAN_STATE (its kernels are compiled for a
+# headdim of 1). Both with the dt transform softplus(dt + dt_bias), in the example and in the
+# compile step.
+MAMBA_CHUNK = 64
+SCAN_DIM, SCAN_STATE = 128, 16
 SEED = 2024
 # Relative RMS error, float32: plain updates round like a matmul; the delta rules' UT transform
 # (a triangular solve per chunk) and products of (I - beta k k^T) round a little more.
@@ -41,6 +47,10 @@ class DemoOp:
     normalize: bool | None = None  # None: the op has no `normalize` argument
     delta: bool = False  # a delta rule: takes beta, uses unit keys
     householder: int = 1  # DeltaProduct: keys, values and betas per token
+    # "recurrence" (q, k, v, ... -> o, final_state), "noncausal" (-> o), "mamba2" (mamba_ssm's
+    # Mamba-2 signature) or "selective_scan" (Mamba-1's)
+    form: str = "recurrence"
+    gated: bool = False  # Mamba: with the silu(z) gate
 
     @property
     def tolerance(self) -> float:
@@ -73,13 +83,37 @@ DEMO_OPS = {
     "chunk_delta_product": DemoOp(
         ops.chunk_gated_delta_product, gate="absent", delta=True, householder=HOUSEHOLDER
     ),
+    "noncausal_linear_attn": DemoOp(ops.linear_attn_noncausal, normalize=False, form="noncausal"),
+    "noncausal_linear_attn_normalized": DemoOp(
+        ops.linear_attn_noncausal, normalize=True, form="noncausal"
+    ),
+    "chunk_mamba2": DemoOp(ops.mamba_chunk_scan_combined, form="mamba2"),
+    "chunk_mamba2_gated": DemoOp(ops.mamba_chunk_scan_combined, form="mamba2", gated=True),
+    "fused_recurrent_mamba2": DemoOp(ops.fused_recurrent_mamba2, form="mamba2"),
+    "fused_recurrent_mamba2_gated": DemoOp(ops.fused_recurrent_mamba2, form="mamba2", gated=True),
+    "selective_scan": DemoOp(ops.selective_scan_fn, form="selective_scan"),
+    "selective_scan_gated": DemoOp(ops.selective_scan_fn, form="selective_scan", gated=True),
 }
 
 
 def compile_options(name: str) -> dict:
-    """The compile options of a built-in kernel in the demo: DeltaProduct's Householder steps."""
+    """The compile options of a built-in kernel in the demo: DeltaProduct's Householder steps
+    and the Mamba kernels' dt transform (dt_softplus). Chunk sizes are each target's default."""
     demo = DEMO_OPS.get(name)
-    return {"householder": demo.householder} if demo and demo.householder > 1 else {}
+    if demo is None:
+        return {}
+    if demo.form in ("mamba2", "selective_scan"):
+        return {"dt_softplus": True}
+    return {"householder": demo.householder} if demo.householder > 1 else {}
+
+
+def compile_sizes(name: str) -> tuple[int, int]:
+    """The head sizes a built-in kernel is compiled for in the demo: those the example runs
+    (Mamba-2: dstate and headdim; Mamba-1: dstate and 1)."""
+    demo = DEMO_OPS.get(name)
+    if demo is not None and demo.form == "selective_scan":
+        return SCAN_STATE, 1
+    return K, V
 
 
 def find_ptxas() -> str | None:
@@ -97,8 +131,9 @@ def find_ptxas() -> str | None:
 @dataclass
 class Example:
     """Fixed inputs: Gaussian and positive q, k (the latter for normalized attention), unit
-    keys and step sizes for the delta rules, and DeltaProduct's keys, values and step sizes
-    (HOUSEHOLDER per token)."""
+    keys and step sizes for the delta rules, DeltaProduct's keys, values and step sizes
+    (HOUSEHOLDER per token), and the Mamba-2 and Mamba-1 arguments in mamba_ssm's layouts,
+    drawn as mamba_ssm initializes its layers (A, dt_bias)."""
 
     q: np.ndarray
     k: np.ndarray
@@ -113,6 +148,8 @@ class Example:
     v_product: np.ndarray
     beta_product: np.ndarray
     initial_state: np.ndarray
+    mamba2: dict
+    selective_scan: dict
 
     @staticmethod
     def make() -> Example:
@@ -132,6 +169,11 @@ class Example:
         def sigmoid(*shape: int) -> np.ndarray:
             return (1.0 / (1.0 + np.exp(-normal(*shape)))).astype(np.float32)
 
+        def dt_bias(size: int) -> np.ndarray:
+            # mamba_ssm: softplus(dt_bias) log-uniform in [1e-3, 1e-1].
+            dt = np.exp(rng.uniform(np.log(1e-3), np.log(1e-1), size))
+            return (dt + np.log(-np.expm1(-dt))).astype(np.float32)
+
         n = HOUSEHOLDER
         return Example(
             q=normal(B, T, H, K),
@@ -150,6 +192,31 @@ class Example:
             v_product=normal(B, T * n, H, V),
             beta_product=sigmoid(B, T * n, H),
             initial_state=normal(B, H, K, V),
+            # Mamba-2: x, z [B, T, H, headdim V]; B, C [B, T, 1 group, dstate K]; A in [-16, -1].
+            mamba2={
+                "x": normal(B, T, H, V),
+                "dt": normal(B, T, H),
+                "A": -np.exp(rng.uniform(0.0, np.log(16.0), H)).astype(np.float32),
+                "B": normal(B, T, 1, K),
+                "C": normal(B, T, 1, K),
+                "D": normal(H),
+                "z": normal(B, T, H, V),
+                "dt_bias": dt_bias(H),
+                "initial_states": normal(B, H, V, K),
+            },
+            # Mamba-1, channels first: u, delta, z [B, SCAN_DIM, T]; B, C [B, SCAN_STATE, T];
+            # A = -(1, 2, ..., SCAN_STATE) for every channel (S4D-real).
+            selective_scan={
+                "u": normal(B, SCAN_DIM, T),
+                "delta": normal(B, SCAN_DIM, T),
+                "A": -np.tile(np.arange(1, SCAN_STATE + 1, dtype=np.float32), (SCAN_DIM, 1)),
+                "B": normal(B, SCAN_STATE, T),
+                "C": normal(B, SCAN_STATE, T),
+                "D": normal(SCAN_DIM),
+                "z": normal(B, SCAN_DIM, T),
+                "delta_bias": dt_bias(SCAN_DIM),
+                "initial_state": normal(B, SCAN_DIM, SCAN_STATE),
+            },
         )
 
 
@@ -182,7 +249,10 @@ class Row:
 
 def _compile(name: str, target: str, dtype: str) -> tuple[_linac.CompileResult, float]:
     start = time.perf_counter()
-    result = _linac.compile_builtin(name, target, K, V, dtype, **compile_options(name))
+    head_dim_k, head_dim_v = compile_sizes(name)
+    result = _linac.compile_builtin(
+        name, target, head_dim_k, head_dim_v, dtype, **compile_options(name)
+    )
     return result, 1e3 * (time.perf_counter() - start)
 
 
@@ -229,21 +299,66 @@ def _inputs(demo: DemoOp, example: Example) -> tuple[list, dict, dict]:
     return args, kwargs, reference_args
 
 
+Call = Callable[[], tuple[np.ndarray, np.ndarray | None]]
+
+
+def _calls(demo: DemoOp, example: Example) -> tuple[Call, Call]:
+    """The op and its float64 reference on the example, each returning (outputs, final state
+    or None)."""
+    if demo.form == "noncausal":
+        q, k = example.q, example.k
+        if demo.normalize:
+            q, k = example.q_positive, example.k_positive
+
+        def noncausal() -> tuple[np.ndarray, None]:
+            return demo.op(q, k, example.v, normalize=demo.normalize), None
+
+        def noncausal_reference() -> tuple[np.ndarray, None]:
+            o = reference.noncausal_linear_attn(q, k, example.v, normalize=demo.normalize)
+            return o, None
+
+        return noncausal, noncausal_reference
+    if demo.form in ("mamba2", "selective_scan"):
+        arguments = dict(example.mamba2 if demo.form == "mamba2" else example.selective_scan)
+        if not demo.gated:
+            arguments["z"] = None
+        if demo.form == "mamba2":
+            chunk = {"chunk_size": MAMBA_CHUNK} if demo.op is ops.mamba_chunk_scan_combined else {}
+            options = {"dt_softplus": True, "return_final_states": True, **chunk}
+            ssm_reference = reference.mamba2
+        else:
+            options = {"delta_softplus": True, "return_last_state": True}
+            ssm_reference = reference.selective_scan
+
+        def ssm() -> tuple[np.ndarray, np.ndarray]:
+            return demo.op(**arguments, **options)
+
+        def ssm_reference_call() -> tuple[np.ndarray, np.ndarray]:
+            softplus = {"dt_softplus" if demo.form == "mamba2" else "delta_softplus": True}
+            return ssm_reference(**arguments, **softplus)
+
+        return ssm, ssm_reference_call
+
+    args, kwargs, reference_args = _inputs(demo, example)
+    return (lambda: demo.op(*args, **kwargs)), (lambda: reference.recurrence(**reference_args))
+
+
 def _run(demo: DemoOp, example: Example, row: Row) -> None:
     """Runs the op (three timed calls after a first one) and compares it with the reference."""
-    args, kwargs, reference_args = _inputs(demo, example)
-    o, final_state = demo.op(*args, **kwargs)
+    run, run_reference = _calls(demo, example)
+    o, final_state = run()
     times = []
     for _ in range(3):
         start = time.perf_counter()
-        demo.op(*args, **kwargs)
+        run()
         times.append(time.perf_counter() - start)
     row.run_ms = 1e3 * min(times)
 
-    ref_o, ref_state = reference.recurrence(**reference_args)
+    ref_o, ref_state = run_reference()
     row.max_abs = float(np.max(np.abs(ref_o - o)))
     row.rel_o = reference.relative_rms_error(ref_o, o)
-    row.rel_state = reference.relative_rms_error(ref_state, final_state)
+    if ref_state is not None:
+        row.rel_state = reference.relative_rms_error(ref_state, final_state)
 
 
 def _check_kernel(name: str, example: Example, has_ptxas: bool) -> Row:
@@ -328,6 +443,10 @@ def demo() -> int:
     print(
         f"  run:     on the CPU, B={B} T={T} H={H}, float32, with an initial state; "
         f"DeltaProduct with {HOUSEHOLDER} Householder steps per token"
+    )
+    print(
+        f"           Mamba-2 with dstate {K}, headdim {V}, chunks of {MAMBA_CHUNK}; Mamba-1 with "
+        f"{SCAN_DIM} channels, dstate {SCAN_STATE}; both with dt_softplus"
     )
     print(
         f"  check:   against the float64 step-by-step reference, relative RMS <= {TOLERANCE:.0e} "

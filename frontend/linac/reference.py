@@ -221,7 +221,7 @@ def noncausal_linear_attn(q, k, v, scale=None, normalize: bool = True, cu_seqlen
     reads the state of the whole sequence (divided by scale q . sum k with
     `normalize`, + 1e-10)."""
     q, k, v = (np.asarray(t, dtype=np.float64) for t in (q, k, v))
-    B, T, H, K = q.shape
+    B, T, _, K = q.shape
     scale = K**-0.5 if scale is None else float(scale)
     o = np.zeros(v.shape)
     for row, start, end in _sequences(B, T, cu_seqlens):

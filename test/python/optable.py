@@ -1,5 +1,11 @@
 """The ops under test: how to call each one and its float64 reference, random inputs, and
-the error tolerances; shared by the test modules."""
+the error tolerances; shared by the test modules.
+
+`SPECS` are the ops with flash-linear-attention's signatures (q, k, v, ... -> o, final_state);
+the ops with signatures of their own (mamba_ssm's Mamba-2 and Mamba-1, non-causal linear
+attention) are in `OTHER_OP_KERNELS`, with random inputs for the Mamba ops here
+(`make_mamba2_inputs`, `make_selective_scan_inputs`).
+"""
 
 from __future__ import annotations
 
@@ -318,3 +324,148 @@ OPTION_SPECS = [
     replace(SPEC_BY_KERNEL["chunk_delta_product"], householder=1),
     replace(SPEC_BY_KERNEL["chunk_delta_product"], householder=3, options=L2NORM),
 ]
+
+
+# The ops with signatures of their own and their built-in kernels (tested in test_ssm.py and
+# test_noncausal.py; their argument checks in test_validation.py).
+OTHER_OP_KERNELS = {
+    "linear_attn_noncausal": ("noncausal_linear_attn", "noncausal_linear_attn_normalized"),
+    "mamba_chunk_scan_combined": ("chunk_mamba2", "chunk_mamba2_gated"),
+    "fused_recurrent_mamba2": ("fused_recurrent_mamba2", "fused_recurrent_mamba2_gated"),
+    "selective_scan_fn": ("selective_scan", "selective_scan_gated"),
+}
+
+
+def _time_steps(rng: np.random.Generator, shape: tuple, softplus: bool) -> np.ndarray:
+    """Time steps before the dt transform: raw values in [-5, 1] (softplus maps them to
+    [0.007, 1.3]), or, used as given, positive ones in [0.01, 0.5]."""
+    if softplus:
+        return rng.uniform(-5.0, 1.0, shape)
+    return rng.uniform(0.01, 0.5, shape)
+
+
+@dataclass(frozen=True)
+class Mamba2Inputs:
+    """The arrays of one Mamba-2 call in mamba_ssm's layouts: x and the gate z `[b, l, h, p]`,
+    the time steps dt `[b, l, h]`, A `[h]` (negative), B and C `[b, l, g, n]`, D `[h, p]` (a
+    per-head D is `D[:, 0]`) and dt_bias `[h]`. dt, A, D and dt_bias are float32."""
+
+    x: np.ndarray
+    dt: np.ndarray
+    A: np.ndarray
+    B: np.ndarray
+    C: np.ndarray
+    z: np.ndarray
+    D: np.ndarray
+    dt_bias: np.ndarray
+
+    def tokens(self, start: int, end: int) -> Mamba2Inputs:
+        """The tokens ``start:end`` of the per-token arrays."""
+        return self.map(lambda a: a[:, start:end])
+
+    def map(self, function: Callable[[np.ndarray], np.ndarray]) -> Mamba2Inputs:
+        """``function`` applied to the per-token arrays (x, dt, B, C, z)."""
+        return replace(
+            self,
+            x=function(self.x),
+            dt=function(self.dt),
+            B=function(self.B),
+            C=function(self.C),
+            z=function(self.z),
+        )
+
+
+def make_mamba2_inputs(
+    rng: np.random.Generator,
+    b: int,
+    L: int,
+    h: int,
+    p: int,
+    g: int,
+    n: int,
+    dtype: type = np.float32,
+    softplus: bool = True,
+) -> Mamba2Inputs:
+    """Random Mamba-2 inputs: Gaussian x, z, B, C and D; A in [-4, -0.5]; time steps for
+    ``softplus`` (see `_time_steps`) and a bias in [-1, 1] (with softplus) or [0, 0.2]."""
+    bias = rng.uniform(-1.0, 1.0, h) if softplus else rng.uniform(0.0, 0.2, h)
+    return Mamba2Inputs(
+        x=rng.standard_normal((b, L, h, p)).astype(dtype),
+        dt=_time_steps(rng, (b, L, h), softplus).astype(np.float32),
+        A=-rng.uniform(0.5, 4.0, h).astype(np.float32),
+        B=rng.standard_normal((b, L, g, n)).astype(dtype),
+        C=rng.standard_normal((b, L, g, n)).astype(dtype),
+        z=rng.standard_normal((b, L, h, p)).astype(dtype),
+        D=rng.standard_normal((h, p)).astype(np.float32),
+        dt_bias=bias.astype(np.float32),
+    )
+
+
+def call_mamba2(op: Callable, x: Mamba2Inputs, chunk_size: int = 64, **kwargs):
+    """``op`` (mamba_chunk_scan_combined, with ``chunk_size``, or fused_recurrent_mamba2) on
+    x, dt, A, B, C of ``x``; ``kwargs`` go to the op."""
+    if op is ops.mamba_chunk_scan_combined:
+        return op(x.x, x.dt, x.A, x.B, x.C, chunk_size, **kwargs)
+    return op(x.x, x.dt, x.A, x.B, x.C, **kwargs)
+
+
+@dataclass(frozen=True)
+class SelectiveScanInputs:
+    """The arrays of one Mamba-1 call, channels first: u, the time steps delta and the gate z
+    `[b, d, l]`, A `[d, n]` (negative), B and C `[b, n, l]` or grouped `[b, g, n, l]`, D and
+    delta_bias `[d]`. delta, A, D and delta_bias are float32."""
+
+    u: np.ndarray
+    delta: np.ndarray
+    A: np.ndarray
+    B: np.ndarray
+    C: np.ndarray
+    z: np.ndarray
+    D: np.ndarray
+    delta_bias: np.ndarray
+
+    def tokens(self, start: int, end: int) -> SelectiveScanInputs:
+        """The tokens ``start:end`` (the last axis) of the per-token arrays."""
+        return self.map(lambda a: a[..., start:end])
+
+    def map(self, function: Callable[[np.ndarray], np.ndarray]) -> SelectiveScanInputs:
+        """``function`` applied to the per-token arrays (u, delta, B, C, z)."""
+        return replace(
+            self,
+            u=function(self.u),
+            delta=function(self.delta),
+            B=function(self.B),
+            C=function(self.C),
+            z=function(self.z),
+        )
+
+
+def make_selective_scan_inputs(
+    rng: np.random.Generator,
+    b: int,
+    d: int,
+    L: int,
+    n: int,
+    dtype: type = np.float32,
+    softplus: bool = True,
+    b_groups: int | None = None,
+    c_groups: int | None = None,
+) -> SelectiveScanInputs:
+    """Random Mamba-1 inputs as `make_mamba2_inputs`, A in [-4, -0.5] per (channel, state);
+    B (C) is `[b, n, l]` when ``b_groups`` (``c_groups``) is None, else grouped."""
+
+    def projection(groups: int | None) -> np.ndarray:
+        shape = (b, n, L) if groups is None else (b, groups, n, L)
+        return rng.standard_normal(shape).astype(dtype)
+
+    bias = rng.uniform(-1.0, 1.0, d) if softplus else rng.uniform(0.0, 0.2, d)
+    return SelectiveScanInputs(
+        u=rng.standard_normal((b, d, L)).astype(dtype),
+        delta=_time_steps(rng, (b, d, L), softplus).astype(np.float32),
+        A=-rng.uniform(0.5, 4.0, (d, n)).astype(np.float32),
+        B=projection(b_groups),
+        C=projection(c_groups),
+        z=rng.standard_normal((b, d, L)).astype(dtype),
+        D=rng.standard_normal(d).astype(np.float32),
+        delta_bias=bias.astype(np.float32),
+    )

@@ -10,7 +10,9 @@ rounding); gates closed on some key channels only (GLA), also on the edges of it
 step sizes of exactly 0 (the state
 is unchanged by those tokens or sub-steps) and exactly 2 (reflections), also through the
 in-kernel sigmoid; keys of norm 100 with plain updates, or with the delta rules' in-kernel
-l2norm; and the in-kernel l2norm of vectors of norm 1e-3 (where its epsilon matters).
+l2norm; and the in-kernel l2norm of vectors of norm 1e-3 (where its epsilon matters). The Mamba ops
+(mamba_chunk_scan_combined and selective_scan_fn) on 65536 tokens with dt_softplus and decays
+dt * A from about -5 to about 0 per token.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from linac import ops
 from linac.reference import relative_rms_error
 from optable import (
     DELTA_SPECS,
@@ -30,6 +33,8 @@ from optable import (
     Inputs,
     OpSpec,
     l2_normalized,
+    make_mamba2_inputs,
+    make_selective_scan_inputs,
     make_state,
 )
 
@@ -336,3 +341,102 @@ def test_negative_eigenvalues_need_allow_neg_eigval(rng: np.random.Generator) ->
     two = replace(x, beta=np.full_like(x.beta, 2.0))
     assert relative_rms_error(SPEC_BY_KERNEL["chunk_gated_delta_rule"](two)[0], o_neg) <= 1e-5
     assert relative_rms_error(SPEC_BY_KERNEL["chunk_gated_delta_rule"](one)[0], o_pos) <= 1e-5
+
+
+def _softplus(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return np.where(x > 20.0, x, np.log1p(np.exp(np.minimum(x, 20.0))))
+
+
+def _mamba2_scan(x, dt, A, B, C, D, s0) -> tuple[np.ndarray, np.ndarray]:
+    """Mamba-2 for one sequence in float64, the heads at once: x `[T, h, p]`, dt `[T, h]`
+    (after the transform), A `[h]`, B, C `[T, n]` (one group), D `[h]`, s0 `[h, p, n]`.
+
+    Written for speed on long sequences and independent of linac."""
+    x, dt, B, C = (np.asarray(a, dtype=np.float64) for a in (x, dt, B, C))
+    decay = np.exp(dt * np.asarray(A, dtype=np.float64))[:, :, None, None]
+    dt_x = (dt[:, :, None] * x)[:, :, :, None]
+    S = np.array(s0, dtype=np.float64)
+    y = np.empty(x.shape)
+    for t in range(x.shape[0]):
+        S *= decay[t]
+        S += dt_x[t] * B[t]
+        y[t] = S @ C[t]
+    return y + np.asarray(D, dtype=np.float64)[:, None] * x, S
+
+
+def _dt_for_decays(rng: np.random.Generator, shape: tuple, A: np.ndarray) -> np.ndarray:
+    """Raw time steps (before dt_softplus, no bias) in [-6, top] with softplus(top) * A = -5:
+    decays softplus(dt) * A from -5 to about -0.0025 |A| per token."""
+    top = np.log(np.expm1(5.0 / np.abs(A)))
+    return rng.uniform(-6.0, top, shape)
+
+
+def test_mamba2_long_sequence_with_strong_decays(rng: np.random.Generator) -> None:
+    T, h, p, n = 65536, 2, 8, 8  # small heads keep the float64 loop at about a second
+    x = make_mamba2_inputs(rng, 1, T, h, p, 1, n)
+    A = np.array([-2.5, -1.0], np.float32)
+    dt = _dt_for_decays(rng, (1, T, h), A).astype(np.float32)
+    s0 = rng.standard_normal((1, h, p, n)).astype(np.float32)
+    decays = _softplus(dt) * A
+    assert decays.min() < -4.5 and decays.max() > -0.01
+
+    y, final = ops.mamba_chunk_scan_combined(
+        x.x,
+        dt,
+        A,
+        x.B,
+        x.C,
+        64,
+        D=x.D[:, 0],
+        initial_states=s0,
+        dt_softplus=True,
+        return_final_states=True,
+    )
+    ref_y, ref_final = _mamba2_scan(
+        x.x[0], _softplus(dt[0]), A, x.B[0, :, 0], x.C[0, :, 0], x.D[:, 0], s0[0]
+    )
+
+    assert np.isfinite(y).all() and np.isfinite(final).all()
+    assert relative_rms_error(ref_y, y[0]) <= 1e-5
+    assert relative_rms_error(ref_final, final[0]) <= 1e-5
+
+
+def test_selective_scan_long_sequence_with_strong_decays(rng: np.random.Generator) -> None:
+    T, d, n = 65536, 4, 8
+    x = make_selective_scan_inputs(rng, 1, d, T, n)
+    A = -rng.uniform(0.5, 2.5, (d, n)).astype(np.float32)
+    A[:, 0] = -2.5  # the strongest decays: down to -5 per token
+    A[:, 1] = -0.5
+    delta = _dt_for_decays(rng, (1, d, T), np.array([[2.5]])).astype(np.float32)
+    s0 = rng.standard_normal((1, d, n)).astype(np.float32)
+
+    y, last = ops.selective_scan_fn(
+        x.u,
+        delta,
+        A,
+        x.B,
+        x.C,
+        D=x.D,
+        delta_softplus=True,
+        return_last_state=True,
+        initial_state=s0,
+    )
+
+    # The scan in float64, one token a step over all (channel, state) pairs.
+    step = _softplus(delta[0]).T  # [T, d]
+    assert (step[:, :, None] * A).min() < -4.5
+    decay = np.exp(step[:, :, None] * A.astype(np.float64))  # [T, d, n]
+    u = x.u[0].T.astype(np.float64)  # [T, d]
+    B, C = x.B[0].T.astype(np.float64), x.C[0].T.astype(np.float64)  # [T, n]
+    update = (step * u)[:, :, None] * B[:, None, :]
+    state = s0[0].astype(np.float64)
+    ref_y = np.empty((T, d))
+    for t in range(T):
+        state = decay[t] * state + update[t]
+        ref_y[t] = state @ C[t]
+    ref_y += x.D * u
+
+    assert np.isfinite(y).all() and np.isfinite(last).all()
+    assert relative_rms_error(ref_y, y[0].T) <= 1e-5
+    assert relative_rms_error(state, last[0]) <= 1e-5

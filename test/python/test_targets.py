@@ -1,10 +1,10 @@
 """Compiling the built-in kernels for every target, and the CUDA status.
 
-Covers the list of built-in kernels (one for each op of `linac.ops`), PTX for sm_80 and sm_90
-with a `.entry` for each kernel, ptxas turning it into a cubin without spills (skipped when
-ptxas is not installed), compiling without ptxas (PTX only), host objects for the CPU, compile
-errors that name the unknown op or target, and, on a machine with a CUDA driver, loading a
-kernel on the GPU (skipped elsewhere).
+Covers the list of built-in kernels (modes chunk, recurrent and noncausal; exactly the kernels
+the ops of `linac.ops` run), PTX for sm_80 and sm_90 with a `.entry` for each kernel, ptxas
+turning it into a cubin without spills (skipped when ptxas is not installed), compiling without
+ptxas (PTX only), host objects for the CPU, compile errors that name the unknown op or target,
+and, on a machine with a CUDA driver, loading a kernel on the GPU (skipped elsewhere).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 
 import pytest
 from linac import CompileError, _linac
-from optable import SPECS
+from optable import OTHER_OP_KERNELS, SPECS
 
 
 def _find_ptxas() -> str | None:
@@ -35,11 +35,17 @@ CUDA_STATUS = _linac.cuda_status()
 
 def test_builtin_kernels_cover_every_op() -> None:
     kernels = _linac.builtin_kernels()
-    for _, family, mode, normalized, description in kernels:
-        assert mode in ("chunk", "recurrent")
+    for name, family, mode, normalized, description in kernels:
+        assert mode in ("chunk", "recurrent", "noncausal"), name
+        assert (mode == "noncausal") == name.startswith("noncausal_"), name
         assert isinstance(normalized, bool)
         assert family and description
-    assert {spec.kernel for spec in SPECS} <= {entry[0] for entry in kernels}
+    # Every built-in kernel is run by an op, and every op's kernels are built in.
+    names = [entry[0] for entry in kernels]
+    assert len(set(names)) == len(names)
+    by_ops = {spec.kernel for spec in SPECS}
+    by_ops |= {kernel for kernels in OTHER_OP_KERNELS.values() for kernel in kernels}
+    assert by_ops == set(names)
 
 
 @pytest.mark.parametrize("target", GPU_TARGETS)

@@ -9,7 +9,17 @@ shape (per head `[B, T, H]` or, for GLA, per key channel `[B, T, H, K]`), dtype 
 delta rules a missing beta, or one of the wrong shape (`[B, T, H]`, DeltaProduct
 `[B, T*n, H]`), dtype or type; for DeltaProduct a num_householder that is not an int, out of
 [1, 16], or does not match the rows of k. Also that float64 g, beta and initial states,
-int32 cu_seqlens and a numpy scale are accepted.
+int32 cu_seqlens, a numpy scale and a numpy integer num_householder are accepted.
+
+The ops with signatures of their own: for linear_attn_noncausal the common cases above (but
+initial states); for the Mamba-2 ops (mamba_chunk_scan_combined, fused_recurrent_mamba2)
+x, dt, A, B, C, D, z, dt_bias and initial_states of the wrong type, rank, shape or dtype,
+ngroups not dividing nheads, dstate or headdim over 256, bad cu_seqlens, and for the chunked op
+a chunk_size that is not a power of two in [1, 256]; for selective_scan_fn the same for u,
+delta, A, B, C (also grouped, and B and C with different ngroups, which mamba_ssm refuses), D,
+z, delta_bias and initial_state; and bfloat16 inputs, refused by name by the Mamba ops. Also
+that the Mamba ops accept float64 dt, A, D, biases and states, int32 cu_seqlens and a numpy
+integer chunk_size.
 """
 
 from __future__ import annotations
@@ -19,7 +29,21 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from optable import DELTA_SPECS, GATED_SPECS, SPECS, Inputs, OpSpec, make_inputs, make_state
+from linac import ops
+from optable import (
+    DELTA_SPECS,
+    GATED_SPECS,
+    SPECS,
+    Inputs,
+    Mamba2Inputs,
+    OpSpec,
+    SelectiveScanInputs,
+    call_mamba2,
+    make_inputs,
+    make_mamba2_inputs,
+    make_selective_scan_inputs,
+    make_state,
+)
 
 T, H, K, V = 8, 2, 16, 64
 
@@ -312,3 +336,561 @@ def test_valid_arguments_of_other_types_are_accepted(spec: OpSpec) -> None:
     )
     np.testing.assert_array_equal(o, expected_o)
     np.testing.assert_array_equal(final_state, expected_final)
+
+
+@pytest.mark.parametrize("value", [np.int64(2), np.int32(2), np.uint8(2)], ids=repr)
+@pytest.mark.parametrize("spec", PRODUCT_SPECS, ids=lambda spec: spec.id)
+def test_numpy_integer_num_householder_is_accepted(spec: OpSpec, value) -> None:
+    x = make_inputs(np.random.default_rng(2), 1, T, H, K, V, spec=spec)
+    o, final_state = spec(x, num_householder=value, output_final_state=True)
+    expected_o, expected_final = spec(x, num_householder=2, output_final_state=True)
+    np.testing.assert_array_equal(o, expected_o)
+    np.testing.assert_array_equal(final_state, expected_final)
+
+
+# --- linear_attn_noncausal: the common cases but initial states (it takes none) -------------
+
+NONCAUSAL_CASES = [case for case in COMMON_CASES if not case.startswith("initial_state")]
+
+
+@pytest.mark.parametrize("case", NONCAUSAL_CASES)
+@pytest.mark.parametrize("normalize", [False, True], ids=["plain", "normalized"])
+def test_bad_argument_of_linear_attn_noncausal_is_named(normalize: bool, case: str) -> None:
+    make_case, error, message = COMMON_CASES[case]
+    x, kwargs = make_case(make_inputs(np.random.default_rng(0), 1, T, H, K, V))
+    with pytest.raises(error, match=message):
+        ops.linear_attn_noncausal(x.q, x.k, x.v, normalize=normalize, **kwargs)
+
+
+# --- Mamba-2: mamba_chunk_scan_combined and fused_recurrent_mamba2 ---------------------------
+
+# Valid arguments: batch 1, seqlen 8, nheads 4, headdim 6, ngroups 2, dstate 5.
+MAMBA_H, MAMBA_P, MAMBA_G, MAMBA_N = 4, 6, 2, 5
+MAMBA2_OPS = [ops.mamba_chunk_scan_combined, ops.fused_recurrent_mamba2]
+
+
+def _mamba2_arguments() -> dict:
+    x = make_mamba2_inputs(np.random.default_rng(0), 1, T, MAMBA_H, MAMBA_P, MAMBA_G, MAMBA_N)
+    return {
+        "x": x.x,
+        "dt": x.dt,
+        "A": x.A,
+        "B": x.B,
+        "C": x.C,
+        "chunk_size": 64,
+        "D": x.D[:, 0],
+        "z": x.z,
+        "dt_bias": x.dt_bias,
+        "dt_softplus": True,
+    }
+
+
+def _call_mamba2(op, arguments: dict):
+    if op is not ops.mamba_chunk_scan_combined:
+        arguments = {name: a for name, a in arguments.items() if name != "chunk_size"}
+    return op(**arguments)
+
+
+# A Mamba case turns valid arguments (a dict by name) into bad ones.
+MambaCase = Callable[[dict], dict]
+
+
+def _set(**changes) -> MambaCase:
+    return lambda arguments: {**arguments, **changes}
+
+
+def _change(name: str, function: Callable[[np.ndarray], object]) -> MambaCase:
+    return lambda arguments: {**arguments, name: function(arguments[name])}
+
+
+def _zeros(*shape: int, dtype=np.float32) -> np.ndarray:
+    return np.zeros(shape, dtype)
+
+
+def _groups(groups: int) -> MambaCase:
+    shape = (1, T, groups, MAMBA_N)
+    return _set(B=_zeros(*shape), C=_zeros(*shape))
+
+
+def _dstate(n: int) -> MambaCase:
+    return _set(B=_zeros(1, T, MAMBA_G, n), C=_zeros(1, T, MAMBA_G, n))
+
+
+def _headdim(p: int) -> MambaCase:
+    return _set(x=_zeros(1, T, MAMBA_H, p), z=_zeros(1, T, MAMBA_H, p), D=None)
+
+
+def _mamba2_two_batches(arguments: dict) -> dict:
+    doubled = {n: np.concatenate([arguments[n]] * 2) for n in ("x", "dt", "B", "C", "z")}
+    return {**arguments, **doubled, "cu_seqlens": np.array([0, 4, T])}
+
+
+X_LAYOUT = r"\[batch, seqlen, nheads, headdim\]"
+BC_LAYOUT = r"\[batch, seqlen, ngroups, dstate\]"
+MAMBA2_CASES: dict[str, tuple[MambaCase, type | tuple[type, ...], str]] = {
+    "x-list": (_change("x", np.ndarray.tolist), TypeError, "x must be a numpy array"),
+    "x-rank-3": (
+        _change("x", lambda x: x[0]),
+        ValueError,
+        rf"x must have shape {X_LAYOUT}, got \[8, 4, 6\]",
+    ),
+    "x-int": (_change("x", lambda x: x.astype(np.int32)), TypeError, r"x must be .*got int32"),
+    "x-float64": (
+        _change("x", lambda x: x.astype(np.float64)),
+        TypeError,
+        r"x must be .*float16.*got float64",
+    ),
+    "x-big-endian": (
+        _change("x", lambda x: x.astype(">f4")),
+        TypeError,
+        "x must be in native byte order",
+    ),
+    "headdim-300": (_headdim(300), ValueError, r"headdim must be in \[1, 256\]"),
+    "dt-tokens": (
+        _change("dt", lambda dt: dt[:, :4]),
+        ValueError,
+        r"dt must have shape \[batch, seqlen, nheads\] = \[1, 8, 4\], got \[1, 4, 4\]",
+    ),
+    "dt-per-channel": (
+        _set(dt=_zeros(1, T, MAMBA_H, MAMBA_P)),
+        ValueError,
+        r"dt must have shape \[batch, seqlen, nheads\] = \[1, 8, 4\], got \[1, 8, 4, 6\]",
+    ),
+    "dt-int": (
+        _change("dt", lambda dt: dt.astype(np.int32)),
+        TypeError,
+        "dt must be a floating-point array",
+    ),
+    "dt-list": (_change("dt", np.ndarray.tolist), TypeError, "dt must be a numpy array"),
+    "A-per-state": (
+        _set(A=_zeros(MAMBA_H, MAMBA_N)),
+        ValueError,
+        r"A must have shape \[nheads\] = \[4\], got \[4, 5\]",
+    ),
+    "A-heads": (
+        _change("A", lambda A: A[:2]),
+        ValueError,
+        r"A must have shape \[nheads\] = \[4\], got \[2\]",
+    ),
+    "A-none": (_set(A=None), TypeError, r"\bA\b"),
+    "B-rank-3": (
+        _change("B", lambda B: B[:, :, 0]),
+        ValueError,
+        rf"B must have shape {BC_LAYOUT}",
+    ),
+    "B-tokens": (_change("B", lambda B: B[:, :4]), ValueError, rf"B must have shape {BC_LAYOUT}"),
+    "B-groups-3": (
+        _groups(3),
+        ValueError,
+        r"B must have shape .* ngroups dividing nheads = 4, got \[1, 8, 3, 5\]",
+    ),
+    "B-groups-0": (_groups(0), ValueError, "B must have shape"),
+    "B-float16": (
+        _change("B", lambda B: B.astype(np.float16)),
+        TypeError,
+        r"B must have the dtype of .*float32.*got float16",
+    ),
+    "B-none": (_set(B=None), TypeError, r"\bB\b"),
+    "C-dstate": (
+        _set(C=_zeros(1, T, MAMBA_G, MAMBA_N + 1)),
+        ValueError,
+        r"C must have the shape of B \[1, 8, 2, 5\], got \[1, 8, 2, 6\]",
+    ),
+    "C-groups": (_set(C=_zeros(1, T, 1, MAMBA_N)), ValueError, "C must have the shape of B"),
+    "C-float16": (
+        _change("C", lambda C: C.astype(np.float16)),
+        TypeError,
+        r"C must have the dtype of .*float32.*got float16",
+    ),
+    "dstate-300": (_dstate(300), ValueError, r"dstate .*must be in \[1, 256\]"),
+    "D-per-channel-only": (
+        _set(D=_zeros(MAMBA_P)),
+        ValueError,
+        r"D must have shape \[nheads\] or \[nheads, headdim\], got \[6\]",
+    ),
+    "D-headdim": (
+        _set(D=_zeros(MAMBA_H, MAMBA_P + 1)),
+        ValueError,
+        r"D must have shape \[nheads\] or \[nheads, headdim\], got \[4, 7\]",
+    ),
+    "D-list": (_set(D=[0.0] * MAMBA_H), TypeError, "D must be a numpy array"),
+    "z-shape": (
+        _change("z", lambda z: z[..., :3]),
+        ValueError,
+        r"z must have the shape of x \[1, 8, 4, 6\], got \[1, 8, 4, 3\]",
+    ),
+    "z-rank-3": (_change("z", lambda z: z[0]), ValueError, rf"z must have shape {X_LAYOUT}"),
+    "z-float16": (
+        _change("z", lambda z: z.astype(np.float16)),
+        TypeError,
+        r"z must have the dtype of .*float32.*got float16",
+    ),
+    "dt_bias-shape": (
+        _set(dt_bias=_zeros(MAMBA_H + 1)),
+        ValueError,
+        r"dt_bias must have shape \[nheads\] = \[4\], got \[5\]",
+    ),
+    "dt_bias-int": (
+        _set(dt_bias=_zeros(MAMBA_H, dtype=np.int32)),
+        TypeError,
+        "dt_bias must be a floating-point array",
+    ),
+    "initial_states-swapped": (
+        _set(initial_states=_zeros(1, MAMBA_H, MAMBA_N, MAMBA_P)),
+        ValueError,
+        (
+            r"initial_states must have shape \[batch, nheads, headdim, dstate\] = "
+            r"\[1, 4, 6, 5\], got \[1, 4, 5, 6\]"
+        ),
+    ),
+    "initial_states-batch": (
+        _set(initial_states=_zeros(2, MAMBA_H, MAMBA_P, MAMBA_N)),
+        ValueError,
+        r"initial_states must have shape .* = \[1, 4, 6, 5\]",
+    ),
+    "initial_states-varlen": (
+        _set(initial_states=_zeros(1, MAMBA_H, MAMBA_P, MAMBA_N), cu_seqlens=np.array([0, 3, T])),
+        ValueError,
+        r"initial_states must have shape .* = \[2, 4, 6, 5\]",
+    ),
+    "initial_states-int": (
+        _set(initial_states=_zeros(1, MAMBA_H, MAMBA_P, MAMBA_N, dtype=np.int32)),
+        TypeError,
+        "initial_states must be a floating-point array",
+    ),
+    "cu_seqlens-start": (
+        _set(cu_seqlens=np.array([1, 4, T])),
+        ValueError,
+        "cu_seqlens must start at 0",
+    ),
+    "cu_seqlens-end": (
+        _set(cu_seqlens=np.array([0, 4, T + 1])),
+        ValueError,
+        "cu_seqlens must start at 0 and end at T = 8",
+    ),
+    "cu_seqlens-decreasing": (
+        _set(cu_seqlens=np.array([0, 6, 4, T])),
+        ValueError,
+        "cu_seqlens must be non-decreasing",
+    ),
+    "cu_seqlens-batch-2": (_mamba2_two_batches, ValueError, "cu_seqlens needs B == 1"),
+    "cu_seqlens-float": (
+        _set(cu_seqlens=np.array([0.0, 4.0, T])),
+        TypeError,
+        "cu_seqlens must be an integer array",
+    ),
+    "cu_seqlens-list": (_set(cu_seqlens=[0, 4, T]), TypeError, "cu_seqlens must be a numpy array"),
+    "cu_seqlens-2d": (
+        _set(cu_seqlens=np.array([[0, 4, T]])),
+        ValueError,
+        r"cu_seqlens must have shape \[N \+ 1\]",
+    ),
+}
+
+CHUNK_SIZE_CASES: dict[str, tuple[MambaCase, type | tuple[type, ...], str]] = {
+    f"chunk_size={size!r}": (
+        _set(chunk_size=size),
+        error,
+        rf"chunk_size must be a power of two in \[1, 256\], got {size}",
+    )
+    for size, error in [
+        (48, ValueError),
+        (0, ValueError),
+        (-64, ValueError),
+        (512, ValueError),
+        (100, ValueError),
+        (64.0, (TypeError, ValueError)),
+        (True, (TypeError, ValueError)),
+        ("64", (TypeError, ValueError)),
+    ]
+}
+
+
+def _mamba2_op_id(op) -> str:
+    return "chunk" if op is ops.mamba_chunk_scan_combined else "recurrent"
+
+
+@pytest.mark.parametrize("case", MAMBA2_CASES)
+@pytest.mark.parametrize("op", MAMBA2_OPS, ids=_mamba2_op_id)
+def test_bad_mamba2_argument_is_named(op, case: str) -> None:
+    make_case, error, message = MAMBA2_CASES[case]
+    with pytest.raises(error, match=message):
+        _call_mamba2(op, make_case(_mamba2_arguments()))
+
+
+@pytest.mark.parametrize("case", CHUNK_SIZE_CASES)
+def test_bad_chunk_size_is_named(case: str) -> None:
+    make_case, error, message = CHUNK_SIZE_CASES[case]
+    with pytest.raises(error, match=message):
+        ops.mamba_chunk_scan_combined(**make_case(_mamba2_arguments()))
+
+
+def _mamba2_state(rng: np.random.Generator, x: Mamba2Inputs, N: int) -> np.ndarray:
+    _, _, h, p = x.x.shape
+    return rng.standard_normal((N, h, p, x.B.shape[-1])).astype(np.float32)
+
+
+@pytest.mark.parametrize("op", MAMBA2_OPS, ids=_mamba2_op_id)
+def test_mamba2_arguments_of_other_types_are_accepted(op) -> None:
+    rng = np.random.default_rng(1)
+    x = make_mamba2_inputs(rng, 1, T, MAMBA_H, MAMBA_P, MAMBA_G, MAMBA_N)
+    s0 = _mamba2_state(rng, x, 2)
+    float64 = replace(x, dt=x.dt.astype(np.float64), A=x.A.astype(np.float64))
+    y, final = call_mamba2(
+        op,
+        float64,
+        D=x.D.astype(np.float64),
+        dt_bias=x.dt_bias.astype(np.float64),
+        dt_softplus=True,
+        initial_states=s0.astype(np.float64),
+        return_final_states=True,
+        cu_seqlens=np.array([0, 3, T], dtype=np.int32),
+    )
+    expected_y, expected_final = call_mamba2(
+        op,
+        x,
+        D=x.D,
+        dt_bias=x.dt_bias,
+        dt_softplus=True,
+        initial_states=s0,
+        return_final_states=True,
+        cu_seqlens=np.array([0, 3, T]),
+    )
+    np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_array_equal(final, expected_final)
+
+
+@pytest.mark.parametrize("chunk_size", [np.int64(32), np.int32(32)], ids=repr)
+def test_numpy_integer_chunk_size_is_accepted(chunk_size) -> None:
+    x = make_mamba2_inputs(np.random.default_rng(3), 1, T, MAMBA_H, MAMBA_P, MAMBA_G, MAMBA_N)
+    y = call_mamba2(ops.mamba_chunk_scan_combined, x, chunk_size, dt_softplus=True)
+    expected = call_mamba2(ops.mamba_chunk_scan_combined, x, 32, dt_softplus=True)
+    np.testing.assert_array_equal(y, expected)
+
+
+def _bfloat16_mamba2(op):
+    def call(bfloat16) -> None:
+        x = make_mamba2_inputs(np.random.default_rng(4), 1, T, MAMBA_H, MAMBA_P, 1, MAMBA_N)
+        x = replace(x, x=x.x.astype(bfloat16), B=x.B.astype(bfloat16), C=x.C.astype(bfloat16))
+        call_mamba2(op, x, dt_softplus=True)
+
+    return call
+
+
+def _bfloat16_selective_scan(bfloat16) -> None:
+    x = make_selective_scan_inputs(np.random.default_rng(4), 1, 6, T, 5)
+    ops.selective_scan_fn(
+        x.u.astype(bfloat16), x.delta, x.A, x.B.astype(bfloat16), x.C.astype(bfloat16)
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (_bfloat16_mamba2(ops.mamba_chunk_scan_combined), "x"),
+        (_bfloat16_mamba2(ops.fused_recurrent_mamba2), "x"),
+        (_bfloat16_selective_scan, "u"),
+    ],
+    ids=["chunk", "recurrent", "selective_scan"],
+)
+def test_mamba_bfloat16_inputs_are_refused_by_name(call, name: str) -> None:
+    # The Mamba ops take float32 or float16 (their docstrings): bfloat16 inputs, which the
+    # recurrence ops accept, must be refused with a TypeError that names them, not a KeyError
+    # from the kernel lookup.
+    bfloat16 = pytest.importorskip("ml_dtypes").bfloat16
+    with pytest.raises(TypeError, match=rf"\b{name}\b.*bfloat16"):
+        call(bfloat16)
+
+
+# --- Mamba-1: selective_scan_fn ---------------------------------------------------------------
+
+# Valid arguments: batch 1, dim 6, seqlen 8, dstate 5; B and C grouped (2 groups).
+SCAN_D, SCAN_N = 6, 5
+
+
+def _scan_arguments() -> dict:
+    x = make_selective_scan_inputs(
+        np.random.default_rng(0), 1, SCAN_D, T, SCAN_N, b_groups=2, c_groups=2
+    )
+    return {
+        "u": x.u,
+        "delta": x.delta,
+        "A": x.A,
+        "B": x.B,
+        "C": x.C,
+        "D": x.D,
+        "z": x.z,
+        "delta_bias": x.delta_bias,
+        "delta_softplus": True,
+    }
+
+
+def _scan_two_batches(arguments: dict) -> dict:
+    doubled = {n: np.concatenate([arguments[n]] * 2) for n in ("u", "delta", "B", "C", "z")}
+    return {**arguments, **doubled, "cu_seqlens": np.array([0, 4, T])}
+
+
+U_LAYOUT = r"\[batch, dim, seqlen\]"
+SCAN_CASES: dict[str, tuple[MambaCase, type | tuple[type, ...], str]] = {
+    "u-list": (_change("u", np.ndarray.tolist), TypeError, "u must be a numpy array"),
+    "u-rank-4": (
+        _change("u", lambda u: u[..., None]),
+        ValueError,
+        rf"u must have shape {U_LAYOUT}, got \[1, 6, 8, 1\]",
+    ),
+    "u-int": (_change("u", lambda u: u.astype(np.int32)), TypeError, r"u must be .*got int32"),
+    "u-float64": (
+        _change("u", lambda u: u.astype(np.float64)),
+        TypeError,
+        r"u must be .*float16.*got float64",
+    ),
+    "delta-time-major": (
+        _change("delta", lambda delta: np.ascontiguousarray(delta.transpose(0, 2, 1))),
+        ValueError,
+        rf"delta must have shape {U_LAYOUT} = \[1, 6, 8\], got \[1, 8, 6\]",
+    ),
+    "delta-int": (
+        _change("delta", lambda delta: delta.astype(np.int32)),
+        TypeError,
+        "delta must be a floating-point array",
+    ),
+    "A-per-channel": (
+        _set(A=_zeros(SCAN_D)),
+        ValueError,
+        r"A must have shape \[dim, dstate\] with dim = 6, got \[6\]",
+    ),
+    "A-dim": (
+        _set(A=_zeros(SCAN_D + 1, SCAN_N)),
+        ValueError,
+        r"A must have shape \[dim, dstate\] with dim = 6, got \[7, 5\]",
+    ),
+    "A-int": (
+        _set(A=_zeros(SCAN_D, SCAN_N, dtype=np.int32)),
+        TypeError,
+        "A must be a floating-point array",
+    ),
+    "A-list": (_change("A", np.ndarray.tolist), TypeError, "A must be a numpy array"),
+    "dstate-300": (
+        _set(A=_zeros(SCAN_D, 300), B=_zeros(1, 300, T), C=_zeros(1, 300, T)),
+        ValueError,
+        r"dstate must be in \[1, 256\], got 300",
+    ),
+    "B-time-major": (
+        _set(B=_zeros(1, T, SCAN_N)),
+        ValueError,
+        (
+            r"B must have shape \[batch, dstate, seqlen\] = \[1, 5, 8\] or \[batch, ngroups,"
+            r" dstate, seqlen\] with ngroups dividing dim = 6, got \[1, 8, 5\]"
+        ),
+    ),
+    "B-dstate": (_set(B=_zeros(1, 2, SCAN_N + 1, T)), ValueError, "B must have shape"),
+    "B-groups-4": (
+        _set(B=_zeros(1, 4, SCAN_N, T)),
+        ValueError,
+        r"B must have shape .* with ngroups dividing dim = 6, got \[1, 4, 5, 8\]",
+    ),
+    "B-float16": (
+        _change("B", lambda B: B.astype(np.float16)),
+        TypeError,
+        r"B must have the dtype of .*float32.*got float16",
+    ),
+    "C-tokens": (_change("C", lambda C: C[..., :4]), ValueError, "C must have shape"),
+    # mamba_ssm requires one ngroups for B and C (the kernel takes one group count for both).
+    "C-ungrouped": (_set(C=_zeros(1, SCAN_N, T)), ValueError, r"^C\b.*(ngroups|B)"),
+    "C-groups-3": (_set(C=_zeros(1, 3, SCAN_N, T)), ValueError, r"^C\b.*(ngroups|B)"),
+    "C-float16": (
+        _change("C", lambda C: C.astype(np.float16)),
+        TypeError,
+        r"C must have the dtype of .*float32.*got float16",
+    ),
+    "D-shape": (
+        _set(D=_zeros(SCAN_D + 1)),
+        ValueError,
+        r"D must have shape \[dim\] = \[6\], got \[7\]",
+    ),
+    "D-per-state": (_set(D=_zeros(SCAN_D, SCAN_N)), ValueError, "D must have shape"),
+    "z-shape": (
+        _change("z", lambda z: z[..., :4]),
+        ValueError,
+        r"z must have the shape of u \[1, 6, 8\], got \[1, 6, 4\]",
+    ),
+    "z-float16": (
+        _change("z", lambda z: z.astype(np.float16)),
+        TypeError,
+        r"z must have the dtype of .*float32.*got float16",
+    ),
+    "delta_bias-shape": (
+        _set(delta_bias=_zeros(SCAN_D - 1)),
+        ValueError,
+        r"delta_bias must have shape \[dim\] = \[6\], got \[5\]",
+    ),
+    "initial_state-swapped": (
+        _set(initial_state=_zeros(1, SCAN_N, SCAN_D)),
+        ValueError,
+        r"initial_state must have shape \[batch, dim, dstate\] = \[1, 6, 5\], got \[1, 5, 6\]",
+    ),
+    "initial_state-varlen": (
+        _set(initial_state=_zeros(1, SCAN_D, SCAN_N), cu_seqlens=np.array([0, 3, T])),
+        ValueError,
+        r"initial_state must have shape .* = \[2, 6, 5\]",
+    ),
+    "cu_seqlens-end": (
+        _set(cu_seqlens=np.array([0, 4, T - 1])),
+        ValueError,
+        "cu_seqlens must start at 0 and end at T = 8",
+    ),
+    "cu_seqlens-decreasing": (
+        _set(cu_seqlens=np.array([0, 6, 4, T])),
+        ValueError,
+        "cu_seqlens must be non-decreasing",
+    ),
+    "cu_seqlens-batch-2": (_scan_two_batches, ValueError, "cu_seqlens needs B == 1"),
+    "cu_seqlens-float": (
+        _set(cu_seqlens=np.array([0.0, 4.0, T])),
+        TypeError,
+        "cu_seqlens must be an integer array",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SCAN_CASES)
+def test_bad_selective_scan_argument_is_named(case: str) -> None:
+    make_case, error, message = SCAN_CASES[case]
+    with pytest.raises(error, match=message):
+        ops.selective_scan_fn(**make_case(_scan_arguments()))
+
+
+def test_selective_scan_arguments_of_other_types_are_accepted() -> None:
+    rng = np.random.default_rng(1)
+    x: SelectiveScanInputs = make_selective_scan_inputs(
+        rng, 1, SCAN_D, T, SCAN_N, b_groups=2, c_groups=2
+    )
+    s0 = rng.standard_normal((2, SCAN_D, SCAN_N)).astype(np.float32)
+    y, last = ops.selective_scan_fn(
+        x.u,
+        x.delta.astype(np.float64),
+        x.A.astype(np.float64),
+        x.B,
+        x.C,
+        D=x.D.astype(np.float64),
+        delta_bias=x.delta_bias.astype(np.float64),
+        delta_softplus=True,
+        return_last_state=True,
+        initial_state=s0.astype(np.float64),
+        cu_seqlens=np.array([0, 3, T], dtype=np.int32),
+    )
+    expected_y, expected_last = ops.selective_scan_fn(
+        x.u,
+        x.delta,
+        x.A,
+        x.B,
+        x.C,
+        D=x.D,
+        delta_bias=x.delta_bias,
+        delta_softplus=True,
+        return_last_state=True,
+        initial_state=s0,
+        cu_seqlens=np.array([0, 3, T]),
+    )
+    np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_array_equal(last, expected_last)

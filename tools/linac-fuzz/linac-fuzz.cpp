@@ -4,10 +4,11 @@
 // pipeline's MLIR stages for the CPU and for NVPTX (up to and including
 // linac-map-to-gpu and convert-gpu-to-nvvm; the PTX emission is skipped: it
 // costs more than all other stages and sees only IR that verified). A
-// function with a linac.recurrence goes the way linac-compile takes it
-// (alone in its module, described after specialization); a module without
-// one goes the way `linac-opt --linac-to-cpu` takes it. Every outcome but a
-// crash, a sanitizer report or a timeout is fine: errors are diagnostics.
+// function with a linac.recurrence or linac.ssm goes the way linac-compile
+// takes it (alone in its module, described after specialization); a module
+// without one goes the way `linac-opt --linac-to-cpu` takes it. Every
+// outcome but a crash, a sanitizer report or a timeout is fine: errors are
+// diagnostics.
 //
 // The compile options are drawn from a hash of the input, so a crasher
 // reproduces from its file alone.
@@ -67,6 +68,8 @@ DialectRegistry &registry() {
   options.qkL2Norm = (hash >> 9) & 1;
   const float sigmoids[] = {0.0f, 1.0f, 2.0f, 0.0f};
   options.betaSigmoid = sigmoids[(hash >> 10) & 3];
+  options.allowSequential = (hash >> 12) & 1;
+  options.dtSoftplus = (hash >> 13) & 1;
   // linac-compile resolves the value tile after specialization; a fixed
   // width exercises the same code (the NVPTX stages require one).
   options.blockV = cpu ? 0 : 32;
@@ -99,9 +102,11 @@ void runStages(ModuleOp module, func::FuncOp kernel,
 void compileAllWays(ModuleOp module, uint64_t hash) {
   llvm::SmallVector<StringRef> kernels;
   for (auto func : module.getOps<func::FuncOp>()) {
-    bool hasRecurrence = false;
-    func.walk([&](mlir::linac::RecurrenceOp) { hasRecurrence = true; });
-    if (hasRecurrence && kernels.size() < kMaxKernels)
+    bool isKernel = false;
+    func.walk([&](Operation *op) {
+      isKernel |= isa<mlir::linac::RecurrenceOp, mlir::linac::SsmOp>(op);
+    });
+    if (isKernel && kernels.size() < kMaxKernels)
       kernels.push_back(func.getName());
   }
   for (bool cpu : {true, false}) {

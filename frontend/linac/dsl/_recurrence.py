@@ -334,7 +334,8 @@ class Recurrence:
         out = []
         for line in message.splitlines():
             out.append(line)
-            for filename, number in re.findall(r'"([^"]+)":(\d+):\d+', line):
+            # Locations print as file.py:12:5 (or "file.py":12:5 inside IR).
+            for filename, number in re.findall(r'([^\s"]+\.py)"?:(\d+):\d+', line):
                 text = linecache.getline(filename, int(number)).strip()
                 if text:
                     out.append(f"    {Path(filename).name}:{number}: {text}")

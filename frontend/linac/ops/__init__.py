@@ -1,7 +1,8 @@
 """linac's op library, with flash-linear-attention's signatures.
 
-Every op takes `[B, T, H, K]` queries and keys and `[B, T, H, V]` values as
-numpy arrays (float32 or float16, any strides) and returns `(o, final_state)`.
+The recurrence ops take `[B, T, H, K]` queries and keys and `[B, T, H, V]`
+values (numpy arrays or DLPack tensors; float32, float16 or bfloat16; any
+strides) and return `(o, final_state)`; the Mamba ops follow mamba_ssm.
 """
 
 from .delta_rule import (
@@ -29,7 +30,11 @@ __all__ = [
     "fused_recurrent_gated_delta_rule",
     "fused_recurrent_gla",
     "fused_recurrent_linear_attn",
+    "fused_recurrent_mamba2",
     "fused_recurrent_retention",
     "fused_recurrent_simple_gla",
+    "linear_attn_noncausal",
+    "mamba_chunk_scan_combined",
     "retention_decays",
+    "selective_scan_fn",
 ]

@@ -6,6 +6,8 @@ o_t = scale * S_t^T q_t. The chunked forms use the UT (WY) transform.
 
 from __future__ import annotations
 
+import numbers
+
 from ._recurrence import run_recurrence
 
 
@@ -202,8 +204,9 @@ def chunk_gated_delta_product(
             sub-step.
         final_state (Optional[np.ndarray]): `[N, H, K, V]` float32 or `None`.
     """
-    if isinstance(num_householder, bool) or not isinstance(num_householder, int):
+    if isinstance(num_householder, bool) or not isinstance(num_householder, numbers.Integral):
         raise TypeError(f"num_householder must be an int, got {type(num_householder).__name__}")
+    num_householder = int(num_householder)
     if not 1 <= num_householder <= 16:
         raise ValueError(f"num_householder must be in [1, 16], got {num_householder}")
     gated = g is not None

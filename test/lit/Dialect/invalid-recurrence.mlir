@@ -113,9 +113,10 @@ func.func @output_time_mismatch(%q: !qk, %k: !qk, %v: !qk, %o: memref<2x8x4x64xf
 
 // -----
 
+// Heads agree between v and output; q and k may have fewer (grouped heads).
 !qk = memref<2x16x4x64xf32>
 func.func @heads_mismatch(%q: !qk, %k: !qk, %v: !qk, %o: memref<2x16x8x64xf32>, %s: f32) {
-  // expected-error @+1 {{'linac.recurrence' op dimension 2 of q (4) does not match dimension 2 of output (8)}}
+  // expected-error @+1 {{'linac.recurrence' op dimension 2 of v (4) does not match dimension 2 of output (8)}}
   linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !qk)
       output(%o : memref<2x16x8x64xf32>) scale(%s) attributes {form = #linac.form<decay = none, update = plain>}
   return
@@ -206,7 +207,7 @@ func.func @beta_element_type(%q: !qk, %k: !qk, %v: !qk, %b: memref<2x16x4xbf16>,
 
 !qk = memref<2x16x4x64xf32>
 func.func @beta_heads_mismatch(%q: !qk, %k: !qk, %v: !qk, %b: memref<2x16x2xf32>, %o: !qk, %s: f32) {
-  // expected-error @+1 {{'linac.recurrence' op dimension 2 of beta (2) does not match dimension 2 of q (4)}}
+  // expected-error @+1 {{'linac.recurrence' op dimension 2 of beta (2) does not match dimension 2 of v (4)}}
   linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !qk) beta(%b : memref<2x16x2xf32>)
       output(%o : !qk) scale(%s) attributes {form = #linac.form<decay = none, update = delta>}
   return
@@ -237,7 +238,7 @@ func.func @final_state_element_type(%q: !qk, %k: !qk, %v: !qk, %o: !qk, %sT: mem
 
 !qk = memref<2x16x4x64xf32>
 func.func @state_heads_mismatch(%q: !qk, %k: !qk, %v: !qk, %s0: memref<2x8x64x64xf32>, %o: !qk, %s: f32) {
-  // expected-error @+1 {{'linac.recurrence' op dimension 1 of initial_state (8) does not match dimension 2 of q (4)}}
+  // expected-error @+1 {{'linac.recurrence' op dimension 1 of initial_state (8) does not match dimension 2 of v (4)}}
   linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !qk) initial_state(%s0 : memref<2x8x64x64xf32>)
       output(%o : !qk) scale(%s) attributes {form = #linac.form<decay = none, update = plain>}
   return
@@ -290,5 +291,95 @@ func.func @cu_seqlens_type(%q: !qk, %k: !qk, %v: !qk, %o: !qk, %cu: memref<3xi32
 func.func @dynamic_ok(%q: !qk, %k: memref<2x16x4x64xf32>, %v: !qk, %o: !qk, %s: f32) {
   linac.recurrence q(%q : !qk) k(%k : memref<2x16x4x64xf32>) v(%v : !qk)
       output(%o : !qk) scale(%s) attributes {form = #linac.form<decay = none, update = plain>}
+  return
+}
+
+// -----
+
+// Grouped heads: q and k have the same heads, a divisor of v's.
+!qk = memref<2x16x2x64xf32>
+!vo = memref<2x16x4x64xf32>
+func.func @grouped_q_k_heads(%q: !qk, %k: !vo, %v: !vo, %o: !vo, %s: f32) {
+  // expected-error @+1 {{'linac.recurrence' op dimension 2 of q (2) does not match dimension 2 of k (4)}}
+  linac.recurrence q(%q : !qk) k(%k : !vo) v(%v : !vo)
+      output(%o : !vo) scale(%s) attributes {form = #linac.form<decay = none, update = plain>}
+  return
+}
+
+// -----
+
+!qk = memref<2x16x4x64xf32>
+!vo = memref<2x16x6x64xf32>
+func.func @grouped_heads_not_a_multiple(%q: !qk, %k: !qk, %v: !vo, %o: !vo, %s: f32) {
+  // expected-error @+1 {{'linac.recurrence' op v has 6 heads, not a multiple of q's 4}}
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !vo)
+      output(%o : !vo) scale(%s) attributes {form = #linac.form<decay = none, update = plain>}
+  return
+}
+
+// -----
+
+!qk = memref<2x16x0x64xf32>
+!vo = memref<2x16x4x64xf32>
+func.func @grouped_heads_zero_query_heads(%q: !qk, %k: !qk, %v: !vo, %o: !vo, %s: f32) {
+  // expected-error @+1 {{'linac.recurrence' op v has 4 heads, not a multiple of q's 0}}
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !vo)
+      output(%o : !vo) scale(%s) attributes {form = #linac.form<decay = none, update = plain>}
+  return
+}
+
+// -----
+
+// Decays, step sizes and states are per value head.
+!qk = memref<2x16x2x64xf32>
+!vo = memref<2x16x4x64xf32>
+func.func @grouped_g_heads(%q: !qk, %k: !qk, %v: !vo, %g: memref<2x16x2xf32>, %o: !vo, %s: f32) {
+  // expected-error @+1 {{'linac.recurrence' op dimension 2 of g (2) does not match dimension 2 of v (4)}}
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !vo) g(%g : memref<2x16x2xf32>)
+      output(%o : !vo) scale(%s) attributes {form = #linac.form<decay = scalar, update = plain>}
+  return
+}
+
+// -----
+
+!qk = memref<2x16x2x64xf32>
+!vo = memref<2x16x4x64xf32>
+func.func @grouped_beta_heads(%q: !qk, %k: !qk, %v: !vo, %b: memref<2x16x2xf32>, %o: !vo, %s: f32) {
+  // expected-error @+1 {{'linac.recurrence' op dimension 2 of beta (2) does not match dimension 2 of v (4)}}
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !vo) beta(%b : memref<2x16x2xf32>)
+      output(%o : !vo) scale(%s) attributes {form = #linac.form<decay = none, update = delta>}
+  return
+}
+
+// -----
+
+!qk = memref<2x16x2x64xf32>
+!vo = memref<2x16x4x64xf32>
+func.func @grouped_state_heads(%q: !qk, %k: !qk, %v: !vo, %o: !vo, %sT: memref<2x2x64x64xf32>, %s: f32) {
+  // expected-error @+1 {{'linac.recurrence' op dimension 1 of final_state (2) does not match dimension 2 of v (4)}}
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !vo)
+      output(%o : !vo) final_state(%sT : memref<2x2x64x64xf32>) scale(%s) attributes {form = #linac.form<decay = none, update = plain>}
+  return
+}
+
+// -----
+
+// Non-causal attention: every query reads the whole sequence's state, a plain
+// sum of k v^T.
+!qk = memref<2x16x4x64xf32>
+func.func @noncausal_decay(%q: !qk, %k: !qk, %v: !qk, %g: memref<2x16x4xf32>, %o: !qk, %s: f32) {
+  // expected-error @+1 {{'linac.recurrence' op non-causal attention has no decay and no step sizes}}
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !qk) g(%g : memref<2x16x4xf32>)
+      output(%o : !qk) scale(%s) attributes {mode = #linac<mode noncausal>, form = #linac.form<decay = scalar, update = plain>}
+  return
+}
+
+// -----
+
+!qk = memref<2x16x4x64xf32>
+func.func @noncausal_beta(%q: !qk, %k: !qk, %v: !qk, %b: memref<2x16x4xf32>, %o: !qk, %s: f32) {
+  // expected-error @+1 {{'linac.recurrence' op non-causal attention has no decay and no step sizes}}
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !qk) beta(%b : memref<2x16x4xf32>)
+      output(%o : !qk) scale(%s) attributes {mode = #linac<mode noncausal>, form = #linac.form<decay = none, update = delta>}
   return
 }

@@ -295,16 +295,18 @@ func.func @state_update_columns(%k: memref<16x64xbf16>, %v: memref<16x32xbf16>, 
 
 // -----
 
-func.func @state_update_decay(%k: memref<16x64xbf16>, %v: memref<16x64xbf16>, %G: memref<15xf32>, %S: memref<64x64xf32>) {
-  // expected-error @+1 {{'linac.chunk_state_update' op dimension 0 of decay (15) does not match dimension 0 of rows (16)}}
-  linac.chunk_state_update ins(%k, %v : memref<16x64xbf16>, memref<16x64xbf16>) decay(%G : memref<15xf32>) outs(%S : memref<64x64xf32>)
+// Only the decay's last row is read, so its rows are not checked (with
+// interleaved sub-steps it has one per token), but its rank is.
+func.func @state_update_decay_rank(%k: memref<16x64xbf16>, %v: memref<16x64xbf16>, %G: memref<16x64x1xf32>, %S: memref<64x64xf32>) {
+  // expected-error @+1 {{'linac.chunk_state_update' op decay must be [C] or [C, K], got 'memref<16x64x1xf32>'}}
+  linac.chunk_state_update ins(%k, %v : memref<16x64xbf16>, memref<16x64xbf16>) decay(%G : memref<16x64x1xf32>) outs(%S : memref<64x64xf32>)
   return
 }
 
 // -----
 
 func.func @state_update_vector_decay(%k: memref<16x64xbf16>, %v: memref<16x64xbf16>, %G: memref<16x32xf32>, %S: memref<64x64xf32>) {
-  // expected-error @+1 {{'linac.chunk_state_update' op dimension 1 of decay (32) does not match dimension 1 of channels (64)}}
+  // expected-error @+1 {{'linac.chunk_state_update' op dimension 1 of decay (32) does not match dimension 1 of keys (64)}}
   linac.chunk_state_update ins(%k, %v : memref<16x64xbf16>, memref<16x64xbf16>) decay(%G : memref<16x32xf32>) outs(%S : memref<64x64xf32>)
   return
 }
@@ -418,5 +420,229 @@ func.func @sigmoid_length(%x: memref<16xf32>, %y: memref<8xf32>) {
 func.func @sigmoid_factor(%x: memref<16xf32>, %y: memref<16xf32>) {
   // expected-error @+1 {{'linac.chunk_sigmoid' op requires attribute 'factor'}}
   linac.chunk_sigmoid ins(%x : memref<16xf32>) outs(%y : memref<16xf32>)
+  return
+}
+
+// -----
+
+// linac.ssm_inputs: dt, the gates and the values have x's rows; the values x's
+// columns; per-state gates one column per rate.
+func.func @ssm_inputs_dt_rows(%x: memref<16x8xbf16>, %dt: memref<8xf32>, %a: memref<1xf32>, %g: memref<16xf32>, %v: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_inputs' op dimension 0 of dt (8) does not match dimension 0 of x (16)}}
+  linac.ssm_inputs ins(%x, %dt, %a : memref<16x8xbf16>, memref<8xf32>, memref<1xf32>) outs(%g, %v : memref<16xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_inputs_values_rows(%x: memref<16x8xbf16>, %dt: memref<16xf32>, %a: memref<1xf32>, %g: memref<16xf32>, %v: memref<8x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_inputs' op dimension 0 of values (8) does not match dimension 0 of x (16)}}
+  linac.ssm_inputs ins(%x, %dt, %a : memref<16x8xbf16>, memref<16xf32>, memref<1xf32>) outs(%g, %v : memref<16xf32>, memref<8x8xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_inputs_values_columns(%x: memref<16x8xbf16>, %dt: memref<16xf32>, %a: memref<1xf32>, %g: memref<16xf32>, %v: memref<16x4xf32>) {
+  // expected-error @+1 {{'linac.ssm_inputs' op dimension 1 of values (4) does not match dimension 1 of x (8)}}
+  linac.ssm_inputs ins(%x, %dt, %a : memref<16x8xbf16>, memref<16xf32>, memref<1xf32>) outs(%g, %v : memref<16xf32>, memref<16x4xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_inputs_gates_rows(%x: memref<16x8xbf16>, %dt: memref<16xf32>, %a: memref<1xf32>, %g: memref<8xf32>, %v: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_inputs' op dimension 0 of gates (8) does not match dimension 0 of x (16)}}
+  linac.ssm_inputs ins(%x, %dt, %a : memref<16x8xbf16>, memref<16xf32>, memref<1xf32>) outs(%g, %v : memref<8xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_inputs_gates_per_state(%x: memref<16x8xbf16>, %dt: memref<16xf32>, %a: memref<4xf32>, %g: memref<16x16xf32>, %v: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_inputs' op dimension 1 of gates (16) does not match dimension 0 of rates (4)}}
+  linac.ssm_inputs ins(%x, %dt, %a : memref<16x8xbf16>, memref<16xf32>, memref<4xf32>) outs(%g, %v : memref<16x16xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_inputs_gates_rank(%x: memref<16x8xbf16>, %dt: memref<16xf32>, %a: memref<4xf32>, %g: memref<16x4x1xf32>, %v: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_inputs' op gates must be [C] or [C, N], got 'memref<16x4x1xf32>'}}
+  linac.ssm_inputs ins(%x, %dt, %a : memref<16x8xbf16>, memref<16xf32>, memref<4xf32>) outs(%g, %v : memref<16x4x1xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_inputs_bias_rank(%x: memref<16x8xbf16>, %dt: memref<16xf32>, %a: memref<1xf32>, %bias: memref<1x1xf32>, %g: memref<16xf32>, %v: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_inputs' op operand #3 must be 1D memref of 32-bit float values, but got 'memref<1x1xf32>'}}
+  linac.ssm_inputs ins(%x, %dt, %a : memref<16x8xbf16>, memref<16xf32>, memref<1xf32>) bias(%bias : memref<1x1xf32>) outs(%g, %v : memref<16xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_inputs_dt_f32(%x: memref<16x8xbf16>, %dt: memref<16xbf16>, %a: memref<1xf32>, %g: memref<16xf32>, %v: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_inputs' op operand #1 must be 1D memref of 32-bit float values, but got 'memref<16xbf16>'}}
+  linac.ssm_inputs ins(%x, %dt, %a : memref<16x8xbf16>, memref<16xbf16>, memref<1xf32>) outs(%g, %v : memref<16xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+// linac.ssm_output: the result and the gate have x's shape.
+func.func @ssm_output_rows(%x: memref<16x8xbf16>, %y: memref<8x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_output' op dimension 0 of result (8) does not match dimension 0 of x (16)}}
+  linac.ssm_output ins(%x : memref<16x8xbf16>) outs(%y : memref<8x8xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_output_columns(%x: memref<16x8xbf16>, %y: memref<16x4xf32>) {
+  // expected-error @+1 {{'linac.ssm_output' op dimension 1 of result (4) does not match dimension 1 of x (8)}}
+  linac.ssm_output ins(%x : memref<16x8xbf16>) outs(%y : memref<16x4xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_output_gate_rows(%x: memref<16x8xbf16>, %d: memref<1xf32>, %z: memref<8x8xbf16>, %y: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_output' op dimension 0 of gate (8) does not match dimension 0 of x (16)}}
+  linac.ssm_output ins(%x : memref<16x8xbf16>) skip(%d : memref<1xf32>) gate(%z : memref<8x8xbf16>) outs(%y : memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_output_gate_columns(%x: memref<16x8xbf16>, %z: memref<16x16xf16>, %y: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.ssm_output' op dimension 1 of gate (16) does not match dimension 1 of x (8)}}
+  linac.ssm_output ins(%x : memref<16x8xbf16>) gate(%z : memref<16x16xf16>) outs(%y : memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_output_f32_result(%x: memref<16x8xbf16>, %y: memref<16x8xbf16>) {
+  // expected-error @+1 {{'linac.ssm_output' op operand #1 must be 2D memref of 32-bit float values, but got 'memref<16x8xbf16>'}}
+  linac.ssm_output ins(%x : memref<16x8xbf16>) outs(%y : memref<16x8xbf16>)
+  return
+}
+
+// -----
+
+// linac.chunk_scan: one row of q, k, v, g and the result per token; the state
+// [K, V].
+func.func @scan_key_rows(%q: memref<16x16xbf16>, %k: memref<8x16xbf16>, %v: memref<16x8xbf16>, %g: memref<16xf32>, %S: memref<16x8xf32>, %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_scan' op dimension 0 of keys (8) does not match dimension 0 of queries (16)}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x16xbf16>, memref<8x16xbf16>, memref<16x8xbf16>, memref<16xf32>) outs(%S, %o : memref<16x8xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @scan_value_rows(%q: memref<16x16xbf16>, %k: memref<16x16xbf16>, %v: memref<8x8xbf16>, %g: memref<16xf32>, %S: memref<16x8xf32>, %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_scan' op dimension 0 of values (8) does not match dimension 0 of queries (16)}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x16xbf16>, memref<16x16xbf16>, memref<8x8xbf16>, memref<16xf32>) outs(%S, %o : memref<16x8xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @scan_state_rows(%q: memref<16x16xbf16>, %k: memref<16x16xbf16>, %v: memref<16x8xbf16>, %g: memref<16xf32>, %S: memref<8x8xf32>, %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_scan' op dimension 0 of state (8) does not match dimension 1 of keys (16)}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x16xbf16>, memref<16x16xbf16>, memref<16x8xbf16>, memref<16xf32>) outs(%S, %o : memref<8x8xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @scan_state_columns(%q: memref<16x16xbf16>, %k: memref<16x16xbf16>, %v: memref<16x8xbf16>, %g: memref<16xf32>, %S: memref<16x4xf32>, %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_scan' op dimension 1 of state (4) does not match dimension 1 of values (8)}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x16xbf16>, memref<16x16xbf16>, memref<16x8xbf16>, memref<16xf32>) outs(%S, %o : memref<16x4xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @scan_result_rows(%q: memref<16x16xbf16>, %k: memref<16x16xbf16>, %v: memref<16x8xbf16>, %g: memref<16xf32>, %S: memref<16x8xf32>, %o: memref<8x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_scan' op dimension 0 of result (8) does not match dimension 0 of queries (16)}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x16xbf16>, memref<16x16xbf16>, memref<16x8xbf16>, memref<16xf32>) outs(%S, %o : memref<16x8xf32>, memref<8x8xf32>)
+  return
+}
+
+// -----
+
+func.func @scan_result_columns(%q: memref<16x16xbf16>, %k: memref<16x16xbf16>, %v: memref<16x8xbf16>, %g: memref<16xf32>, %S: memref<16x8xf32>, %o: memref<16x4xf32>) {
+  // expected-error @+1 {{'linac.chunk_scan' op dimension 1 of result (4) does not match dimension 1 of values (8)}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x16xbf16>, memref<16x16xbf16>, memref<16x8xbf16>, memref<16xf32>) outs(%S, %o : memref<16x8xf32>, memref<16x4xf32>)
+  return
+}
+
+// -----
+
+func.func @scan_gates_rows(%q: memref<16x16xbf16>, %k: memref<16x16xbf16>, %v: memref<16x8xbf16>, %g: memref<8xf32>, %S: memref<16x8xf32>, %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_scan' op dimension 0 of gates (8) does not match dimension 0 of rows (16)}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x16xbf16>, memref<16x16xbf16>, memref<16x8xbf16>, memref<8xf32>) outs(%S, %o : memref<16x8xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @scan_gates_channels(%q: memref<16x16xbf16>, %k: memref<16x16xbf16>, %v: memref<16x8xbf16>, %g: memref<16x8xf32>, %S: memref<16x8xf32>, %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_scan' op dimension 1 of gates (8) does not match dimension 1 of channels (16)}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x16xbf16>, memref<16x16xbf16>, memref<16x8xbf16>, memref<16x8xf32>) outs(%S, %o : memref<16x8xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @scan_gates_rank(%q: memref<16x16xbf16>, %k: memref<16x16xbf16>, %v: memref<16x8xbf16>, %g: memref<16x16x1xf32>, %S: memref<16x8xf32>, %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_scan' op gates must be [C] (scalar decay) or [C, K] (vector decay), got 'memref<16x16x1xf32>'}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x16xbf16>, memref<16x16xbf16>, memref<16x8xbf16>, memref<16x16x1xf32>) outs(%S, %o : memref<16x8xf32>, memref<16x8xf32>)
+  return
+}
+
+// -----
+
+// linac.chunk_readout: O = scale * Q S.
+func.func @readout_state_rows(%q: memref<16x16xbf16>, %S: memref<8x8xf32>, %s: f32, %o: memref<16x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_readout' op dimension 1 of queries (16) does not match dimension 0 of state (8)}}
+  linac.chunk_readout ins(%q, %S : memref<16x16xbf16>, memref<8x8xf32>) scale(%s) outs(%o : memref<16x8xf32>)
+  return
+}
+
+// -----
+
+func.func @readout_result_rows(%q: memref<16x16xbf16>, %S: memref<16x8xf32>, %s: f32, %o: memref<8x8xf32>) {
+  // expected-error @+1 {{'linac.chunk_readout' op dimension 0 of result (8) does not match dimension 0 of queries (16)}}
+  linac.chunk_readout ins(%q, %S : memref<16x16xbf16>, memref<16x8xf32>) scale(%s) outs(%o : memref<8x8xf32>)
+  return
+}
+
+// -----
+
+func.func @readout_result_columns(%q: memref<16x16xbf16>, %S: memref<16x8xf32>, %s: f32, %o: memref<16x4xf32>) {
+  // expected-error @+1 {{'linac.chunk_readout' op dimension 1 of result (4) does not match dimension 1 of state (8)}}
+  linac.chunk_readout ins(%q, %S : memref<16x16xbf16>, memref<16x8xf32>) scale(%s) outs(%o : memref<16x4xf32>)
+  return
+}
+
+// -----
+
+// linac.chunk_key_sum: one sum per key channel.
+func.func @key_sum_width(%k: memref<16x16xbf16>, %z: memref<8xf32>) {
+  // expected-error @+1 {{'linac.chunk_key_sum' op dimension 0 of key_sum (8) does not match dimension 1 of keys (16)}}
+  linac.chunk_key_sum ins(%k : memref<16x16xbf16>) outs(%z : memref<8xf32>)
+  return
+}
+
+// -----
+
+// A fixed normalizer (non-causal attention) has the same shapes.
+func.func @normalize_fixed_key_sum(%q: memref<16x64xf32>, %k: memref<16x64xf32>, %s: f32, %z: memref<32xf32>, %o: memref<16x64xf32>) {
+  // expected-error @+1 {{'linac.chunk_normalize' op dimension 0 of key_sum (32) does not match dimension 1 of keys (64)}}
+  linac.chunk_normalize ins(%q, %k : memref<16x64xf32>, memref<16x64xf32>) scale(%s) outs(%z, %o : memref<32xf32>, memref<16x64xf32>) {fixed}
   return
 }

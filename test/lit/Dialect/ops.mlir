@@ -201,3 +201,86 @@ func.func @chunk_normalize(%q: !qk, %o: !qk, %scale: f32) {
   }
   return
 }
+
+// Grouped heads: q and k have 2 heads, v, output, g and the states 4.
+// CHECK-LABEL: func.func @grouped_heads
+// CHECK:       linac.recurrence q(%{{[^ ]+}} : memref<2x16x2x64xf32>) k(%{{[^ ]+}} : memref<2x16x2x64xf32>) v(%{{[^ ]+}} : memref<2x16x4x32xf32>) g(%{{[^ ]+}} : memref<2x16x4xf32>)
+// CHECK-SAME:    initial_state(%{{[^ ]+}} : memref<?x4x64x32xf32>) output(%{{[^ ]+}} : memref<2x16x4x32xf32>)
+!gq = memref<2x16x2x64xf32>
+!gv = memref<2x16x4x32xf32>
+func.func @grouped_heads(%q: !gq, %k: !gq, %v: !gv, %g: !g, %s0: memref<?x4x64x32xf32>, %o: !gv, %scale: f32) {
+  linac.recurrence q(%q : !gq) k(%k : !gq) v(%v : !gv) g(%g : !g)
+      initial_state(%s0 : memref<?x4x64x32xf32>) output(%o : !gv) scale(%scale)
+      attributes {form = #linac.form<decay = scalar, update = plain>}
+  return
+}
+
+// Non-causal attention.
+// CHECK-LABEL: func.func @noncausal
+// CHECK:       linac.recurrence
+// CHECK-SAME:    attributes {form = #linac.form<decay = none, update = plain>, mode = #linac<mode noncausal>, normalize}
+// GENERIC-LABEL: sym_name = "noncausal"
+// GENERIC:       "linac.recurrence"({{.*}}) <{chunk_size = 64 : i64, form = #linac.form<decay = none, update = plain>, householder = 1 : i64, mode = #linac<mode noncausal>, normalize
+func.func @noncausal(%q: !qk, %k: !qk, %v: !qk, %o: !qk, %scale: f32) {
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !qk) output(%o : !qk) scale(%scale)
+      attributes {mode = #linac<mode noncausal>, normalize,
+                  form = #linac.form<decay = none, update = plain>}
+  return
+}
+
+// A chunk loop with an aux input of each layout (after the other body
+// arguments, in order) and a readout region, and the state-space and
+// non-causal tile ops.
+// CHECK-LABEL: func.func @chunk_loop_aux_readout
+// CHECK:       linac.chunk_loop q(%{{[^ ]+}} : memref<2x16x2x64xf32>) k(%{{[^ ]+}} : memref<2x16x2x64xf32>) v(%{{[^ ]+}} : memref<2x16x4x32xf32>) g(%{{[^ ]+}} : memref<2x16x4xf32>) output(%{{[^ ]+}} : memref<2x16x4x32xf32>)
+// CHECK-SAME:    aux(%{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}}, %{{[^ ]+}} : memref<2x16x4xf32>, memref<2x16x4x32xf32>, memref<4xf32>, memref<4x64xf32>, memref<4x32xf32>) scale(%[[SCALE:[^ ]+]])
+// CHECK-SAME:    attributes {aux_layouts = ["token", "token_value", "head", "head", "head_value"], chunk_size = 16 : i64, form = #linac.form<decay = scalar, update = plain>, normalize} {
+// CHECK-NEXT:  ^bb0(%[[Q:arg[0-9]+]]: memref<?x64xf32, {{[^>]*}}>>, %[[K:arg[0-9]+]]: memref<?x64xf32, {{[^>]*}}>>, %{{arg[0-9]+}}: memref<?x32xf32, {{[^>]*}}>>, %{{arg[0-9]+}}: memref<?xf32, {{[^>]*}}>>, %[[S:arg[0-9]+]]: memref<64x32xf32, {{[^>]*}}>>, %[[O:arg[0-9]+]]: memref<?x32xf32, {{[^>]*}}>>, %[[Z:arg[0-9]+]]: memref<64xf32>,
+// CHECK-SAME:    %[[DT:arg[0-9]+]]: memref<?xf32, {{[^>]*}}>>, %[[X:arg[0-9]+]]: memref<?x32xf32, {{[^>]*}}>>, %[[A:arg[0-9]+]]: memref<1xf32>, %[[AN:arg[0-9]+]]: memref<64xf32>, %[[D:arg[0-9]+]]: memref<32xf32>):
+// CHECK:         linac.ssm_inputs ins(%[[X]], %[[DT]], %[[A]] : {{.*}}) bias(%[[A]] : memref<1xf32>) outs(%[[GS:[^,]+]], %[[XS:[^ ]+]] : memref<16xf32>, memref<16x32xf32>) {dt_softplus}
+// CHECK-NEXT:    linac.ssm_inputs ins(%[[X]], %[[DT]], %[[AN]] : {{.*}}) outs(%[[GN:[^,]+]], %[[XS]] : memref<16x64xf32>, memref<16x32xf32>)
+// CHECK-NEXT:    linac.chunk_scan ins(%[[Q]], %[[K]], %[[XS]], %[[GN]] : {{.*}}) outs(%[[S]], %[[O]] : {{.*}})
+// CHECK-NEXT:    linac.chunk_scan ins(%[[Q]], %[[K]], %[[XS]], %[[GS]] : {{.*}}) outs(%[[S]], %[[O]] : {{.*}})
+// CHECK-NEXT:    linac.ssm_output ins(%[[X]] : {{.*}}) skip(%[[D]] : memref<32xf32>) gate(%[[X]] : {{.*}}) outs(%[[O]] : {{.*}})
+// CHECK-NEXT:    linac.ssm_output ins(%[[X]] : {{.*}}) outs(%[[O]] : {{.*}})
+// CHECK-NEXT:    linac.chunk_key_sum ins(%[[K]] : {{.*}}) outs(%[[Z]] : memref<64xf32>)
+// CHECK-NEXT:  } {
+// CHECK-NEXT:  ^bb0(%[[RQ:arg[0-9]+]]: memref<?x64xf32, {{[^>]*}}>>, %[[RK:arg[0-9]+]]: {{.*}}, %[[RS:arg[0-9]+]]: memref<64x32xf32, {{[^>]*}}>>, %[[RO:arg[0-9]+]]: memref<?x32xf32, {{[^>]*}}>>, %[[RZ:arg[0-9]+]]: memref<64xf32>, {{.*}}):
+// CHECK-NEXT:    linac.chunk_readout ins(%[[RQ]], %[[RS]] : {{.*}}) scale(%[[SCALE]]) outs(%[[RO]] : {{.*}})
+// CHECK-NEXT:    linac.chunk_normalize ins(%[[RQ]], %[[RK]] : {{.*}}) scale(%[[SCALE]]) outs(%[[RZ]], %[[RO]] : {{.*}}) {fixed}
+// CHECK-NEXT:  }
+// GENERIC-LABEL: sym_name = "chunk_loop_aux_readout"
+// GENERIC:       "linac.chunk_loop"({{.*}}) <{aux_layouts = ["token", "token_value", "head", "head", "head_value"], chunk_size = 16 : i64, form = #linac.form<decay = scalar, update = plain>, interleave = 1 : i64, normalize, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 0, 1, 0, 0, 5, 1>}> ({
+!gview = memref<?x64xf32, strided<[?, ?], offset: ?>>
+!vview = memref<?x32xf32, strided<[?, ?], offset: ?>>
+!vstate = memref<64x32xf32, strided<[?, ?], offset: ?>>
+func.func @chunk_loop_aux_readout(%q: !gq, %k: !gq, %v: !gv, %g: !g, %o: !gv, %dt: !g, %x: !gv,
+                                  %a: memref<4xf32>, %an: memref<4x64xf32>, %d: memref<4x32xf32>, %scale: f32) {
+  linac.chunk_loop q(%q : !gq) k(%k : !gq) v(%v : !gv) g(%g : !g) output(%o : !gv)
+      aux(%dt, %x, %a, %an, %d : !g, !gv, memref<4xf32>, memref<4x64xf32>, memref<4x32xf32>) scale(%scale)
+      attributes {chunk_size = 16 : i64, normalize, form = #linac.form<decay = scalar, update = plain>,
+                  aux_layouts = ["token", "token_value", "head", "head", "head_value"]} {
+  ^bb0(%qc: !gview, %kc: !gview, %vc: !vview, %gc: !vec, %S: !vstate, %oc: !vview, %z: memref<64xf32>,
+       %dtc: !vec, %xc: !vview, %ac: memref<1xf32>, %anc: memref<64xf32>, %dc: memref<32xf32>):
+    %GS = memref.alloca() : memref<16xf32>
+    %GN = memref.alloca() : memref<16x64xf32>
+    %XS = memref.alloca() : memref<16x32xf32>
+    linac.ssm_inputs ins(%xc, %dtc, %ac : !vview, !vec, memref<1xf32>) bias(%ac : memref<1xf32>)
+        outs(%GS, %XS : memref<16xf32>, memref<16x32xf32>) {dt_softplus}
+    linac.ssm_inputs ins(%xc, %dtc, %anc : !vview, !vec, memref<64xf32>)
+        outs(%GN, %XS : memref<16x64xf32>, memref<16x32xf32>)
+    linac.chunk_scan ins(%qc, %kc, %XS, %GN : !gview, !gview, memref<16x32xf32>, memref<16x64xf32>)
+        outs(%S, %oc : !vstate, !vview)
+    linac.chunk_scan ins(%qc, %kc, %XS, %GS : !gview, !gview, memref<16x32xf32>, memref<16xf32>)
+        outs(%S, %oc : !vstate, !vview)
+    linac.ssm_output ins(%xc : !vview) skip(%dc : memref<32xf32>) gate(%xc : !vview) outs(%oc : !vview)
+    linac.ssm_output ins(%xc : !vview) outs(%oc : !vview)
+    linac.chunk_key_sum ins(%kc : !gview) outs(%z : memref<64xf32>)
+  } {
+  ^bb0(%qc: !gview, %kc: !gview, %vc: !vview, %gc: !vec, %S: !vstate, %oc: !vview, %z: memref<64xf32>,
+       %dtc: !vec, %xc: !vview, %ac: memref<1xf32>, %anc: memref<64xf32>, %dc: memref<32xf32>):
+    linac.chunk_readout ins(%qc, %S : !gview, !vstate) scale(%scale) outs(%oc : !vview)
+    linac.chunk_normalize ins(%qc, %kc : !gview, !gview) scale(%scale) outs(%z, %oc : memref<64xf32>, !vview) {fixed}
+  }
+  return
+}

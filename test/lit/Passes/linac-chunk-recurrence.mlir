@@ -191,3 +191,52 @@ func.func @gated_delta_rule(%q: memref<2x16x4x8xf16>, %g: memref<2x16x4xf32>, %b
       attributes {chunk_size = 16 : i64, qk_l2norm, beta_sigmoid = 2.0 : f32, form = #linac.form<decay = scalar, update = delta>}
   return
 }
+
+// -----
+
+// Non-causal attention: a body that only accumulates the state S += K^T V
+// (and the key sum z += sum of the keys with the normalizer) over every chunk,
+// and a readout region, with the same arguments, that writes O = scale Q S
+// (divided by scale q . z + 1e-10 with the fixed, whole-sequence z). Grouped
+// heads keep q and k at their 2 heads.
+// CHECK-LABEL: func.func @noncausal_normalized
+// CHECK:       linac.chunk_loop q(%{{[^ ]+}} : memref<2x16x2x8xf32>) k(%{{[^ ]+}} : memref<2x16x2x8xf32>) v(%{{[^ ]+}} : memref<2x16x4x16xf32>)
+// CHECK-SAME:    initial_state(%{{[^ ]+}} : memref<2x4x8x16xf32>) output(%{{[^ ]+}} : memref<2x16x4x16xf32>) scale(%[[SCALE:[^ ]+]])
+// CHECK-SAME:    attributes {chunk_size = 16 : i64, form = #linac.form<decay = none, update = plain>, normalize} {
+// CHECK-NEXT:  ^bb0(%[[Q:[^:]+]]: memref<?x8xf32, {{[^>]*}}>>, %[[K:[^:]+]]: memref<?x8xf32, {{[^>]*}}>>, %[[V:[^:]+]]: memref<?x16xf32, {{[^>]*}}>>, %[[S:[^:]+]]: memref<8x16xf32, {{[^>]*}}>>, %[[O:[^:]+]]: memref<?x16xf32, {{[^>]*}}>>, %[[Z:[^:]+]]: memref<8xf32, {{[^>]*}}>>):
+// CHECK-NEXT:    linac.chunk_state_update ins(%[[K]], %[[V]] : {{.*}}) outs(%[[S]] : {{.*}})
+// CHECK-NEXT:    linac.chunk_key_sum ins(%[[K]] : {{.*}}) outs(%[[Z]] : {{.*}})
+// CHECK-NEXT:  } {
+// CHECK-NEXT:  ^bb0(%[[RQ:[^:]+]]: memref<?x8xf32, {{[^>]*}}>>, %[[RK:[^:]+]]: memref<?x8xf32, {{[^>]*}}>>, %{{[^:]+}}: memref<?x16xf32, {{[^>]*}}>>, %[[RS:[^:]+]]: memref<8x16xf32, {{[^>]*}}>>, %[[RO:[^:]+]]: memref<?x16xf32, {{[^>]*}}>>, %[[RZ:[^:]+]]: memref<8xf32, {{[^>]*}}>>):
+// CHECK-NEXT:    linac.chunk_readout ins(%[[RQ]], %[[RS]] : {{.*}}) scale(%[[SCALE]]) outs(%[[RO]] : {{.*}})
+// CHECK-NEXT:    linac.chunk_normalize ins(%[[RQ]], %[[RK]] : {{.*}}) scale(%[[SCALE]]) outs(%[[RZ]], %[[RO]] : {{.*}}) {fixed}
+// CHECK-NEXT:  }
+// CHECK-NEXT:  return
+!qk = memref<2x16x2x8xf32>
+!vo = memref<2x16x4x16xf32>
+func.func @noncausal_normalized(%q: !qk, %k: !qk, %v: !vo, %s0: memref<2x4x8x16xf32>, %o: !vo, %scale: f32) {
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !vo) initial_state(%s0 : memref<2x4x8x16xf32>) output(%o : !vo) scale(%scale)
+      attributes {chunk_size = 16 : i64, mode = #linac<mode noncausal>, normalize, form = #linac.form<decay = none, update = plain>}
+  return
+}
+
+// -----
+
+// Without the normalizer: no key sum in either region.
+// CHECK-LABEL: func.func @noncausal
+// CHECK:       linac.chunk_loop
+// CHECK-SAME:    attributes {chunk_size = 64 : i64, form = #linac.form<decay = none, update = plain>} {
+// CHECK-NEXT:  ^bb0({{.*}}):
+// CHECK-NEXT:    linac.chunk_state_update
+// CHECK-NEXT:  } {
+// CHECK-NEXT:  ^bb0({{.*}}):
+// CHECK-NEXT:    linac.chunk_readout
+// CHECK-NEXT:  }
+// CHECK-NOT:   linac.chunk_key_sum
+// CHECK-NOT:   linac.chunk_normalize
+!qk = memref<2x16x4x8xf32>
+func.func @noncausal(%q: !qk, %k: !qk, %v: !qk, %o: !qk, %scale: f32) {
+  linac.recurrence q(%q : !qk) k(%k : !qk) v(%v : !qk) output(%o : !qk) scale(%scale)
+      attributes {mode = #linac<mode noncausal>, form = #linac.form<decay = none, update = plain>}
+  return
+}

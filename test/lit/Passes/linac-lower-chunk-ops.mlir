@@ -226,8 +226,8 @@ func.func @state_update_no_decay(%k: memref<?x64xf32>, %v: memref<?x32xf32>, %S:
 // CHECK:       %[[EPS:.*]] = arith.constant 1.000000e-10 : f32
 // CHECK:       scf.for %[[I:.*]] = %c0 to %{{.*}} step %c1 {
 // CHECK-NEXT:    %[[DOT:.*]] = scf.for %[[D:.*]] = %c0 to %{{.*}} step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32) {
-// CHECK-NEXT:      %[[KID:.*]] = memref.load %[[K]][%[[I]], %[[D]]]
 // CHECK-NEXT:      %[[ZD:.*]] = memref.load %[[Z]][%[[D]]]
+// CHECK-NEXT:      %[[KID:.*]] = memref.load %[[K]][%[[I]], %[[D]]]
 // CHECK-NEXT:      %[[ZN:.*]] = arith.addf %[[ZD]], %[[KID]] : f32
 // CHECK-NEXT:      memref.store %[[ZN]], %[[Z]][%[[D]]]
 // CHECK-NEXT:      %[[QID:.*]] = memref.load %[[Q]][%[[I]], %[[D]]]

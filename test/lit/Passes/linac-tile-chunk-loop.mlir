@@ -16,7 +16,12 @@
 // CHECK-NOT:   linac.chunk_loop
 // CHECK-DAG:   %[[B:.*]] = memref.dim %[[Q]], %c0
 // CHECK-DAG:   %[[T:.*]] = memref.dim %[[Q]], %c1
-// CHECK-DAG:   %[[H:.*]] = memref.dim %[[Q]], %c2
+// Heads come from v; q and k may have fewer (grouped heads): head h reads
+// their head h / (H / Hq).
+// CHECK-DAG:   %[[H:.*]] = memref.dim %[[V]], %c2
+// CHECK-DAG:   %[[HQ:.*]] = memref.dim %[[Q]], %c2
+// CHECK-DAG:   %[[HQ1:.*]] = arith.maxui %[[HQ]], %c1
+// CHECK-DAG:   %[[GROUP:.*]] = arith.divui %[[H]], %[[HQ1]]
 // An empty cu_seqlens means N = B sequences of length T.
 // CHECK:       %[[NCU:.*]] = memref.dim %[[CU]], %c0
 // CHECK:       %[[VARLEN:.*]] = arith.cmpi sgt, %[[NCU]], %c0
@@ -46,6 +51,7 @@
 // CHECK-NEXT:        linalg.fill ins(%{{.*}} : f32) outs(%[[S]] : {{.*}})
 // CHECK-NEXT:      }
 // CHECK:           %[[OBUF:.*]] = memref.alloca() : memref<64x64xf32>
+// CHECK:           %[[QHEAD:.*]] = arith.divui %[[HEAD]], %[[GROUP]]
 // CHECK:           %[[NCHUNKS:.*]] = arith.ceildivsi %[[BOUNDS]]#2, %c64
 // The body's scratch buffers are hoisted out of the chunk loop.
 // CHECK:           %[[GBUF:.*]] = memref.alloca() : memref<64xf32>
@@ -57,8 +63,8 @@
 // CHECK:             %[[T0:.*]] = arith.addi %[[BOUNDS]]#1, %[[OFF]]
 // CHECK:             %[[REST:.*]] = arith.subi %[[BOUNDS]]#2, %[[OFF]]
 // CHECK:             %[[TC:.*]] = arith.minsi %c64{{.*}}, %[[REST]]
-// CHECK:             %[[QC:.*]] = memref.subview %[[Q]][%[[BOUNDS]]#0, %[[T0]], %[[HEAD]], 0] [1, %[[TC]], 1, 64] [1, 1, 1, 1] : memref<?x?x?x64xf16> to memref<?x64xf16, strided<[?, 1], offset: ?>>
-// CHECK:             %[[KC:.*]] = memref.subview %[[K]][%[[BOUNDS]]#0, %[[T0]], %[[HEAD]], 0] [1, %[[TC]], 1, 64]
+// CHECK:             %[[QC:.*]] = memref.subview %[[Q]][%[[BOUNDS]]#0, %[[T0]], %[[QHEAD]], 0] [1, %[[TC]], 1, 64] [1, 1, 1, 1] : memref<?x?x?x64xf16> to memref<?x64xf16, strided<[?, 1], offset: ?>>
+// CHECK:             %[[KC:.*]] = memref.subview %[[K]][%[[BOUNDS]]#0, %[[T0]], %[[QHEAD]], 0] [1, %[[TC]], 1, 64]
 // CHECK:             %[[VC:.*]] = memref.subview %[[V]][%[[BOUNDS]]#0, %[[T0]], %[[HEAD]], %[[V0]]] [1, %[[TC]], 1, 64]
 // CHECK:             %[[GC:.*]] = memref.subview %[[G]][%[[BOUNDS]]#0, %[[T0]], %[[HEAD]]] [1, %[[TC]], 1] [1, 1, 1] : memref<?x?x?xf32> to memref<?xf32, strided<[?], offset: ?>>
 // CHECK:             %[[OC:.*]] = memref.subview %[[OBUF]][0, 0] [%[[TC]], 64] [1, 1]

@@ -12,11 +12,12 @@
 // CHECK-SAME:    .version 8.0\0A.target sm_90\0A.address_size 64
 // CHECK-SAME:    .visible .entry linear_attn(
 // CHECK-SAME:    .maxntid 128, 1, 1
-// The default value tile of linac-to-nvvm is 32: state and output tiles of
-// 64 x 32 f32, scores of 64 x 64 f32.
-// CHECK-SAME:    .shared .align 4 .b8 __wg_linear_attn_0[8192];
-// CHECK-SAME:    .shared .align 4 .b8 __wg_linear_attn_1[8192];
-// CHECK-SAME:    .shared .align 4 .b8 __wg_linear_attn_2[16384];
+// linac-to-nvvm tiles with chunks of 16 and value tiles of 16 (a tiling
+// whose buffers fit in static shared memory whatever the decay): a state
+// tile of 64 x 16 f32, an output tile and scores of 16 x 16 f32.
+// CHECK-SAME:    .shared .align 4 .b8 __wg_linear_attn_0[4096];
+// CHECK-SAME:    .shared .align 4 .b8 __wg_linear_attn_1[1024];
+// CHECK-SAME:    .shared .align 4 .b8 __wg_linear_attn_2[1024];
 // CHECK-SAME:    %tid.x;
 // CHECK-SAME:    %ctaid.x;
 // CHECK-SAME:    %ctaid.y;

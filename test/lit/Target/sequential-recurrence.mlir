@@ -38,7 +38,8 @@
 // AOT: linac-compile: wrote {{.*}}squash.{json,h,ptx
 
 // JSON: "form": "sequential"
-// JSON: "sequential_reason": "the old state must enter unchanged (S), decayed by a scalar exp(g_t) * S or per key channel exp(g_t)[:, None] * S (at {{.*}}sequential-recurrence.mlir:[[# @LINE + 15]]:{{[0-9]+}})"
+// The reason points at the op that breaks the form: the linac.scale of S * S.
+// JSON: "sequential_reason": "the old state must enter unchanged (S), decayed by a scalar exp(g_t) * S or per key channel exp(g_t)[:, None] * S (at {{.*}}sequential-recurrence.mlir:[[# @LINE + 14]]:{{[0-9]+}})"
 
 // S' = S * S * 0.5 + k v^T: no transcendental functions, so the PTX needs no
 // libdevice.

@@ -1,0 +1,331 @@
+//===- VectorizeContractions.cpp - register-blocked CPU contractions -----===//
+//
+// The chunk algebra's matrix products are linalg.generic contractions on
+// small tiles (C x K x V). LLVM vectorizes the loops linalg gives them, but
+// keeps the output in memory across the reduction. This pass replaces each
+// contraction whose operands have unit-stride rows by a register-blocked
+// micro-kernel in the vector dialect: a tile of the output stays in vector
+// registers for the whole reduction, edges are masked.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace mlir::linac {
+#define GEN_PASS_DEF_LINACVECTORIZECONTRACTIONS
+#include "passes/Passes.h.inc"
+} // namespace mlir::linac
+
+using namespace mlir;
+
+namespace {
+
+using utils::IteratorType;
+
+/// f32 lanes per vector register.
+constexpr int64_t kLanes = 16;
+/// Output rows per micro-kernel tile (rank-1 form) and vectors per row.
+constexpr int64_t kTileRows = 4;
+constexpr int64_t kTileVectors = 2;
+/// Output columns per tile in the dot-product form.
+constexpr int64_t kDotColumns = 4;
+
+/// Which product a contraction computes, in terms of the loops:
+///   RankOne:    out[i, j] (+|-)= sum_r A(i, r) B[r, j]  (A read as lhs[i][r]
+///               or, transposed, lhs[r][i])
+///   DotProduct: out[i, j] += sum_d lhs[i, d] rhs[j, d]
+enum class Form { RankOne, DotProduct };
+
+struct Contraction {
+  Form form;
+  bool lhsTransposed = false;
+  bool subtract = false;
+  Value lhs, rhs, out;
+};
+
+bool hasUnitStrideRows(Value memref) {
+  auto type = dyn_cast<MemRefType>(memref.getType());
+  if (!type || type.getRank() != 2)
+    return false;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  return succeeded(type.getStridesAndOffset(strides, offset)) &&
+         strides.back() == 1;
+}
+
+/// Strips an arith.extf of a block argument.
+BlockArgument argumentOf(Value value) {
+  if (auto ext = value.getDefiningOp<arith::ExtFOp>())
+    value = ext.getIn();
+  return dyn_cast<BlockArgument>(value);
+}
+
+/// Recognizes `acc +/- ext(a) * ext(b)` generics with one of the three loop
+/// structures ChunkAlgebra emits.
+std::optional<Contraction> matchContraction(linalg::GenericOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      op.getNumLoops() != 3 || !op.hasPureBufferSemantics())
+    return std::nullopt;
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *combine = yield.getValues()[0].getDefiningOp();
+  if (!combine || !isa<arith::AddFOp, arith::SubFOp>(combine) ||
+      combine->getOperand(0) != body.getArgument(2))
+    return std::nullopt;
+  auto mul = combine->getOperand(1).getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return std::nullopt;
+  BlockArgument x = argumentOf(mul.getLhs()), y = argumentOf(mul.getRhs());
+  if (!x || !y || x.getArgNumber() != 0 || y.getArgNumber() != 1)
+    return std::nullopt;
+  // Exactly the ops above: a product of the (converted) inputs.
+  if (std::distance(body.begin(), body.end()) > 6)
+    return std::nullopt;
+
+  Contraction c;
+  c.subtract = isa<arith::SubFOp>(combine);
+  c.lhs = op.getDpsInputs()[0];
+  c.rhs = op.getDpsInputs()[1];
+  c.out = op.getDpsInits()[0];
+  if (!hasUnitStrideRows(c.lhs) || !hasUnitStrideRows(c.rhs) ||
+      !hasUnitStrideRows(c.out))
+    return std::nullopt;
+  MLIRContext *ctx = op.getContext();
+  auto map = [&](ArrayRef<unsigned> dims) {
+    SmallVector<AffineExpr> exprs;
+    for (unsigned d : dims)
+      exprs.push_back(getAffineDimExpr(d, ctx));
+    return AffineMap::get(3, 0, exprs, ctx);
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  SmallVector<IteratorType> iters = op.getIteratorTypesArray();
+  auto is = [&](ArrayRef<IteratorType> expected, AffineMap a, AffineMap b,
+                AffineMap o) {
+    return iters == SmallVector<IteratorType>(expected) && maps[0] == a &&
+           maps[1] == b && maps[2] == o;
+  };
+  constexpr IteratorType par = IteratorType::parallel,
+                         red = IteratorType::reduction;
+  if (is({par, red, par}, map({0, 1}), map({1, 2}), map({0, 2}))) {
+    c.form = Form::RankOne;
+    return c;
+  }
+  if (is({red, par, par}, map({0, 1}), map({0, 2}), map({1, 2}))) {
+    c.form = Form::RankOne;
+    c.lhsTransposed = true;
+    return c;
+  }
+  if (!c.subtract && is({par, par, red}, map({0, 2}), map({1, 2}), map({0, 1}))) {
+    c.form = Form::DotProduct;
+    return c;
+  }
+  return std::nullopt;
+}
+
+/// Builds the vector code of one contraction at the op's position.
+struct MicroKernel {
+  OpBuilder &b;
+  Location loc;
+
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value dim(Value memref, int64_t d) {
+    return memref::DimOp::create(b, loc, memref, d);
+  }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  VectorType vecType(Type element, int64_t lanes = kLanes) {
+    return VectorType::get({lanes}, element);
+  }
+  Value f32(Value v) {
+    Type f32Type = b.getF32Type();
+    Type t = v.getType();
+    if (auto vt = dyn_cast<VectorType>(t)) {
+      if (vt.getElementType() == f32Type)
+        return v;
+      return arith::ExtFOp::create(b, loc, vecType(f32Type, vt.getNumElements()),
+                                   v);
+    }
+    return t == f32Type ? v : arith::ExtFOp::create(b, loc, f32Type, v);
+  }
+  /// A mask of the first `count` lanes (count clamped to [0, lanes]).
+  Value mask(Value count, int64_t lanes = kLanes) {
+    Value clamped = max(min(count, c(lanes)), c(0));
+    return vector::CreateMaskOp::create(
+        b, loc, VectorType::get({lanes}, b.getI1Type()), ValueRange{clamped});
+  }
+  Value read(Value memref, Value row, Value col, Value laneMask,
+             int64_t lanes = kLanes) {
+    Type element = cast<MemRefType>(memref.getType()).getElementType();
+    Value padding = arith::ConstantOp::create(b, loc, b.getZeroAttr(element));
+    Value vec = vector::TransferReadOp::create(
+        b, loc, vecType(element, lanes), memref, ValueRange{row, col},
+        AffineMap::getMinorIdentityMap(2, 1, b.getContext()), padding,
+        laneMask, b.getBoolArrayAttr({false}));
+    return f32(vec);
+  }
+  void write(Value vec, Value memref, Value row, Value col, Value laneMask) {
+    vector::TransferWriteOp::create(
+        b, loc, TypeRange{}, vec, memref, ValueRange{row, col},
+        AffineMap::getMinorIdentityMap(2, 1, b.getContext()), laneMask,
+        b.getBoolArrayAttr({false}));
+  }
+  Value zeros(int64_t lanes = kLanes) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecType(b.getF32Type(), lanes), 0.0f));
+  }
+
+  /// out[i, j] (+|-)= sum_r A(i, r) B[r, j]: tiles of kTileRows rows x
+  /// kTileVectors vectors of the output in registers across r.
+  void rankOne(const Contraction &k) {
+    Value rows = dim(k.out, 0), cols = dim(k.out, 1);
+    Value depth = dim(k.rhs, 0);
+    int64_t tileCols = kTileVectors * kLanes;
+    auto rowLoop = scf::ForOp::create(b, loc, c(0), rows, c(kTileRows));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Value i0 = rowLoop.getInductionVar();
+    auto colLoop = scf::ForOp::create(b, loc, c(0), cols, c(tileCols));
+    b.setInsertionPointToStart(colLoop.getBody());
+    Value j0 = colLoop.getInductionVar();
+    Value lastRow = sub(rows, c(1));
+
+    // Row ii of the tile is valid when i0 + ii < rows; lane v of vector w
+    // when j0 + 16 w + v < cols. Invalid rows read clamped indices (never
+    // stored) and masks keep every access in bounds.
+    SmallVector<Value> rowIndex, masks, colIndex;
+    SmallVector<Value> initial;
+    for (int64_t ii = 0; ii < kTileRows; ++ii)
+      rowIndex.push_back(min(add(i0, c(ii)), lastRow));
+    for (int64_t w = 0; w < kTileVectors; ++w) {
+      colIndex.push_back(add(j0, c(w * kLanes)));
+      masks.push_back(mask(sub(cols, colIndex.back())));
+    }
+    for (int64_t ii = 0; ii < kTileRows; ++ii)
+      for (int64_t w = 0; w < kTileVectors; ++w)
+        initial.push_back(read(k.out, rowIndex[ii], colIndex[w], masks[w]));
+    auto reduction = scf::ForOp::create(
+        b, loc, c(0), depth, c(1), initial,
+        [&](OpBuilder &nb, Location l, Value r, ValueRange acc) {
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          SmallVector<Value> bRow;
+          for (int64_t w = 0; w < kTileVectors; ++w)
+            bRow.push_back(read(k.rhs, r, colIndex[w], masks[w]));
+          SmallVector<Value> next;
+          for (int64_t ii = 0; ii < kTileRows; ++ii) {
+            Value a = k.lhsTransposed
+                          ? memref::LoadOp::create(b, l, k.lhs,
+                                                   ValueRange{r, rowIndex[ii]})
+                          : memref::LoadOp::create(b, l, k.lhs,
+                                                   ValueRange{rowIndex[ii], r});
+            a = f32(a);
+            if (k.subtract)
+              a = arith::NegFOp::create(b, l, a);
+            Value splat = vector::BroadcastOp::create(
+                b, l, vecType(b.getF32Type()), a);
+            for (int64_t w = 0; w < kTileVectors; ++w)
+              next.push_back(vector::FMAOp::create(
+                  b, l, splat, bRow[w], acc[ii * kTileVectors + w]));
+          }
+          scf::YieldOp::create(b, l, next);
+        });
+    for (int64_t ii = 0; ii < kTileRows; ++ii) {
+      Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                          add(i0, c(ii)), rows);
+      for (int64_t w = 0; w < kTileVectors; ++w) {
+        Value rowMask = arith::AndIOp::create(
+            b, loc, masks[w],
+            vector::BroadcastOp::create(
+                b, loc, VectorType::get({kLanes}, b.getI1Type()), valid));
+        write(reduction.getResult(ii * kTileVectors + w), k.out,
+              add(i0, c(ii)), colIndex[w], rowMask);
+      }
+    }
+  }
+
+  /// out[i, j] += sum_d lhs[i, d] rhs[j, d]: kTileRows x kDotColumns dot
+  /// products accumulated lane-wise over d, reduced at the end.
+  void dotProduct(const Contraction &k) {
+    Value rows = dim(k.out, 0), cols = dim(k.out, 1);
+    Value depth = dim(k.lhs, 1);
+    auto rowLoop = scf::ForOp::create(b, loc, c(0), rows, c(kTileRows));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(rowLoop.getBody());
+    Value i0 = rowLoop.getInductionVar();
+    auto colLoop = scf::ForOp::create(b, loc, c(0), cols, c(kDotColumns));
+    b.setInsertionPointToStart(colLoop.getBody());
+    Value j0 = colLoop.getInductionVar();
+    SmallVector<Value> lhsRows, rhsRows;
+    for (int64_t ii = 0; ii < kTileRows; ++ii)
+      lhsRows.push_back(min(add(i0, c(ii)), sub(rows, c(1))));
+    for (int64_t jj = 0; jj < kDotColumns; ++jj)
+      rhsRows.push_back(min(add(j0, c(jj)), sub(cols, c(1))));
+    SmallVector<Value> initial(kTileRows * kDotColumns, zeros());
+    auto reduction = scf::ForOp::create(
+        b, loc, c(0), depth, c(kLanes), initial,
+        [&](OpBuilder &nb, Location l, Value d, ValueRange acc) {
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+          Value laneMask = mask(sub(depth, d));
+          SmallVector<Value> a, bv;
+          for (int64_t ii = 0; ii < kTileRows; ++ii)
+            a.push_back(read(k.lhs, lhsRows[ii], d, laneMask));
+          for (int64_t jj = 0; jj < kDotColumns; ++jj)
+            bv.push_back(read(k.rhs, rhsRows[jj], d, laneMask));
+          SmallVector<Value> next;
+          for (int64_t ii = 0; ii < kTileRows; ++ii)
+            for (int64_t jj = 0; jj < kDotColumns; ++jj)
+              next.push_back(vector::FMAOp::create(
+                  b, l, a[ii], bv[jj], acc[ii * kDotColumns + jj]));
+          scf::YieldOp::create(b, l, next);
+        });
+    Value columnMask = mask(sub(cols, j0), kDotColumns);
+    for (int64_t ii = 0; ii < kTileRows; ++ii) {
+      SmallVector<Value> sums;
+      for (int64_t jj = 0; jj < kDotColumns; ++jj)
+        sums.push_back(vector::ReductionOp::create(
+            b, loc, vector::CombiningKind::ADD,
+            reduction.getResult(ii * kDotColumns + jj),
+            arith::FastMathFlags::reassoc));
+      Value row = add(i0, c(ii));
+      Value valid =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row, rows);
+      Value rowMask = arith::AndIOp::create(
+          b, loc, columnMask,
+          vector::BroadcastOp::create(
+              b, loc, VectorType::get({kDotColumns}, b.getI1Type()), valid));
+      Value current = read(k.out, lhsRows[ii], j0, rowMask, kDotColumns);
+      Value packed = vector::FromElementsOp::create(
+          b, loc, vecType(b.getF32Type(), kDotColumns), sums);
+      write(arith::AddFOp::create(b, loc, current, packed), k.out, row, j0,
+            rowMask);
+    }
+  }
+};
+
+struct VectorizeContractionsPass
+    : public linac::impl::LinacVectorizeContractionsBase<
+          VectorizeContractionsPass> {
+  void runOnOperation() override {
+    SmallVector<std::pair<linalg::GenericOp, Contraction>> matches;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (std::optional<Contraction> contraction = matchContraction(op))
+        matches.push_back({op, *contraction});
+    });
+    for (auto &[op, contraction] : matches) {
+      OpBuilder b(op);
+      MicroKernel kernel{b, op.getLoc()};
+      if (contraction.form == Form::RankOne)
+        kernel.rankOne(contraction);
+      else
+        kernel.dotProduct(contraction);
+      op.erase();
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,22 @@
+// XFAIL: *
+// Known bug: two tile-op verifiers miss a width. linac.chunk_scan does not
+// check the queries' columns against the keys' (the state's rows), and
+// linac.ssm_output does not check a per-channel skip `[V]` against x's
+// columns. Both verify, and linac-lower-chunk-ops then builds a
+// linalg.generic that does not ("inferred input/output operand #1 has
+// shape's dimension #0 to be 16, but found 8").
+// RUN: linac-opt %s -split-input-file -verify-diagnostics
+
+func.func @scan_query_width(%q: memref<16x8xf32>, %k: memref<16x16xf32>, %v: memref<16x4xf32>, %g: memref<16xf32>, %S: memref<16x4xf32>, %o: memref<16x4xf32>) {
+  // expected-error-re @+1 {{'linac.chunk_scan' op dimension 1 of queries (8) does not match dimension {{[01]}} of {{keys|state}} (16)}}
+  linac.chunk_scan ins(%q, %k, %v, %g : memref<16x8xf32>, memref<16x16xf32>, memref<16x4xf32>, memref<16xf32>) outs(%S, %o : memref<16x4xf32>, memref<16x4xf32>)
+  return
+}
+
+// -----
+
+func.func @ssm_output_skip_width(%x: memref<16x8xf32>, %d: memref<5xf32>, %y: memref<16x8xf32>) {
+  // expected-error-re @+1 {{'linac.ssm_output' op {{.*}}skip{{.*}}}}
+  linac.ssm_output ins(%x : memref<16x8xf32>) skip(%d : memref<5xf32>) outs(%y : memref<16x8xf32>)
+  return
+}

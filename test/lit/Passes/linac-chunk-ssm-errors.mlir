@@ -1,0 +1,24 @@
+// XFAIL: *
+// Known bug: linac-chunk-ssm (like linac-chunk-recurrence) does not check
+// that the state sizes N and P are static: on an op that was not specialized
+// it builds scratch buffers such as memref<64x?xf32> without their dynamic
+// sizes ("'memref.alloca' op incorrect number of dynamic sizes, has 0,
+// expected 1") instead of asking for linac-specialize, as
+// linac-tile-chunk-loop and linac-sequential-recurrence do.
+// RUN: linac-opt %s -split-input-file -verify-diagnostics -linac-chunk-ssm
+
+!t = memref<?x?x?x?xf32>
+func.func @dynamic_state_size(%x: !t, %dt: memref<?x?x?xf32>, %a: memref<?xf32>, %b: !t, %c: !t, %o: !t) {
+  // expected-error-re @+1 {{'linac.ssm' op {{.*}}static{{.*}}}}
+  linac.ssm x(%x : !t) dt(%dt : memref<?x?x?xf32>) a(%a : memref<?xf32>) b(%b : !t) c(%c : !t) output(%o : !t)
+  return
+}
+
+// -----
+
+!t = memref<?x?x?x?xf32>
+func.func @dynamic_head_size(%x: !t, %dt: memref<?x?x?xf32>, %a: memref<?xf32>, %b: memref<?x?x?x16xf32>, %c: memref<?x?x?x16xf32>, %o: !t) {
+  // expected-error-re @+1 {{'linac.ssm' op {{.*}}static{{.*}}}}
+  linac.ssm x(%x : !t) dt(%dt : memref<?x?x?xf32>) a(%a : memref<?xf32>) b(%b : memref<?x?x?x16xf32>) c(%c : memref<?x?x?x16xf32>) output(%o : !t)
+  return
+}
