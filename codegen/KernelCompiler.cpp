@@ -43,7 +43,9 @@ struct CompilerContext {
 std::string toolchain(const ::linac::CompileOptions &options) {
   std::string text = "llvm " LLVM_VERSION_STRING;
   if (options.target == "cpu")
-    return text + " host " + ::linac::hostCpuDescription();
+    return text + (options.cpu.empty() || options.cpu == "native"
+                       ? " host " + ::linac::hostCpuDescription()
+                       : " cpu " + options.cpu);
   return text + " ptxas " + ::linac::ptxasVersion();
 }
 

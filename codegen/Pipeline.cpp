@@ -26,10 +26,10 @@ namespace linac {
 std::string CompileOptions::fingerprint() const {
   return llvm::formatv("target={0} K={1} V={2} chunk={3} block_v={4} dtype={5} "
                        "block={6} ptxas={7} householder={8} qk_l2norm={9} "
-                       "beta_sigmoid={10} dt_softplus={11}",
+                       "beta_sigmoid={10} dt_softplus={11} cpu={12}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
-                       betaSigmoid, dtSoftplus)
+                       betaSigmoid, dtSoftplus, cpu)
       .str() +
          (allowSequential ? " allow_sequential" : "");
 }
@@ -324,7 +324,8 @@ llvm::Expected<KernelArtifact> compileKernel(ModuleOp module,
   artifact.symbol = funcName.str();
   artifact.target = options.target;
   if (*kind == TargetKind::Cpu) {
-    llvm::Expected<std::string> object = emitCpuObject(module, funcName);
+    llvm::Expected<std::string> object =
+        emitCpuObject(module, funcName, options.cpu);
     if (!object)
       return object.takeError();
     artifact.object = std::move(*object);

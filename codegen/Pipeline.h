@@ -51,6 +51,9 @@ struct CompileOptions {
   bool allowSequential = false;
   /// State-space models: softplus(dt + dt_bias).
   bool dtSoftplus = false;
+  /// CPU objects: an LLVM CPU name (x86-64, x86-64-v3, ...); empty or
+  /// "native" builds for the host.
+  std::string cpu;
   /// Threads per block on GPUs.
   int64_t gpuBlockSize = 128;
   /// Assemble PTX into a cubin with ptxas when it is installed.

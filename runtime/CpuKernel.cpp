@@ -4,6 +4,7 @@
 
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -45,6 +46,25 @@ const char *openmpLibrary() {
   return env && *env ? env : LINAC_LIBOMP_PATH;
 }
 
+/// LINAC_NUM_THREADS sizes the OpenMP pool the kernels' grids run on
+/// (default: OpenMP's, one thread per core or OMP_NUM_THREADS).
+void applyThreadCount() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char *env = std::getenv("LINAC_NUM_THREADS");
+    if (!env || !*env)
+      return;
+    int threads = std::atoi(env);
+    // Before libomp starts, its default; after, the calling thread's.
+    setenv("OMP_NUM_THREADS", env, /*overwrite=*/1);
+    auto library = sys::DynamicLibrary::getPermanentLibrary(openmpLibrary());
+    auto setThreads = reinterpret_cast<void (*)(int)>(
+        library.getAddressOfSymbol("omp_set_num_threads"));
+    if (threads > 0 && setThreads)
+      setThreads(threads);
+  });
+}
+
 } // namespace
 
 std::unique_ptr<linac::CpuKernel>
@@ -74,6 +94,7 @@ linac::CpuKernel::load(const KernelArtifact &artifact, std::string *error) {
   if (!symbols)
     return fail(toString(symbols.takeError()));
   dylib->addGenerator(std::move(*symbols));
+  applyThreadCount();
   auto openmp = orc::DynamicLibrarySearchGenerator::Load(openmpLibrary(), prefix);
   if (!openmp)
     return fail("cannot load the OpenMP runtime " + std::string(openmpLibrary()) +

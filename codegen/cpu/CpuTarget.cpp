@@ -8,6 +8,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -27,12 +28,29 @@ void initializeNativeTarget() {
   });
 }
 
-Expected<std::unique_ptr<TargetMachine>> createHostTargetMachine() {
+/// The host CPU, or the named one (features from its name) for objects that
+/// must run on other machines.
+Expected<std::unique_ptr<TargetMachine>> createTargetMachine(StringRef cpu) {
   initializeNativeTarget();
   Expected<orc::JITTargetMachineBuilder> builder =
       orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
     return builder.takeError();
+  if (!cpu.empty() && cpu != "native") {
+    std::string error;
+    const Target *target =
+        TargetRegistry::lookupTarget(builder->getTargetTriple(), error);
+    if (!target)
+      return createStringError(error);
+    std::unique_ptr<MCSubtargetInfo> info(target->createMCSubtargetInfo(
+        builder->getTargetTriple(), "", ""));
+    if (!info || !info->isCPUStringValid(cpu))
+      return createStringError("linac: unknown CPU '" + cpu.str() +
+                               "' (e.g. native, x86-64, x86-64-v3, "
+                               "x86-64-v4)");
+    builder->setCPU(cpu.str());
+    builder->getFeatures() = SubtargetFeatures();
+  }
   builder->setCodeGenOptLevel(CodeGenOptLevel::Aggressive);
   builder->setRelocationModel(Reloc::PIC_);
   return builder->createTargetMachine();
@@ -76,9 +94,22 @@ std::string linac::hostCpuDescription() {
   return text;
 }
 
+bool linac::isKnownCpu(StringRef cpu) {
+  if (cpu.empty() || cpu == "native")
+    return true;
+  initializeNativeTarget();
+  std::string error, triple = sys::getDefaultTargetTriple();
+  const Target *target = TargetRegistry::lookupTarget(Triple(triple), error);
+  if (!target)
+    return false;
+  std::unique_ptr<MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(Triple(triple), "", ""));
+  return info && info->isCPUStringValid(cpu);
+}
+
 Expected<std::string> linac::emitCpuObject(mlir::ModuleOp module,
-                                           StringRef funcName) {
-  Expected<std::unique_ptr<TargetMachine>> machine = createHostTargetMachine();
+                                           StringRef funcName, StringRef cpu) {
+  Expected<std::unique_ptr<TargetMachine>> machine = createTargetMachine(cpu);
   if (!machine)
     return machine.takeError();
   LLVMContext ctx;

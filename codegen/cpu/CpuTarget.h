@@ -14,12 +14,18 @@ namespace linac {
 /// (part of the cache key).
 std::string hostCpuDescription();
 
+/// Whether `cpu` names a CPU of the host's architecture ("native" and the
+/// empty name mean the host).
+bool isKnownCpu(llvm::StringRef cpu);
+
 /// Translates a module in the LLVM dialect to LLVM IR, adds the packed entry
 /// point `<funcName>_packed(void **args)` that calls
-/// `_mlir_ciface_<funcName>`, optimizes at -O3 for the host CPU and emits an
-/// ELF relocatable object.
+/// `_mlir_ciface_<funcName>`, optimizes at -O3 for `cpu` (empty or "native":
+/// the host, with its features; else an LLVM CPU name such as x86-64-v3)
+/// and emits an ELF relocatable object.
 llvm::Expected<std::string> emitCpuObject(mlir::ModuleOp module,
-                                          llvm::StringRef funcName);
+                                          llvm::StringRef funcName,
+                                          llvm::StringRef cpu = "");
 
 } // namespace linac
 

@@ -2,21 +2,23 @@
 
 Mamba-2 (`mamba_chunk_scan_combined` and `fused_recurrent_mamba2`): with and without D (per
 head `[h]` and per channel `[h, p]`), the silu(z) gate, dt_bias and dt_softplus, initial and
-final states; ngroups 1, 2 and 4 for 4 heads; chunk sizes 16, 32, 64 and 128 with sequence
-lengths that are not multiples of them; headdim and dstate that are not powers of two (48
-and 12) and mamba2's own (64 and 128); float32 and float16. Also: varlen batches (lengths 1,
-63, 200 and 0) equal to running each sequence alone; decoding token by token with
+final states; ngroups 1, 2 and 4 for 4 heads; chunk sizes 16, 32, 64, 128 and 256 with
+sequence lengths that are not multiples of them; headdim and dstate that are not powers of two
+(48 and 12) and mamba2's own (64 and 128); float32 and float16. Also: varlen batches (lengths
+1, 63, 200 and 0) equal to running each sequence alone; decoding token by token with
 fused_recurrent_mamba2 (final states passed back as initial states) equal to the chunked op on
-the whole sequence, and the chunked op continuing from its own final states; strided inputs
+the whole sequence, and the chunked op continuing from its own final states; time steps of
+1000 (decays of -500 to -4000: the state is reset, nothing turns NaN); strided inputs
 (time-major and head-major memory, steps, negative strides, zero strides, views into one
 in_proj output as in mamba_ssm) equal to contiguous copies; and final states in mamba_ssm's
 layout `[b, h, p, n]`.
 
-Mamba-1 (`selective_scan_fn`): channels-first u, delta and z `[b, d, l]`; B and C
-`[b, n, l]` and grouped `[b, g, n, l]` (1, 2 and 3 groups; also one of each); with and without D, z, delta_bias
-and delta_softplus; return_last_state; running in pieces, passing the last state as the next
-initial state, equal to one run; varlen; float16 u, B, C and z; and the strided views of
-mamba_ssm's Mamba-1 block (channels first over token-major memory) equal to contiguous copies.
+Mamba-1 (`selective_scan_fn`): channels-first u, delta and z `[b, d, l]`; B and C `[b, n, l]`
+and grouped `[b, g, n, l]` (1, 2 and 3 groups, also one of each layout); with and without D,
+z, delta_bias and delta_softplus; return_last_state; running in pieces, passing the last state
+as the next initial state, equal to one run; varlen; time steps of 1000; float16 u, B, C and
+z; and the strided views of mamba_ssm's Mamba-1 block (channels first over token-major memory)
+equal to contiguous copies.
 (Argument checks: test_validation.py; 65536-token sequences: test_numerical_stress.py.)
 """
 
@@ -113,8 +115,8 @@ MAMBA2_CASES = [
     Mamba2Case(200, 128, 4, "channel", False, True, True, True, False),
     Mamba2Case(300, 64, 1, "head", True, False, True, True, True),
     Mamba2Case(100, 32, 2, "channel", False, False, False, False, False),
-    # mamba2's own head sizes: headdim 64, dstate 128.
-    Mamba2Case(129, 64, 1, "head", True, True, True, True, True, H=2, P=64, N=128),
+    # mamba2's own head sizes (headdim 64, dstate 128) and the largest chunks.
+    Mamba2Case(300, 256, 1, "head", True, True, True, True, True, H=2, P=64, N=128),
     Mamba2Case(130, 64, 2, "head", True, True, True, True, True, np.float16),
     Mamba2Case(65, 64, 1, None, False, False, True, False, True, np.float16),
 ]
@@ -259,6 +261,28 @@ def test_mamba2_chunk_continues_from_its_final_states(rng: np.random.Generator) 
         outputs.append(y)
     assert relative_rms_error(expected_y, np.concatenate(outputs, axis=1)) <= 1e-5
     assert relative_rms_error(expected_final, states) <= 1e-5
+
+
+@pytest.mark.parametrize("op", MAMBA2_OPS, ids=_op_id)
+def test_mamba2_large_time_steps_reset_the_state(op: Callable, rng: np.random.Generator) -> None:
+    # dt = 1000 (softplus leaves it as it is): exp(dt * A) = 0, the state before is forgotten,
+    # inside a chunk (token 100) and on a chunk boundary (token 128).
+    x = replace(BASE, T=200).inputs(rng)
+    dt = x.dt.copy()
+    dt[:, [100, 128]] = 1000.0
+    x = replace(x, dt=dt)
+    options = BASE.options(x)
+    s0 = _state(rng, BASE, 2)
+    y, final = call_mamba2(op, x, initial_states=s0, return_final_states=True, **options)
+    ref_y, ref_final = reference.mamba2(x.x, x.dt, x.A, x.B, x.C, initial_states=s0, **options)
+    assert np.isfinite(y).all() and np.isfinite(final).all()
+    assert relative_rms_error(ref_y, y) <= tolerance(np.float32)
+    assert relative_rms_error(ref_final, final) <= tolerance(np.float32)
+    alone_y, alone_final = call_mamba2(
+        op, x.tokens(128, 200), return_final_states=True, **{**options, "z": x.z[:, 128:]}
+    )
+    assert relative_rms_error(alone_y, y[:, 128:]) <= 1e-6
+    assert relative_rms_error(alone_final, final) <= 1e-6
 
 
 def _every_other_token(a: np.ndarray) -> np.ndarray:
@@ -536,6 +560,22 @@ def test_selective_scan_varlen_equals_each_sequence_alone(
         )
         assert relative_rms_error(ref_y, y[..., start:end]) <= tolerance(np.float32)
         assert relative_rms_error(ref_last, last[n : n + 1]) <= tolerance(np.float32)
+
+
+def test_selective_scan_large_time_steps_reset_the_state(rng: np.random.Generator) -> None:
+    x = SCAN_BASE.inputs(rng)
+    delta = x.delta.copy()
+    delta[..., [70, 128]] = 1000.0
+    x = replace(x, delta=delta)
+    options = SCAN_BASE.options(x)
+    s0 = _scan_state(rng, SCAN_BASE, 2)
+    y, last = _scan(x, options, return_last_state=True, initial_state=s0)
+    ref_y, ref_last = reference.selective_scan(
+        x.u, x.delta, x.A, x.B, x.C, initial_state=s0, **options
+    )
+    assert np.isfinite(y).all() and np.isfinite(last).all()
+    assert relative_rms_error(ref_y, y) <= tolerance(np.float32)
+    assert relative_rms_error(ref_last, last) <= tolerance(np.float32)
 
 
 def _channels_last(a: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@
 #include "codegen/CHeader.h"
 #include "codegen/KernelCompiler.h"
 #include "codegen/OpLibrary.h"
+#include "codegen/cpu/CpuTarget.h"
 #include "codegen/Registration.h"
 #include "dialect/Linac.h"
 
@@ -72,6 +73,12 @@ cl::opt<float> betaSigmoid(
 cl::opt<bool> dtSoftplus(
     "dt-softplus",
     cl::desc("state-space models: apply softplus to dt + dt_bias"),
+    cl::cat(category));
+cl::opt<std::string> cpuName(
+    "cpu",
+    cl::desc("CPU objects: the CPU to build for, an LLVM name such as "
+             "x86-64 (portable), x86-64-v3 (AVX2) or x86-64-v4 (AVX-512) "
+             "(default: this host)"),
     cl::cat(category));
 cl::opt<std::string> functionName(
     "function", cl::desc("kernel function in a .mlir input (default: the only "
@@ -187,6 +194,9 @@ int main(int argc, char **argv) {
                       Twine(chunkSize));
   if (blockV < 0)
     return usageError("block-v must be positive, got " + Twine(blockV));
+  if (!linac::isKnownCpu(cpuName))
+    return usageError("unknown CPU '" + cpuName +
+                      "' (e.g. native, x86-64, x86-64-v3, x86-64-v4)");
   if (householder < 0 || householder > 16)
     return usageError("householder must be in [1, 16], got " +
                       Twine(householder));
@@ -206,6 +216,7 @@ int main(int argc, char **argv) {
   request.options.betaSigmoid = betaSigmoid;
   request.options.allowSequential = allowSequential;
   request.options.dtSoftplus = dtSoftplus;
+  request.options.cpu = cpuName;
   request.useCache = !noCache;
   request.keepStages = dumpIR;
 

@@ -18,8 +18,13 @@
 // each iteration.
 // CHECK:             llvm.intr.stacksave : !llvm.ptr
 // CHECK:             llvm.alloca %{{.*}} x f32
-// The decays: exp of differences of chunk-local cumulative sums.
-// CHECK:             llvm.intr.exp(%{{.*}}) : (f32) -> f32
+// The decays: exp of differences of chunk-local cumulative sums, as a
+// polynomial (linac-approximate-math) so that the loops around it vectorize:
+// range reduction, then 2^n from the exponent bits; no call to libm.
+// CHECK-NOT:         llvm.intr.exp
+// CHECK:             llvm.intr.floor
+// CHECK:             llvm.shl
+// CHECK-NEXT:        llvm.bitcast %{{.*}} : i32 to f32
 // CHECK:             llvm.intr.stackrestore
 // CHECK:             omp.yield
 
@@ -30,6 +35,7 @@
 // DONE-NOT:    linalg.
 // DONE-NOT:    arith.
 // DONE-NOT:    math.
+// DONE-NOT:    llvm.intr.exp
 // DONE-NOT:    unrealized_conversion_cast
 
 // bf16 inputs are read as bf16 and widened with integer operations (no bf16
