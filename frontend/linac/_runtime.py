@@ -11,18 +11,9 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from . import _linac
 
 CompileError = _linac.CompileError
-
-_DTYPE_NAMES = {np.dtype(np.float32): "f32", np.dtype(np.float16): "f16"}
-
-
-def dtype_name(dtype: np.dtype) -> str:
-    """The linac name of a numpy dtype (f32, f16)."""
-    return _DTYPE_NAMES[np.dtype(dtype)]
 
 
 @dataclass
@@ -39,6 +30,13 @@ class LoadedKernel:
         """Runs on the host; ``args`` maps each metadata argument name to an
         array (buffers) or a float (scalars)."""
         self.cpu.run([args[name] for name in self.arg_names])
+
+    def run_gpu(self, args: dict, grid: tuple, stream: int = 0) -> None:
+        """Launches on the current CUDA device; ``args`` maps each argument
+        name to a (device pointer, sizes, strides in elements) tuple or a
+        float, ``grid`` is (value tiles, heads, sequences)."""
+        block = self.metadata["grid"]["block"][0]
+        self.gpu.launch([args[name] for name in self.arg_names], grid, block, stream)
 
 
 _lock = threading.Lock()

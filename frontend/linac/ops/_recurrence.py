@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _gpu
 from .._runtime import get_kernel
 from .._tensors import dtype_name, inputs_to_numpy
 from .._validate import check_problem
@@ -20,6 +21,88 @@ def _reversed_time(array, cu):
         [np.arange(end - 1, start - 1, -1) for start, end in zip(cu[:-1], cu[1:])]
     )
     return array[:, index]
+
+
+def _modifiers(householder: int, qk_l2norm: bool, beta_sigmoid: float) -> dict:
+    """The compile options a call's modifiers give its kernel."""
+    modifiers = {}
+    if householder > 1:
+        modifiers["householder"] = householder
+    if qk_l2norm:
+        modifiers["qk_l2norm"] = True
+    if beta_sigmoid:
+        modifiers["beta_sigmoid"] = beta_sigmoid
+    return modifiers
+
+
+def _run_on_gpu(
+    kernel_name,
+    q,
+    k,
+    v,
+    *,
+    g,
+    beta,
+    scale,
+    initial_state,
+    output_final_state,
+    cu_seqlens,
+    reverse,
+    gate,
+    needs_beta,
+    householder,
+    modifiers,
+):
+    """The recurrence on CUDA tensors (torch): checked on shape-only stand-ins,
+    launched on the current stream with the tensors' own memory."""
+    import torch
+
+    if reverse:
+        raise NotImplementedError("reverse=True runs on host memory only; flip the inputs")
+    named = {"k": k, "v": v, "g": g, "beta": beta, "initial_state": initial_state}
+    for name, tensor in named.items():
+        if tensor is not None and not (
+            isinstance(tensor, torch.Tensor) and tensor.device == q.device
+        ):
+            raise TypeError(f"{name} must be a torch tensor on {q.device}, like q")
+    # Decays, step sizes and states are float32 in the kernels.
+    g, beta, initial_state = (None if t is None else t.float() for t in (g, beta, initial_state))
+    cu = None if cu_seqlens is None else torch.as_tensor(cu_seqlens, device="cpu")
+    p, _, _, _, cu_host = check_problem(
+        *(_gpu.stand_in(t) for t in (q, k, v)),
+        g=_gpu.stand_in(g),
+        beta=_gpu.stand_in(beta),
+        scale=scale,
+        initial_state=_gpu.stand_in(initial_state),
+        cu_seqlens=None if cu is None else cu.numpy(),
+        gate=gate,
+        needs_beta=needs_beta,
+        householder=householder,
+    )
+    kernel = get_kernel(kernel_name, p.K, p.V, dtype_name(p.dtype), _gpu.target(), **modifiers)
+    device = q.device
+    output = torch.empty((p.B, p.T, p.H, p.V), dtype=q.dtype, device=device)
+    final_state = torch.empty(
+        (p.N if output_final_state else 0, p.H, p.K, p.V), dtype=torch.float32, device=device
+    )
+    states = (p.H, p.K, p.V)
+    offsets = None if cu_host is None else torch.as_tensor(cu_host, device=device)
+    args = {
+        "q": _gpu.buffer(q),
+        "k": _gpu.buffer(k),
+        "v": _gpu.buffer(v),
+        "g": None if g is None else _gpu.buffer(g),
+        "beta": None if beta is None else _gpu.buffer(beta),
+        "initial_state": _gpu.buffer(initial_state)
+        if initial_state is not None
+        else _gpu.empty_buffer((0, *states)),
+        "output": _gpu.buffer(output),
+        "final_state": _gpu.buffer(final_state),
+        "cu_seqlens": _gpu.empty_buffer((0,)) if offsets is None else _gpu.buffer(offsets),
+        "scale": p.scale,
+    }
+    _gpu.launch(kernel, args, p.V, p.H, p.N, torch)
+    return output, (final_state if output_final_state else None)
 
 
 def run_recurrence(
@@ -48,6 +131,24 @@ def run_recurrence(
     (see ``check_problem``); ``qk_l2norm`` and ``beta_sigmoid`` are compile
     options of the kernel. Inputs may be numpy arrays or tensors with `__dlpack__`;
     results come back as the caller's kind."""
+    if _gpu.is_cuda(q):
+        return _run_on_gpu(
+            kernel_name,
+            q,
+            k,
+            v,
+            g=g,
+            beta=beta,
+            scale=scale,
+            initial_state=initial_state,
+            output_final_state=output_final_state,
+            cu_seqlens=cu_seqlens,
+            reverse=reverse,
+            gate=gate,
+            needs_beta=needs_beta,
+            householder=householder,
+            modifiers=_modifiers(householder, qk_l2norm, beta_sigmoid),
+        )
     arrays, caller = inputs_to_numpy(
         {
             "q": q,
@@ -76,13 +177,7 @@ def run_recurrence(
     )
     if reverse:
         q, k, v, g, beta = (_reversed_time(x, cu) for x in (q, k, v, g, beta))
-    modifiers = {}
-    if householder > 1:
-        modifiers["householder"] = householder
-    if qk_l2norm:
-        modifiers["qk_l2norm"] = True
-    if beta_sigmoid:
-        modifiers["beta_sigmoid"] = beta_sigmoid
+    modifiers = _modifiers(householder, qk_l2norm, beta_sigmoid)
     kernel = get_kernel(kernel_name, p.K, p.V, dtype_name(p.dtype), **modifiers)
     output = np.empty((p.B, p.T, p.H, p.V), dtype=p.dtype)
     final_state = np.empty((p.N if output_final_state else 0, p.H, p.K, p.V), dtype=np.float32)

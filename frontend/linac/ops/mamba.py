@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._runtime import dtype_name, get_kernel
+from .._runtime import get_kernel
+from .._tensors import dtype_name
 from .._validate import check_sequence_offsets, float32_input, float_input, input_array
 
 MAX_STATE = 256
