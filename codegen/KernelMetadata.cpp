@@ -25,6 +25,20 @@ std::string typeName(Type type) {
   return text;
 }
 
+/// A buffer's shape: its static sizes as numbers, its dynamic ones by the
+/// names given (in order).
+llvm::json::Array namedShape(MemRefType type,
+                             const std::vector<const char *> &names) {
+  llvm::json::Array shape;
+  for (int64_t d = 0; d < type.getRank(); ++d) {
+    if (!type.isDynamicDim(d))
+      shape.push_back(type.getDimSize(d));
+    else
+      shape.push_back(d < (int64_t)names.size() ? names[d] : "?");
+  }
+  return shape;
+}
+
 /// Symbolic names of each buffer's dimensions (numbers where static).
 llvm::json::Array shapeOf(StringRef name, MemRefType type) {
   static const llvm::StringMap<std::vector<const char *>> kNames = {
@@ -43,14 +57,27 @@ llvm::json::Array shapeOf(StringRef name, MemRefType type) {
                                 : std::vector<const char *>{"B", "T", "H", "K"};
   else
     names = kNames.lookup(name);
-  llvm::json::Array shape;
-  for (int64_t d = 0; d < type.getRank(); ++d) {
-    if (!type.isDynamicDim(d))
-      shape.push_back(type.getDimSize(d));
-    else
-      shape.push_back(d < (int64_t)names.size() ? names[d] : "?");
-  }
-  return shape;
+  return namedShape(type, names);
+}
+
+/// The same for a state-space model's buffers: P is the head size, d_state
+/// the state size, G the groups of B and C.
+llvm::json::Array ssmShapeOf(StringRef name, MemRefType type) {
+  static const llvm::StringMap<std::vector<const char *>> kNames = {
+      {"x", {"B", "T", "H", "P"}},
+      {"z", {"B", "T", "H", "P"}},
+      {"output", {"B", "T", "H", "P"}},
+      {"dt", {"B", "T", "H"}},
+      {"A", {"H", "d_state"}},
+      {"B", {"B", "T", "G", "d_state"}},
+      {"C", {"B", "T", "G", "d_state"}},
+      {"D", {"H", "P"}},
+      {"dt_bias", {"H"}},
+      {"initial_state", {"N", "H", "d_state", "P"}},
+      {"final_state", {"N", "H", "d_state", "P"}},
+      {"cu_seqlens", {"N+1"}},
+  };
+  return namedShape(type, kNames.lookup(name));
 }
 
 } // namespace
@@ -150,9 +177,7 @@ llvm::Expected<KernelMetadata> describeSsm(func::FuncOp func,
     auto type = cast<MemRefType>(arg.getType());
     info.rank = type.getRank();
     info.dtype = typeName(type.getElementType());
-    for (int64_t d = 0; d < type.getRank(); ++d)
-      info.shape.push_back(type.isDynamicDim(d) ? llvm::json::Value("?")
-                                                : llvm::json::Value(type.getDimSize(d)));
+    info.shape = ssmShapeOf(info.name, type);
     meta.args.push_back(std::move(info));
   }
   return meta;

@@ -5,6 +5,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
@@ -357,13 +358,26 @@ LogicalResult ChunkLoopOp::verifyRegions() {
   if (getAuxLayouts().size() != getAux().size())
     return emitOpError() << "has " << getAux().size() << " aux inputs but "
                          << getAuxLayouts().size() << " aux_layouts";
-  for (Attribute layout : getAuxLayouts()) {
+  for (auto [index, layout, aux] :
+       llvm::enumerate(getAuxLayouts(), getAux())) {
     StringRef name = cast<StringAttr>(layout).getValue();
-    if (!llvm::is_contained({"token", "token_value", "head", "head_value"},
-                            name))
+    // The ranks each layout allows, and their shapes for the message.
+    auto [ranks, shapes] =
+        llvm::StringSwitch<std::pair<SmallVector<int64_t>, StringRef>>(name)
+            .Case("token", {{3, 4}, "[B, T, H'] or [B, T, H', D]"})
+            .Case("token_value", {{4}, "[B, T, H', V]"})
+            .Case("head", {{1, 2}, "[H'] or [H', D]"})
+            .Case("head_value", {{2}, "[H', V]"})
+            .Default({{}, ""});
+    if (ranks.empty())
       return emitOpError() << "unknown aux layout '" << name
                            << "' (expected token, token_value, head or "
                               "head_value)";
+    int64_t rank = cast<MemRefType>(aux.getType()).getRank();
+    if (!llvm::is_contained(ranks, rank))
+      return emitOpError() << "aux input #" << index << " has layout '"
+                           << name << "' and must be " << shapes << ", got "
+                           << aux.getType();
   }
   for (Region *region : {&getBody(), &getReadout()}) {
     if (region->empty())
@@ -594,6 +608,13 @@ LogicalResult SsmOp::verify() {
   if (isSelectiveScan() &&
       failed(verifySameSize(op, "a", a, 1, "b", b, 3)))
     return failure();
+  int64_t heads = cast<MemRefType>(x.getType()).getDimSize(2);
+  int64_t groups = cast<MemRefType>(b.getType()).getDimSize(2);
+  if (!ShapedType::isDynamic(heads) && !ShapedType::isDynamic(groups) &&
+      (groups == 0 || heads % groups != 0))
+    return emitOpError() << "x has " << heads
+                         << " heads, not a multiple of the " << groups
+                         << " groups of b and c";
   if (Value d = getD()) {
     if (failed(verifyRank(op, "d", d, {1, 2}, "[H] or [H, P]")) ||
         failed(verifyElementType(op, "d", d, f32)) ||
@@ -603,10 +624,14 @@ LogicalResult SsmOp::verify() {
         failed(verifySameSize(op, "d", d, 1, "x", x, 3)))
       return failure();
   }
-  if (Value z = getZ())
+  if (Value z = getZ()) {
+    if (failed(verifyRank(op, "z", z, {4}, "[B, T, H, P]")) ||
+        failed(verifyElementType(op, "z", z, inputType)))
+      return failure();
     for (unsigned i = 0; i < 4; ++i)
       if (failed(verifySameSize(op, "z", z, i, "x", x, i)))
         return failure();
+  }
   if (Value bias = getDtBias())
     if (failed(verifyRank(op, "dt_bias", bias, {1}, "[H]")) ||
         failed(verifyElementType(op, "dt_bias", bias, f32)) ||
@@ -658,6 +683,14 @@ LogicalResult SsmOutputOp::verify() {
   if (failed(verifySameSize(op, "result", getResult(), 0, "x", getX(), 0)) ||
       failed(verifySameSize(op, "result", getResult(), 1, "x", getX(), 1)))
     return failure();
+  if (Value skip = getSkip()) {
+    int64_t size = cast<MemRefType>(skip.getType()).getDimSize(0);
+    int64_t width = cast<MemRefType>(getX().getType()).getDimSize(1);
+    if (size != 1 && !compatible(size, width))
+      return emitOpError() << "skip must be one coefficient ([1]) or one per "
+                              "column of x ("
+                           << width << "), got " << skip.getType();
+  }
   if (Value gate = getGate())
     if (failed(verifySameSize(op, "gate", gate, 0, "x", getX(), 0)) ||
         failed(verifySameSize(op, "gate", gate, 1, "x", getX(), 1)))
@@ -669,6 +702,8 @@ LogicalResult ChunkScanOp::verify() {
   Operation *op = getOperation();
   if (failed(verifySameSize(op, "keys", getKeys(), 0, "queries",
                             getQueries(), 0)) ||
+      failed(verifySameSize(op, "queries", getQueries(), 1, "keys", getKeys(),
+                            1)) ||
       failed(verifySameSize(op, "values", getValues(), 0, "queries",
                             getQueries(), 0)) ||
       failed(verifySameSize(op, "state", getState(), 0, "keys", getKeys(),

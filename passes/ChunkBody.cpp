@@ -256,19 +256,33 @@ ChunkLoopOp mlir::linac::buildNonCausalChunkLoop(RecurrenceOp op,
       op.getScale(), b.getI64IntegerAttr(tokensPerChunk), op.getFormAttr(),
       op.getNormalizeAttr(), b.getI64IntegerAttr(1), b.getStrArrayAttr({}));
   int64_t K = op.getHeadDimK(), V = op.getHeadDimV();
+  // With qk_l2norm the body reads the keys and the readout the queries
+  // through a normalized copy of the chunk's rows.
+  auto l2Normalized = [&](Value rows) -> Value {
+    if (!op.getQkL2norm())
+      return rows;
+    Value count = memref::DimOp::create(b, loc, rows, 0);
+    Value copy = createChunkScratch(b, loc, {tokensPerChunk, K},
+                                    {count, b.getIndexAttr(K)});
+    ChunkL2NormalizeOp::create(b, loc, rows, copy);
+    return copy;
+  };
   // Accumulate: S += K^T V and z += sum of the keys over every chunk.
   BodyArgs acc = addBodyArguments(loop, loop.getBody(), K, V, false);
   b.setInsertionPointToStart(&loop.getBody().front());
-  ChunkStateUpdateOp::create(b, loc, acc.k, acc.v, Value(), acc.state);
+  Value keys = l2Normalized(acc.k);
+  ChunkStateUpdateOp::create(b, loc, keys, acc.v, Value(), acc.state);
   if (acc.keySum)
-    ChunkKeySumOp::create(b, loc, acc.k, acc.keySum);
+    ChunkKeySumOp::create(b, loc, keys, acc.keySum);
   YieldOp::create(b, loc);
   // Readout: O = scale * Q S, divided by scale * q . z with the normalizer.
   BodyArgs read = addBodyArguments(loop, loop.getReadout(), K, V, false);
   b.setInsertionPointToStart(&loop.getReadout().front());
-  ChunkReadoutOp::create(b, loc, read.q, read.state, op.getScale(), read.out);
+  Value queries = l2Normalized(read.q);
+  ChunkReadoutOp::create(b, loc, queries, read.state, op.getScale(), read.out);
+  // `fixed`: the keys only give the rows' shape, z is already complete.
   if (read.keySum)
-    ChunkNormalizeOp::create(b, loc, read.q, read.k, op.getScale(),
+    ChunkNormalizeOp::create(b, loc, queries, read.k, op.getScale(),
                              read.keySum, read.out, /*fixed=*/true);
   YieldOp::create(b, loc);
   return loop;

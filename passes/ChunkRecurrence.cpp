@@ -25,6 +25,12 @@ struct ChunkRecurrencePass
                        "before it is chunked");
         return WalkResult::interrupt();
       }
+      if (ShapedType::isDynamic(op.getHeadDimK()) ||
+          ShapedType::isDynamic(op.getHeadDimV())) {
+        op.emitOpError("head dimensions K and V must be static to size the "
+                       "chunk's buffers (run linac-specialize first)");
+        return WalkResult::interrupt();
+      }
       if (op.getHouseholder() > 1) {
         op.emitOpError("has Householder products: run "
                        "linac-interleave-householder first");

@@ -414,6 +414,10 @@ struct SequentialRecurrencePass
       return op.emitOpError("a sequential step takes no modifiers "
                             "(householder, normalize, qk_l2norm, "
                             "beta_sigmoid): write them in the step");
+    if (op.getMode() == ExecutionMode::noncausal)
+      return op.emitOpError("a non-causal recurrence needs every query to "
+                            "read the whole sequence's state; a step that is "
+                            "not chunkable runs only causally");
 
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -429,7 +433,9 @@ struct SequentialRecurrencePass
     };
     Value zero = c(0), one = c(1);
     Value batch = dim(op.getQ(), 0), time = dim(op.getQ(), 1),
-          heads = dim(op.getQ(), 2);
+          heads = dim(op.getV(), 2);
+    // Grouped q/k heads: value head h reads q and k at h / (H / H_qk).
+    Value groupSize = arith::DivUIOp::create(b, loc, heads, dim(op.getQ(), 2));
     Value cu = op.getCuSeqlens();
     Value varlen = cu ? nonEmpty(cu) : Value();
     Value numSeqs =
@@ -457,6 +463,7 @@ struct SequentialRecurrencePass
     memref::AllocaScopeReturnOp::create(b, loc);
     b.setInsertionPointToStart(scopeBody);
     Value h = grid.getInductionVars()[0], n = grid.getInductionVars()[1];
+    Value qkHead = arith::DivUIOp::create(b, loc, h, groupSize);
 
     // Sequence n: batch row, first token and length.
     Value batchRow = n, start = zero, length = time;
@@ -521,16 +528,19 @@ struct SequentialRecurrencePass
     if (cu)
       token = arith::AddIOp::create(b, loc, start, token);
     OpFoldResult idx0 = b.getIndexAttr(0), idx1 = b.getIndexAttr(1);
-    auto rowView = [&](Value buffer, int64_t width) {
-      return rankReducedView(b, loc, buffer, {batchRow, token, h, idx0},
+    auto rowViewAt = [&](Value buffer, Value head, int64_t width) {
+      return rankReducedView(b, loc, buffer, {batchRow, token, head, idx0},
                              {idx1, idx1, idx1, b.getIndexAttr(width)}, {3});
+    };
+    auto rowView = [&](Value buffer, int64_t width) {
+      return rowViewAt(buffer, h, width);
     };
     auto scalarAt = [&](Value buffer) -> Value {
       return memref::LoadOp::create(b, loc, buffer,
                                     ValueRange{batchRow, token, h});
     };
-    buildConvertingCopy(b, loc, rowView(op.getQ(), K), qt);
-    buildConvertingCopy(b, loc, rowView(op.getK(), K), kt);
+    buildConvertingCopy(b, loc, rowViewAt(op.getQ(), qkHead, K), qt);
+    buildConvertingCopy(b, loc, rowViewAt(op.getK(), qkHead, K), kt);
     buildConvertingCopy(b, loc, rowView(op.getV(), V), vt);
     SmallVector<Lowered> args = {{Value(), qt}, {Value(), kt}, {Value(), vt}};
     if (g) {

@@ -115,6 +115,16 @@ struct SpecializePass
   /// SSMs: N (the state size, K) and P (the head size, V).
   LogicalResult specialize(func::FuncOp func, SsmOp op, Type elementType) {
     int64_t N = headDimK, P = headDimV;
+    // Options of linear-attention recurrences do nothing here: refuse them
+    // rather than compile a kernel that ignores what was asked.
+    for (auto [set, option] :
+         {std::pair<bool, StringRef>{householder > 0, "householder"},
+          {qkL2norm, "qk-l2norm"},
+          {betaSigmoid != 0.0f, "beta-sigmoid"}})
+      if (set)
+        return op.emitOpError() << "linac-specialize: option '" << option
+                                << "' applies to linac.recurrence, not to a "
+                                   "state-space model";
     auto perHead = [&](MemRefType t) { return withDim(t, 3, P, elementType); };
     auto perState = [&](MemRefType t) { return withDim(t, 3, N, elementType); };
     auto rates = [&](MemRefType t) { return withDim(t, 1, N); };
@@ -141,6 +151,10 @@ struct SpecializePass
   LogicalResult specialize(func::FuncOp func, RecurrenceOp op,
                            Type elementType) {
     int64_t K = headDimK, V = headDimV;
+    if (dtSoftplus)
+      return op.emitOpError("linac-specialize: option 'dt-softplus' applies "
+                            "to linac.ssm (state-space models), not to a "
+                            "recurrence");
     auto retype = [&](Value value, StringRef name,
                       function_ref<MemRefType(MemRefType)> fn) {
       return SpecializePass::retype(func, op, value, name, fn);

@@ -163,9 +163,13 @@ int main(int argc, char **argv) {
           "shapes, dtype, target, grid rule, arguments).\nExit codes: 0 "
           "success, 1 compile error, 2 usage error.\n",
           &errorStream)) {
+    // Option parsers print their own message (a bad value) straight to
+    // stderr; the others land in errorStream. Either way, one line.
     StringRef first = StringRef(parseErrors).trim().split('\n').first;
+    if (first.empty())
+      return 2;
     first.consume_front("linac-compile: ");
-    return usageError(first.empty() ? "bad command line" : first);
+    return usageError(first);
   }
 
   if (list) {

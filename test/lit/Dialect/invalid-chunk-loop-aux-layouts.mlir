@@ -1,10 +1,6 @@
-// XFAIL: *
-// Known bug: linac.chunk_loop's verifier checks that each aux input has a
-// known layout but not that its rank fits the layout (token: [B, T, H'] or
-// [B, T, H', D]; token_value: [B, T, H', V]; head: [H'] or [H', D];
-// head_value: [H', V]) nor the body argument's type. linac-tile-chunk-loop
-// then reads dimensions the buffer does not have and builds an invalid
-// memref.subview ("expected mixed sizes rank to match mixed strides rank").
+// linac.chunk_loop's verifier checks that each aux input's rank fits its
+// layout (token: [B, T, H'] or [B, T, H', D]; token_value: [B, T, H', V];
+// head: [H'] or [H', D]; head_value: [H', V]).
 // RUN: linac-opt %s -split-input-file -verify-diagnostics
 
 !qk = memref<2x16x4x8xf32>

@@ -1,10 +1,5 @@
-// XFAIL: *
-// Known bug: two tile-op verifiers miss a width. linac.chunk_scan does not
-// check the queries' columns against the keys' (the state's rows), and
-// linac.ssm_output does not check a per-channel skip `[V]` against x's
-// columns. Both verify, and linac-lower-chunk-ops then builds a
-// linalg.generic that does not ("inferred input/output operand #1 has
-// shape's dimension #0 to be 16, but found 8").
+// linac.chunk_scan checks the queries' columns against the keys', and
+// linac.ssm_output checks a per-channel skip [V] against x's columns.
 // RUN: linac-opt %s -split-input-file -verify-diagnostics
 
 func.func @scan_query_width(%q: memref<16x8xf32>, %k: memref<16x16xf32>, %v: memref<16x4xf32>, %g: memref<16xf32>, %S: memref<16x4xf32>, %o: memref<16x4xf32>) {

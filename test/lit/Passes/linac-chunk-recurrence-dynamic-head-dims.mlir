@@ -1,10 +1,5 @@
-// XFAIL: *
-// Known bug: linac-chunk-recurrence does not check that the head dimensions
-// K and V are static: on a recurrence that was not specialized it builds
-// scratch buffers such as memref<64x?xf32> without their dynamic sizes
-// ("'memref.alloca' op incorrect number of dynamic sizes, has 0, expected
-// 1") instead of asking for linac-specialize, as linac-tile-chunk-loop and
-// linac-sequential-recurrence do.
+// linac-chunk-recurrence asks for linac-specialize when the head dimensions
+// K and V are dynamic: it sizes the chunk's scratch buffers with them.
 // RUN: linac-opt %s -split-input-file -verify-diagnostics -linac-chunk-recurrence
 
 !t = memref<?x?x?x?xf32>

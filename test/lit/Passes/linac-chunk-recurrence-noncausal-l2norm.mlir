@@ -1,9 +1,5 @@
-// XFAIL: *
-// Known bug: linac-chunk-recurrence drops qk_l2norm for non-causal attention:
-// the chunked algorithm of causal modes normalizes q and k in the chunk
-// (linac.chunk_l2_normalize), the non-causal body and readout use them as
-// they are. `linac-compile noncausal_linear_attn --qk-l2norm` compiles, and
-// its metadata says "qk_l2norm": true, but the kernel does not normalize.
+// linac-chunk-recurrence keeps qk_l2norm for non-causal attention: the body
+// normalizes the keys it accumulates, the readout the queries it reads with.
 // RUN: linac-opt %s -linac-chunk-recurrence | FileCheck %s
 
 // CHECK-LABEL: func.func @noncausal_l2norm

@@ -1,8 +1,6 @@
-// XFAIL: *
-// Known bug: linac-sequential-recurrence ignores grouped heads. Its grid
-// takes the heads from q (H_q = 2 here) instead of v (H = 4), so heads 2 and
-// 3 of the output are never written, and head h reads q and k at head h
-// instead of h / (H / H_q) (linac-tile-chunk-loop does both right).
+// Grouped heads in linac-sequential-recurrence: the grid runs over the value
+// heads (H = 4 here) and value head h reads q and k at head h / (H / H_q),
+// H_q = 2, as linac-tile-chunk-loop does.
 // RUN: linac-opt %s -linac-sequential-recurrence -cse | FileCheck %s
 
 // CHECK-LABEL: func.func @grouped_heads(

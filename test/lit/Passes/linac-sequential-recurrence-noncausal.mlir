@@ -1,9 +1,7 @@
-// XFAIL: *
-// Known bug: a non-causal recurrence whose step is not chunkable is accepted
-// with allow-sequential and linac-sequential-recurrence runs it causally,
-// one token at a time, writing each output from the state of the tokens
-// before it; non-causal attention needs every query to read the whole
-// sequence's state. It should be rejected (or run in two passes).
+// A non-causal recurrence whose step is not chunkable is rejected: running it
+// one token at a time would write each output from the state of the tokens
+// before it, while non-causal attention needs every query to read the whole
+// sequence's state.
 // RUN: linac-opt %s -split-input-file -verify-diagnostics -linac-sequential-recurrence
 
 !qk = memref<2x16x4x8xf32>

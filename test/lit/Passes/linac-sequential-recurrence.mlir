@@ -15,9 +15,11 @@
 // CHECK-NOT:   linac.recurrence
 // CHECK-DAG:   %[[B:.*]] = memref.dim %[[Q]], %c0
 // CHECK-DAG:   %[[T:.*]] = memref.dim %[[Q]], %c1
-// CHECK-DAG:   %[[H:.*]] = memref.dim %[[Q]], %c2
+// CHECK-DAG:   %[[H:.*]] = memref.dim %[[V]], %c2
 // CHECK:       scf.parallel (%[[HEAD:.*]], %[[SEQ:.*]]) = (%c0, %c0) to (%[[H]], %[[B]]) step (%c1, %c1) {
 // CHECK-NEXT:    memref.alloca_scope {
+// Grouped q/k heads: q and k are read at head HEAD / (H / H_qk).
+// CHECK-NEXT:      arith.divui %[[HEAD]], %{{.*}} : index
 // The state: the initial state when it is not empty, else zeros.
 // CHECK-NEXT:      %[[S:.*]] = memref.alloca() : memref<8x4xf32>
 // CHECK:           scf.if
