@@ -74,15 +74,11 @@ def check_sequence_offsets(cu_seqlens, B: int, T: int):
     if cu.dtype.kind not in "iu":
         raise TypeError(f"cu_seqlens must be an integer array, got dtype {cu.dtype}")
     if cu.ndim != 1 or cu.shape[0] < 2:
-        raise ValueError(
-            f"cu_seqlens must have shape [N + 1] with N >= 1, got {list(cu.shape)}"
-        )
+        raise ValueError(f"cu_seqlens must have shape [N + 1] with N >= 1, got {list(cu.shape)}")
     if B != 1:
         raise ValueError(f"cu_seqlens needs B == 1 (sequences packed along T), got B = {B}")
     if cu[0] != 0 or cu[-1] != T:
-        raise ValueError(
-            f"cu_seqlens must start at 0 and end at T = {T}, got {cu[0]} ... {cu[-1]}"
-        )
+        raise ValueError(f"cu_seqlens must start at 0 and end at T = {T}, got {cu[0]} ... {cu[-1]}")
     if np.any(np.diff(cu) < 0):
         raise ValueError("cu_seqlens must be non-decreasing")
     return cu.astype(np.int64)

@@ -48,9 +48,7 @@ def kda_inputs(rng, B=2, T=37, H=3, K=16, V=8, N=None):
 
 def test_kda_example_matches_the_float64_reference(rng) -> None:
     q, k, v, g, beta, h0 = kda_inputs(rng)
-    o, final_state = kda(
-        q, k, v, g, beta, scale=0.25, initial_state=h0, output_final_state=True
-    )
+    o, final_state = kda(q, k, v, g, beta, scale=0.25, initial_state=h0, output_final_state=True)
     o_ref, final_ref = reference(q, k, v, g=g, beta=beta, scale=0.25, initial_state=h0)
     assert o.dtype == np.float32 and o.shape == q.shape[:3] + (v.shape[3],)
     assert final_state.shape == h0.shape
@@ -122,9 +120,7 @@ def test_sequential_fallback_warns_and_matches_a_float64_loop(rng) -> None:
     v = rng.standard_normal((B, T, H, V)).astype(np.float32)
     h0 = rng.standard_normal((B, H, K, V)).astype(np.float32)
     with pytest.warns(linac.SequentialWarning) as caught:
-        o, final_state = tanh_state(
-            q, k, v, scale=0.5, initial_state=h0, output_final_state=True
-        )
+        o, final_state = tanh_state(q, k, v, scale=0.5, initial_state=h0, output_final_state=True)
     (warning,) = [w for w in caught if issubclass(w.category, linac.SequentialWarning)]
     assert warning.filename == __file__  # points at the call
     message = str(warning.message)
@@ -150,12 +146,7 @@ def gated_tricks(q, k, v, g, beta, S, *, scale, alpha):
     """Most of the step language at once: not a canonical form."""
     decay = sigmoid(g) * alpha
     kn = k / linac.sqrt(linac.sum(k * k) + 1e-6)
-    S = (
-        decay * S
-        - (kn[:, None] * S) * 0.1
-        + outer(kn, v) * beta
-        + (S * v[None, :]) * 0.01
-    )
+    S = decay * S - (kn[:, None] * S) * 0.1 + outer(kn, v) * beta + (S * v[None, :]) * 0.01
     row = linac.sum(S, axis=0) / S.shape[0]
     out = (S.T @ q) + linac.log(1.0 + exp(-(q @ q))) * row - v
     return S, scale * out
@@ -185,9 +176,7 @@ def test_step_language_sequential_against_numpy(rng) -> None:
                 + (S * vt[None, :]) * 0.01
             )
             row = np.sum(S, axis=0) / K
-            o_ref[0, t, h] = 0.7 * (
-                (S.T @ qt) + np.log(1 + np.exp(-(qt @ qt))) * row - vt
-            )
+            o_ref[0, t, h] = 0.7 * ((S.T @ qt) + np.log(1 + np.exp(-(qt @ qt))) * row - vt)
         np.testing.assert_allclose(final_state[0, h], S, rtol=1e-4, atol=1e-5)
     assert relative_rms_error(o_ref, o) < 1e-5
 
@@ -292,9 +281,7 @@ def test_error_return_value_and_branching(rng) -> None:
         r"wrong_output must be \[2\] \(S is \[K, V\] = \[4, 2\]\), got \[4\]",
     ):
         wrong_output(q, q, v)
-    with pytest.raises(
-        linac.StepError, match="comparisons are not part of the step language"
-    ):
+    with pytest.raises(linac.StepError, match="comparisons are not part of the step language"):
         branches(q, q, v)
 
 
@@ -306,9 +293,7 @@ def test_error_call_arguments(rng) -> None:
         kda(q, q, q, q, q[..., 0], alpha=1)
     with pytest.raises(TypeError, match="is missing the compile-time constant 'alpha'"):
         gated_tricks(q, q, q, q[..., 0], q[..., 0])
-    with pytest.raises(
-        TypeError, match="g must be a numpy array or a tensor with __dlpack__"
-    ):
+    with pytest.raises(TypeError, match="g must be a numpy array or a tensor with __dlpack__"):
         kda(q, q, q, [1.0], q[..., 0])
 
 
@@ -376,12 +361,8 @@ def test_bfloat16_inputs_run_a_bf16_kernel(rng) -> None:
     exact = [x.astype(np.float32) for x in bf16]
     o_ref, _ = reference(*exact, g=g, beta=beta, scale=0.25, initial_state=h0)
     assert relative_rms_error(o_ref, o.astype(np.float32)) < 1e-2
-    kernels = [
-        kernel for (_, dtype, _), kernel in kda._kernels.items() if dtype == "bf16"
-    ]
-    assert [json.loads(kernel.result.metadata)["dtype"] for kernel in kernels] == [
-        "bf16"
-    ]
+    kernels = [kernel for (_, dtype, _), kernel in kda._kernels.items() if dtype == "bf16"]
+    assert [json.loads(kernel.result.metadata)["dtype"] for kernel in kernels] == ["bf16"]
 
 
 # --- dogfooding: the op library's steps as DSL definitions ---------------------------------------
@@ -402,9 +383,7 @@ def test_bfloat16_inputs_run_a_bf16_kernel(rng) -> None:
         ("gated_delta_rule", linac.ops.chunk_gated_delta_rule, "scalar", True),
     ],
 )
-def test_definitions_give_the_bits_of_the_op_library(
-    rng, name, builtin, gate, beta
-) -> None:
+def test_definitions_give_the_bits_of_the_op_library(rng, name, builtin, gate, beta) -> None:
     B, T, H, K, V = 2, 70, 2, 16, 16
     q, k = (rng.standard_normal((B, T, H, K)).astype(np.float32) for _ in range(2))
     k /= np.linalg.norm(k, axis=-1, keepdims=True)
@@ -418,9 +397,7 @@ def test_definitions_give_the_bits_of_the_op_library(
     h0 = rng.standard_normal((B, H, K, V)).astype(np.float32)
     step = getattr(definitions, name)
     o, s = step(*inputs, scale=0.3, initial_state=h0, output_final_state=True)
-    o_builtin, s_builtin = builtin(
-        *inputs, scale=0.3, initial_state=h0, output_final_state=True
-    )
+    o_builtin, s_builtin = builtin(*inputs, scale=0.3, initial_state=h0, output_final_state=True)
     np.testing.assert_array_equal(o, o_builtin)
     np.testing.assert_array_equal(s, s_builtin)
     assert re.search(r"canonical form: decay = \w+, update = \w+", step.plan(*inputs))

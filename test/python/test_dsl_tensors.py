@@ -79,9 +79,7 @@ def test_dlpack_round_trip_through_the_dsl(rng) -> None:
 def test_dlpack_round_trip_through_the_ops(rng) -> None:
     q, k, v, g, h0 = _inputs(rng)
     g = g[..., 0]
-    o_np, s_np = linac.ops.chunk_simple_gla(
-        q, k, v, g, initial_state=h0, output_final_state=True
-    )
+    o_np, s_np = linac.ops.chunk_simple_gla(q, k, v, g, initial_state=h0, output_final_state=True)
     o, s = linac.ops.chunk_simple_gla(
         Tensor(q),
         Tensor(k),
@@ -122,9 +120,7 @@ def test_bfloat16_through_dlpack(rng) -> None:
 
 
 def test_imported_bfloat16_is_a_view_and_is_released() -> None:
-    source = (
-        np.arange(12, dtype=np.float32).reshape(3, 4).astype(ml_dtypes.bfloat16)[:, ::2]
-    )
+    source = np.arange(12, dtype=np.float32).reshape(3, 4).astype(ml_dtypes.bfloat16)[:, ::2]
     live = len(_tensors._Export._live)
     array, caller = _tensors.to_numpy(Tensor(source), "x")
     assert caller.module is not None and caller.module.from_dlpack is from_dlpack

@@ -379,11 +379,12 @@ def test_mamba2_zero_stride_inputs(op: Callable, rng: np.random.Generator) -> No
     x = replace(x, dt=np.broadcast_to(x.dt[..., :1], x.dt.shape))
     D = np.broadcast_to(x.D[:, :1], x.D.shape)
     assert 0 in x.dt.strides and 0 in D.strides
-    y, final = call_mamba2(op, x, D=D, dt_softplus=True, return_final_states=True)
+    y, final = call_mamba2(op, x, D=D, z=x.z, dt_softplus=True, return_final_states=True)
     expected_y, expected_final = call_mamba2(
         op,
         replace(x, dt=np.ascontiguousarray(x.dt)),
         D=np.ascontiguousarray(D),
+        z=x.z,
         dt_softplus=True,
         return_final_states=True,
     )

@@ -13,6 +13,8 @@ is copied.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .._runtime import get_kernel
@@ -126,7 +128,7 @@ def mamba_chunk_scan_combined(
     r"""Mamba-2's SSD layer, chunk-parallel.
 
     Args:
-        x (np.ndarray): inputs `[batch, seqlen, nheads, headdim]`, float32 or float16.
+        x (np.ndarray): inputs `[batch, seqlen, nheads, headdim]`, float32, float16 or bfloat16.
         dt (np.ndarray): time steps `[batch, seqlen, nheads]` (float32).
         A (np.ndarray): decay rates `[nheads]` (negative).
         B, C (np.ndarray): `[batch, seqlen, ngroups, dstate]`, the dtype of `x`;
@@ -148,7 +150,7 @@ def mamba_chunk_scan_combined(
     """
     if (
         isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, int)
+        or not isinstance(chunk_size, numbers.Integral)
         or not _is_power_of_two(chunk_size)
         or chunk_size > 256
     ):
@@ -160,7 +162,7 @@ def mamba_chunk_scan_combined(
         A,
         B,
         C,
-        chunk_size,
+        int(chunk_size),
         D,
         z,
         dt_bias,
@@ -222,7 +224,7 @@ def selective_scan_fn(
     r"""Mamba-1's selective scan, channels first.
 
     Args:
-        u (np.ndarray): inputs `[batch, dim, seqlen]`, float32 or float16.
+        u (np.ndarray): inputs `[batch, dim, seqlen]`, float32, float16 or bfloat16.
         delta (np.ndarray): time steps `[batch, dim, seqlen]` (float32).
         A (np.ndarray): decay rates `[dim, dstate]` (real, negative).
         B, C (np.ndarray): `[batch, dstate, seqlen]` or grouped
@@ -265,6 +267,11 @@ def selective_scan_fn(
         )
 
     Bv, Cv = projection(B, "B"), projection(C, "C")
+    if Cv.shape[2] != Bv.shape[2]:
+        raise ValueError(
+            f"C must have the groups of B ({Bv.shape[2]}), got {Cv.shape[2]}"
+            f" (shape {list(np.shape(C))})"
+        )
     skip = np.zeros(d, np.float32) if D is None else float32_input(D, "D", (d,), "[dim]")
     skip = skip[:, None]
     if z is not None:
