@@ -26,10 +26,11 @@ namespace linac {
 std::string CompileOptions::fingerprint() const {
   return llvm::formatv("target={0} K={1} V={2} chunk={3} block_v={4} dtype={5} "
                        "block={6} ptxas={7} householder={8} qk_l2norm={9} "
-                       "beta_sigmoid={10} dt_softplus={11} cpu={12}",
+                       "beta_sigmoid={10} dt_softplus={11} cpu={12} "
+                       "tensor_cores={13}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
-                       betaSigmoid, dtSoftplus, cpu)
+                       betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this))
       .str() +
          (allowSequential ? " allow_sequential" : "");
 }
@@ -41,6 +42,15 @@ llvm::Expected<TargetKind> parseTarget(llvm::StringRef target) {
     return TargetKind::Nvptx;
   return llvm::createStringError("unknown target '" + target.str() +
                                  "' (expected cpu, sm_80 or sm_90)");
+}
+
+std::string tensorCoreInputs(const CompileOptions &options) {
+  if (!options.tensorCores.empty() && options.tensorCores != "auto")
+    return options.tensorCores;
+  // fp32 kernels keep fp32 products: tf32 would lose their accuracy.
+  if (options.dtype == "bf16" || options.dtype == "f16")
+    return options.dtype;
+  return "none";
 }
 
 std::vector<Stage> getStages(const CompileOptions &options) {
@@ -88,12 +98,15 @@ std::vector<Stage> getStages(const CompileOptions &options) {
   }
   stages.push_back(
       {"gpu", llvm::formatv("linac-map-to-gpu{{chip={0} features=+ptx80 "
-                            "block-size={1}}, canonicalize, cse",
-                            options.target, options.gpuBlockSize)
+                            "block-size={1} tensor-cores={2}}, canonicalize, "
+                            "cse",
+                            options.target, options.gpuBlockSize,
+                            tensorCoreInputs(options))
                   .str()});
   stages.push_back(
       {"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
-               "convert-scf-to-cf, convert-gpu-to-nvvm{index-bitwidth=64}, "
+               "convert-scf-to-cf, "
+               "convert-gpu-to-nvvm{index-bitwidth=64}, "
                "canonicalize, cse), reconcile-unrealized-casts"});
   // The toolkit's libdevice supplies exp, log1p and rsqrt for the GPU.
   std::string toolkit = cudaToolkitPath();

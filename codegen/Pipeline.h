@@ -54,6 +54,10 @@ struct CompileOptions {
   /// CPU objects: an LLVM CPU name (x86-64, x86-64-v3, ...); empty or
   /// "native" builds for the host.
   std::string cpu;
+  /// Matrix products on GPU tensor cores: "none", "tf32", "bf16", "f16";
+  /// empty or "auto" follows the dtype (bf16/f16 kernels use them, f32
+  /// kernels keep fp32 products).
+  std::string tensorCores;
   /// Threads per block on GPUs.
   int64_t gpuBlockSize = 128;
   /// Assemble PTX into a cubin with ptxas when it is installed.
@@ -62,6 +66,9 @@ struct CompileOptions {
   /// A canonical one-line description of every option (part of cache keys).
   std::string fingerprint() const;
 };
+
+/// The tensor-core inputs `options` resolves to (see `tensorCores`).
+std::string tensorCoreInputs(const CompileOptions &options);
 
 /// Parses a target name; an error names the accepted targets.
 llvm::Expected<TargetKind> parseTarget(llvm::StringRef target);

@@ -2,6 +2,8 @@
 
 #include "passes/Passes.h"
 
+#include "passes/GpuTensorCores.h"
+
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
@@ -76,6 +78,7 @@ struct BlockDistributor {
   Value threadId;
   Value isThreadZero;
   int64_t blockSize;
+  TensorCoreInputs tensorCores;
 
   LogicalResult distributeBlock(Block &block) {
     for (Operation &op : llvm::make_early_inc_range(block)) {
@@ -148,6 +151,8 @@ struct BlockDistributor {
   }
 
   LogicalResult distributeLinalg(linalg::LinalgOp op) {
+    if (succeeded(distributeOnTensorCores(op, threadId, blockSize, tensorCores)))
+      return success();
     if (op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics())
       return op.emitOpError("only single-output linalg ops on buffers can be "
                             "mapped to GPU threads");
@@ -224,9 +229,18 @@ struct BlockDistributor {
 
 struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
   using LinacMapToGPUBase::LinacMapToGPUBase;
+  TensorCoreInputs tensorCoreInputs = TensorCoreInputs::none;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    std::optional<TensorCoreInputs> inputs = parseTensorCoreInputs(tensorCores);
+    if (!inputs) {
+      module.emitError() << "linac-map-to-gpu: tensor-cores must be none, "
+                            "tf32, bf16 or f16, got '"
+                         << tensorCores << "'";
+      return signalPassFailure();
+    }
+    tensorCoreInputs = *inputs;
     SmallVector<std::pair<func::FuncOp, scf::ParallelOp>> kernels;
     for (auto func : module.getOps<func::FuncOp>()) {
       // Outlining a kernel erases its function: one grid per function.
@@ -364,7 +378,8 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     Value isThreadZero = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::eq, threadId,
         arith::ConstantIndexOp::create(b, loc, 0));
-    BlockDistributor distributor{threadId, isThreadZero, blockSize};
+    BlockDistributor distributor{threadId, isThreadZero, blockSize,
+                                 tensorCoreInputs};
     if (failed(distributor.distributeBlock(kernel.getBody().front())))
       return failure();
     func.erase();

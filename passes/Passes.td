@@ -293,16 +293,26 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     workgroup memory, distributes the parallel loops of each `linalg` op
     over the block's threads (strided by the block size), runs the
     remaining stores on thread 0, and separates the stages with
-    `gpu.barrier`. The host function is removed: the runtime launches the
-    kernel with grid `(ceil(V / BV), H, N)`.
+    `gpu.barrier`. With `tensor-cores`, the matrix products (contractions
+    `C += A * B` with static upper bounds) run instead as 16x8 output tiles
+    spread over the block's warps, each a chain of `nvvm.mma.sync` over k (m16n8k16 for bf16/f16
+    operands, m16n8k8 tf32 otherwise);
+    rows past a chunk's end read as zero and are not written. The host
+    function is removed: the runtime launches the kernel with grid
+    `(ceil(V / BV), H, N)`.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", "128",
            "threads per block">,
     Option<"chip", "chip", "std::string", "\"sm_90\"", "target GPU">,
-    Option<"features", "features", "std::string", "\"+ptx80\"", "PTX features">
+    Option<"features", "features", "std::string", "\"+ptx80\"", "PTX features">,
+    Option<"tensorCores", "tensor-cores", "std::string", "\"none\"",
+           "matrix products on tensor cores (mma.sync): none, tf32 (every "
+           "product), bf16 or f16 (products of two such buffers in that "
+           "type, the others in tf32)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::NVVM::NVVMDialect"];
 }

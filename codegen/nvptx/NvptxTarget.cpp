@@ -79,7 +79,9 @@ std::string linac::ptxasVersion() {
                                             StringRef(out)};
     sys::ExecuteAndWait(*ptxas, {*ptxas, "--version"}, std::nullopt,
                         redirects, /*SecondsToWait=*/30);
-    StringRef text = StringRef(takeFile(out)).trim();
+    // The text must outlive the StringRefs into it.
+    std::string file = takeFile(out);
+    StringRef text = StringRef(file).trim();
     return text.rsplit('\n').second.empty() ? text.str()
                                             : text.rsplit('\n').second.str();
   }();

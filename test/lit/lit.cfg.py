@@ -2,6 +2,7 @@
 # op library and both targets.
 import os
 import shutil
+import subprocess
 
 import lit.formats
 
@@ -30,3 +31,40 @@ if ptxas:
     config.substitutions.append(("%ptxas", ptxas))
 else:
     lit_config.note("ptxas not found: the tests that assemble PTX are skipped")
+
+
+def find_cuobjdump():
+    """cuobjdump from the toolkit, PATH, or the pip packages (with nvdisasm)."""
+    found = os.environ.get("LINAC_CUOBJDUMP") or shutil.which("cuobjdump")
+    if found:
+        return found
+    # The pip packages nvidia-cuda-cuobjdump / -nvdisasm of the python3 on
+    # PATH (lit itself may run under another Python).
+    python = shutil.which("python3")
+    if not python:
+        return None
+    query = "import nvidia; print('\\n'.join(nvidia.__path__))"
+    try:
+        roots = subprocess.run(
+            [python, "-c", query], capture_output=True, text=True, timeout=60
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for root in roots:
+        for sub in ("cu13/bin", "cu12/bin", "cuda_cuobjdump/bin"):
+            candidate = os.path.join(root, sub, "cuobjdump")
+            if os.path.exists(candidate):
+                return candidate
+    return None
+
+
+cuobjdump = find_cuobjdump()
+if cuobjdump and (
+    shutil.which("nvdisasm") or os.path.exists(os.path.join(os.path.dirname(cuobjdump), "nvdisasm"))
+):
+    config.available_features.add("cuobjdump")
+    # cuobjdump --dump-sass runs nvdisasm from PATH.
+    config.environment["PATH"] += os.pathsep + os.path.dirname(cuobjdump)
+    config.substitutions.append(("%cuobjdump", cuobjdump))
+else:
+    lit_config.note("cuobjdump/nvdisasm not found: the SASS tests are skipped")

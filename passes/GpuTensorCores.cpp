@@ -1,0 +1,413 @@
+//===- GpuTensorCores.cpp - contractions as warp-level mma.sync ----------===//
+//
+// Fragment layouts follow the PTX ISA's "Matrix fragments for mma.m16n8k16"
+// (bf16/f16) and "mma.m16n8k8" (tf32): lane l has group g = l / 4 and
+// thread-in-group t = l % 4. The products are nvvm.mma.sync on 32-bit
+// registers (MLIR 22's nvgpu.mma.sync has no bf16 lowering).
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/GpuTensorCores.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace mlir::linac;
+
+std::optional<TensorCoreInputs>
+mlir::linac::parseTensorCoreInputs(StringRef name) {
+  return llvm::StringSwitch<std::optional<TensorCoreInputs>>(name)
+      .Case("none", TensorCoreInputs::none)
+      .Case("tf32", TensorCoreInputs::tf32)
+      .Case("bf16", TensorCoreInputs::bf16)
+      .Case("f16", TensorCoreInputs::f16)
+      .Default(std::nullopt);
+}
+
+namespace {
+
+/// The largest value `size` can take, when it is known without analysis:
+/// a constant, a static dimension, or the min with one of those (a chunk's
+/// rows are `min(remaining, C)`).
+std::optional<int64_t> staticUpperBound(OpFoldResult size) {
+  if (std::optional<int64_t> constant = getConstantIntValue(size))
+    return constant;
+  auto value = dyn_cast<Value>(size);
+  if (!value)
+    return std::nullopt;
+  if (auto dim = value.getDefiningOp<memref::DimOp>()) {
+    std::optional<int64_t> index = dim.getConstantIndex();
+    if (!index)
+      return std::nullopt;
+    auto type = cast<MemRefType>(dim.getSource().getType());
+    if (!type.isDynamicDim(*index))
+      return type.getDimSize(*index);
+    if (auto view = dim.getSource().getDefiningOp<memref::SubViewOp>()) {
+      // The view's dimension `index` after dropping unit dimensions.
+      llvm::SmallBitVector dropped = view.getDroppedDims();
+      int64_t kept = -1;
+      for (auto [d, size] : llvm::enumerate(view.getMixedSizes())) {
+        if (!dropped.test(d) && ++kept == *index)
+          return staticUpperBound(size);
+      }
+    }
+    return std::nullopt;
+  }
+  Operation *op = value.getDefiningOp();
+  if (isa_and_nonnull<arith::MinSIOp, arith::MinUIOp>(op)) {
+    std::optional<int64_t> lhs = staticUpperBound(op->getOperand(0));
+    std::optional<int64_t> rhs = staticUpperBound(op->getOperand(1));
+    if (lhs && rhs)
+      return std::min(*lhs, *rhs);
+    return lhs ? lhs : rhs;
+  }
+  return std::nullopt;
+}
+
+/// Follows float casts back from `value`.
+Value skipCasts(Value value) {
+  while (Operation *op = value.getDefiningOp()) {
+    if (!isa<arith::ExtFOp, arith::TruncFOp>(op))
+      break;
+    value = op->getOperand(0);
+  }
+  return value;
+}
+
+/// Whether the payload is `out + a * b`, `a` and `b` the two inputs through
+/// float casts and nothing else (math.exp and the like would change it).
+bool isMulAddPayload(linalg::LinalgOp op) {
+  Block *body = op.getBlock();
+  auto yield = cast<linalg::YieldOp>(body->getTerminator());
+  for (Operation &nested : body->without_terminator())
+    if (!isa<arith::ExtFOp, arith::TruncFOp, arith::MulFOp, arith::AddFOp>(
+            nested))
+      return false;
+  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+  if (!add)
+    return false;
+  Value out = body->getArguments().back();
+  Value product = add.getLhs() == out   ? add.getRhs()
+                  : add.getRhs() == out ? add.getLhs()
+                                        : Value();
+  auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
+  if (!mul)
+    return false;
+  Value a = skipCasts(mul.getLhs()), b = skipCasts(mul.getRhs());
+  return (a == body->getArgument(0) && b == body->getArgument(1)) ||
+         (a == body->getArgument(1) && b == body->getArgument(0));
+}
+
+/// An operand's map as the positions of its two loop dimensions.
+std::optional<std::pair<unsigned, unsigned>> dimsOf(AffineMap map) {
+  if (map.getNumResults() != 2 || !map.isProjectedPermutation())
+    return std::nullopt;
+  return std::make_pair(map.getDimPosition(0), map.getDimPosition(1));
+}
+
+/// The instruction shape and fragment element type of one contraction.
+struct MmaKind {
+  Type element; // bf16, f16 or f32 (tf32)
+  int64_t k;    // 16, or 8 for tf32
+  bool tf32() const { return element.isF32(); }
+};
+
+/// Builds the warp loop of one contraction.
+struct MmaBuilder {
+  OpBuilder &b;
+  Location loc;
+  MmaKind kind;
+  // A[m, k] and B[k, n] with their maps' dimension positions.
+  Value lhs, rhs, out;
+  AffineMap lhsMap, rhsMap, outMap;
+  unsigned mDim, nDim, kDim;
+  // Dynamic sizes and their padded static bounds.
+  Value sizeM, sizeN, sizeK;
+  int64_t boundM, boundN, boundK;
+
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, int64_t v) {
+    return v == 0 ? x : arith::AddIOp::create(b, loc, x, index(v)).getResult();
+  }
+
+  /// `i < size`, or no check (null) where the padded bound is the size.
+  Value below(Value i, Value size, int64_t bound) {
+    if (getConstantIntValue(size) == bound)
+      return Value();
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, size);
+  }
+  Value both(Value x, Value y) {
+    if (!x || !y)
+      return x ? x : y;
+    return arith::AndIOp::create(b, loc, x, y);
+  }
+
+  /// The indices of `buffer` (map `map`) at loop point (m, n, k).
+  SmallVector<Value> indicesAt(AffineMap map, Value m, Value n, Value k) {
+    SmallVector<Value> indices;
+    for (unsigned r = 0; r < map.getNumResults(); ++r) {
+      unsigned d = map.getDimPosition(r);
+      indices.push_back(d == mDim ? m : d == nDim ? n : k);
+    }
+    return indices;
+  }
+
+  /// buffer[indices] as `type`, or zero where `inBounds` is false (the load
+  /// is skipped: past a chunk's rows the view may end).
+  Value loadOrZero(Value buffer, ValueRange indices, Value inBounds,
+                   Type type) {
+    auto convert = [&](OpBuilder &ob, Value value) -> Value {
+      Type from = value.getType();
+      if (from == type)
+        return value;
+      if (from.getIntOrFloatBitWidth() < type.getIntOrFloatBitWidth())
+        return arith::ExtFOp::create(ob, loc, type, value);
+      return arith::TruncFOp::create(ob, loc, type, value);
+    };
+    if (!inBounds)
+      return convert(b, memref::LoadOp::create(b, loc, buffer, indices));
+    auto guarded = scf::IfOp::create(
+        b, loc, inBounds,
+        [&](OpBuilder &tb, Location) {
+          Value loaded = memref::LoadOp::create(tb, loc, buffer, indices);
+          scf::YieldOp::create(tb, loc, convert(tb, loaded));
+        },
+        [&](OpBuilder &eb, Location) {
+          Value zero = arith::ConstantOp::create(eb, loc, eb.getZeroAttr(type));
+          scf::YieldOp::create(eb, loc, zero);
+        });
+    return guarded.getResult(0);
+  }
+
+  /// One 32-bit fragment register: an f32 (tf32) as its bits, or two
+  /// 16-bit values, the first in the low half.
+  Value packRegister(ArrayRef<Value> values) {
+    Type i32 = b.getI32Type();
+    if (values.size() == 1)
+      return arith::BitcastOp::create(b, loc, i32, values[0]);
+    Type i16 = b.getI16Type();
+    auto widen = [&](Value half) -> Value {
+      return arith::ExtUIOp::create(
+          b, loc, i32, arith::BitcastOp::create(b, loc, i16, half));
+    };
+    Value high = arith::ShLIOp::create(
+        b, loc, widen(values[1]),
+        arith::ConstantIntOp::create(b, loc, i32, 16));
+    return arith::OrIOp::create(b, loc, widen(values[0]), high);
+  }
+
+  /// The warp's tiles and their mma chains.
+  void build(Value threadId, int64_t blockSize) {
+    int64_t numWarps = blockSize / 32;
+    Value lane = arith::RemUIOp::create(b, loc, threadId, index(32));
+    Value warp = arith::DivUIOp::create(b, loc, threadId, index(32));
+    Value group = arith::DivUIOp::create(b, loc, lane, index(4));
+    Value inGroup = arith::RemUIOp::create(b, loc, lane, index(4));
+    Value twiceInGroup = arith::MulIOp::create(b, loc, inGroup, index(2));
+    int64_t tilesN = boundN / 8, tiles = (boundM / 16) * tilesN;
+
+    auto tileLoop =
+        scf::ForOp::create(b, loc, warp, index(tiles), index(numWarps));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(tileLoop.getBody());
+    Value tile = tileLoop.getInductionVar();
+    Value rowBase = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, tile, index(tilesN)),
+        index(16));
+    Value colBase = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, tile, index(tilesN)), index(8));
+
+    // The accumulator: c0..c3 at rows g, g, g + 8, g + 8 and columns 2t,
+    // 2t + 1, 2t, 2t + 1.
+    Value row0 = arith::AddIOp::create(b, loc, rowBase, group);
+    Value row1 = add(row0, 8);
+    Value col0 = arith::AddIOp::create(b, loc, colBase, twiceInGroup);
+    Value col1 = add(col0, 1);
+    Type f32 = b.getF32Type();
+    SmallVector<std::pair<Value, Value>> accPositions = {
+        {row0, col0}, {row0, col1}, {row1, col0}, {row1, col1}};
+    SmallVector<Value> accMasks;
+    SmallVector<Value> accValues;
+    for (auto [r, c] : accPositions) {
+      Value mask = both(below(r, sizeM, boundM), below(c, sizeN, boundN));
+      accMasks.push_back(mask);
+      accValues.push_back(
+          loadOrZero(out, indicesAt(outMap, r, c, Value()), mask, f32));
+    }
+
+    auto kLoop = scf::ForOp::create(b, loc, index(0), index(boundK),
+                                    index(kind.k), accValues);
+    {
+      OpBuilder::InsertionGuard kGuard(b);
+      b.setInsertionPointToStart(kLoop.getBody());
+      Value kBase = kLoop.getInductionVar();
+      auto lhsAt = [&](Value m, Value k) {
+        Value mask = both(below(m, sizeM, boundM), below(k, sizeK, boundK));
+        return loadOrZero(lhs, indicesAt(lhsMap, m, Value(), k), mask,
+                          kind.element);
+      };
+      auto rhsAt = [&](Value k, Value n) {
+        Value mask = both(below(k, sizeK, boundK), below(n, sizeN, boundN));
+        return loadOrZero(rhs, indicesAt(rhsMap, Value(), n, k), mask,
+                          kind.element);
+      };
+      Value column = arith::AddIOp::create(b, loc, colBase, group);
+      SmallVector<Value> aRegs, bRegs;
+      NVVM::MMATypes ptxType;
+      if (kind.tf32()) {
+        // A: (g, t) (g+8, t) (g, t+4) (g+8, t+4); B: (t, g) (t+4, g).
+        Value k0 = arith::AddIOp::create(b, loc, kBase, inGroup);
+        Value k4 = add(k0, 4);
+        for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
+                            std::pair(row0, k4), std::pair(row1, k4)})
+          aRegs.push_back(packRegister({lhsAt(m, k)}));
+        for (Value k : {k0, k4})
+          bRegs.push_back(packRegister({rhsAt(k, column)}));
+        ptxType = NVVM::MMATypes::tf32;
+      } else {
+        // A: (g, 2t..2t+1) (g+8, 2t..) (g, 2t+8..) (g+8, 2t+8..);
+        // B: (2t..2t+1, g) (2t+8..2t+9, g).
+        Value k0 = arith::AddIOp::create(b, loc, kBase, twiceInGroup);
+        Value k8 = add(k0, 8);
+        for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
+                            std::pair(row0, k8), std::pair(row1, k8)})
+          aRegs.push_back(packRegister({lhsAt(m, k), lhsAt(m, add(k, 1))}));
+        for (Value k : {k0, k8})
+          bRegs.push_back(
+              packRegister({rhsAt(k, column), rhsAt(add(k, 1), column)}));
+        ptxType = NVVM::MMATypes::bf16;
+        // f16 fragments are typed as pairs of halves, bf16 ones as i32.
+        if (kind.element.isF16()) {
+          ptxType = NVVM::MMATypes::f16;
+          auto pair = VectorType::get({2}, kind.element);
+          for (Value &reg : llvm::concat<Value>(aRegs, bRegs))
+            reg = LLVM::BitcastOp::create(b, loc, pair, reg);
+        }
+      }
+      auto resultType = LLVM::LLVMStructType::getLiteral(
+          b.getContext(), SmallVector<Type>(4, f32));
+      Value mma = NVVM::MmaOp::create(
+          b, loc, resultType, aRegs, bRegs, kLoop.getRegionIterArgs(),
+          /*shape=*/ArrayRef<int64_t>{16, 8, kind.k},
+          /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+          /*multiplicandPtxTypes=*/
+          std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+          /*multiplicandLayouts=*/
+          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                         NVVM::MMALayout::col});
+      SmallVector<Value> sums;
+      for (int64_t i = 0; i < 4; ++i)
+        sums.push_back(LLVM::ExtractValueOp::create(b, loc, mma, i));
+      scf::YieldOp::create(b, loc, sums);
+    }
+
+    // Write back the tile's elements that lie inside the output.
+    for (auto [i, position] : llvm::enumerate(accPositions)) {
+      auto [r, c] = position;
+      Value element = kLoop.getResult(i);
+      SmallVector<Value> indices = indicesAt(outMap, r, c, Value());
+      if (!accMasks[i]) {
+        memref::StoreOp::create(b, loc, element, out, indices);
+        continue;
+      }
+      auto store = scf::IfOp::create(b, loc, accMasks[i],
+                                     /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard storeGuard(b);
+      b.setInsertionPointToStart(store.thenBlock());
+      memref::StoreOp::create(b, loc, element, out, indices);
+    }
+  }
+};
+
+int64_t roundUp(int64_t value, int64_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
+
+} // namespace
+
+LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
+                                                   Value threadId,
+                                                   int64_t blockSize,
+                                                   TensorCoreInputs inputs) {
+  // mma.sync needs whole warps.
+  if (inputs == TensorCoreInputs::none || blockSize % 32 != 0 ||
+      op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics() ||
+      op.getNumLoops() != 3 || op.getNumReductionLoops() != 1 ||
+      !isMulAddPayload(op))
+    return failure();
+  OpOperand *init = op.getDpsInitOperand(0);
+  auto outType = cast<MemRefType>(init->get().getType());
+  if (!outType.getElementType().isF32())
+    return failure();
+  auto outDims = dimsOf(op.getMatchingIndexingMap(init));
+  auto dims0 = dimsOf(op.getMatchingIndexingMap(op.getDpsInputOperand(0)));
+  auto dims1 = dimsOf(op.getMatchingIndexingMap(op.getDpsInputOperand(1)));
+  if (!outDims || !dims0 || !dims1)
+    return failure();
+  // m and n: the output's rows and columns; k: the reduction.
+  unsigned m = outDims->first, n = outDims->second;
+  unsigned k = 3 - m - n;
+  auto has = [](std::pair<unsigned, unsigned> dims, unsigned d) {
+    return dims.first == d || dims.second == d;
+  };
+  OpOperand *lhs = op.getDpsInputOperand(0), *rhs = op.getDpsInputOperand(1);
+  if (has(*dims0, n))
+    std::swap(lhs, rhs);
+  auto lhsDims = dimsOf(op.getMatchingIndexingMap(lhs));
+  auto rhsDims = dimsOf(op.getMatchingIndexingMap(rhs));
+  if (!has(*lhsDims, m) || !has(*lhsDims, k) || !has(*rhsDims, n) ||
+      !has(*rhsDims, k))
+    return failure();
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<Range> ranges = op.createLoopRanges(b, loc);
+  std::optional<int64_t> boundM = staticUpperBound(ranges[m].size),
+                         boundN = staticUpperBound(ranges[n].size),
+                         boundK = staticUpperBound(ranges[k].size);
+  // Decode steps (one row) waste the 16-row instruction: leave them.
+  if (!boundM || !boundN || !boundK || *boundM < 8 || *boundN < 8) {
+    return failure();
+  }
+
+  Type lhsType = cast<MemRefType>(lhs->get().getType()).getElementType();
+  Type rhsType = cast<MemRefType>(rhs->get().getType()).getElementType();
+  MmaKind kind{b.getF32Type(), 8};
+  Type narrow = inputs == TensorCoreInputs::bf16  ? Type(b.getBF16Type())
+                : inputs == TensorCoreInputs::f16 ? Type(b.getF16Type())
+                                                  : Type();
+  if (narrow && lhsType == narrow && rhsType == narrow)
+    kind = {narrow, 16};
+
+  MmaBuilder builder{b,
+                     loc,
+                     kind,
+                     lhs->get(),
+                     rhs->get(),
+                     init->get(),
+                     op.getMatchingIndexingMap(lhs),
+                     op.getMatchingIndexingMap(rhs),
+                     op.getMatchingIndexingMap(init),
+                     m,
+                     n,
+                     k,
+                     getValueOrCreateConstantIndexOp(b, loc, ranges[m].size),
+                     getValueOrCreateConstantIndexOp(b, loc, ranges[n].size),
+                     getValueOrCreateConstantIndexOp(b, loc, ranges[k].size),
+                     roundUp(*boundM, 16),
+                     roundUp(*boundN, 8),
+                     roundUp(*boundK, kind.k)};
+  builder.build(threadId, blockSize);
+  gpu::BarrierOp::create(b, loc);
+  op->erase();
+  return success();
+}

@@ -1,0 +1,45 @@
+//===- GpuTensorCores.h - contractions on GPU tensor cores ------*- C++ -*-===//
+//
+// linac-map-to-gpu runs the chunk's matrix products (linalg contractions on
+// buffers) as warp-level mma.sync tiles; everything else stays strided over
+// the block's threads.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LINAC_PASSES_GPUTENSORCORES_H
+#define LINAC_PASSES_GPUTENSORCORES_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+
+namespace mlir::linac {
+
+/// Which tensor-core instructions contractions may use.
+enum class TensorCoreInputs {
+  /// None: every product on the CUDA cores in fp32.
+  none,
+  /// tf32 inputs (m16n8k8), fp32 accumulation, for every contraction.
+  tf32,
+  /// bf16 (or f16) inputs (m16n8k16) where both operands are stored in that
+  /// type; tf32 where one is fp32 (a chunk's intermediate), so that fp32
+  /// intermediates keep 10 mantissa bits.
+  bf16,
+  f16,
+};
+
+/// Parses a pass option's value; nullopt when it is none of the names.
+std::optional<TensorCoreInputs> parseTensorCoreInputs(StringRef name);
+
+/// Replaces `op`, a contraction `C[m, n] += A[m, k] * B[k, n]` (operands in
+/// any order of their dimensions, fp32 output) whose sizes have static upper
+/// bounds, with a loop of the block's warps over 16x8 output tiles, each a
+/// chain of `nvvm.mma.sync` over k. Rows and columns past the (dynamic)
+/// sizes read as zero and are not written. Returns failure, leaving `op` as
+/// it is, when `op` is not such a contraction or `inputs` is none.
+LogicalResult distributeOnTensorCores(linalg::LinalgOp op, Value threadId,
+                                      int64_t blockSize,
+                                      TensorCoreInputs inputs);
+
+} // namespace mlir::linac
+
+#endif // LINAC_PASSES_GPUTENSORCORES_H
