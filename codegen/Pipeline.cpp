@@ -38,10 +38,10 @@ std::string CompileOptions::fingerprint() const {
 llvm::Expected<TargetKind> parseTarget(llvm::StringRef target) {
   if (target == "cpu")
     return TargetKind::Cpu;
-  if (target == "sm_80" || target == "sm_90")
+  if (target == "sm_80" || target == "sm_90" || target == "sm_90a")
     return TargetKind::Nvptx;
   return llvm::createStringError("unknown target '" + target.str() +
-                                 "' (expected cpu, sm_80 or sm_90)");
+                                 "' (expected cpu, sm_80, sm_90 or sm_90a)");
 }
 
 std::string tensorCoreInputs(const CompileOptions &options) {

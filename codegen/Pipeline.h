@@ -29,7 +29,8 @@ namespace linac {
 enum class TargetKind { Cpu, Nvptx };
 
 struct CompileOptions {
-  /// "cpu", "sm_80" or "sm_90".
+  /// "cpu", "sm_80", "sm_90" or "sm_90a" (Hopper-only PTX: same code as
+  /// sm_90 today; wgmma and TMA are not generated yet).
   std::string target = "cpu";
   /// 0 keeps what the IR says.
   int64_t headDimK = 0;

@@ -1,6 +1,6 @@
 //===- linac-compile.cpp - compile linac kernels ahead of time -----------===//
 //
-//   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90 -o <dir>
+//   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90|sm_90a -o <dir>
 //       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N] [--dtype=f32|f16|bf16]
 //       [--block-v=N] [--householder=N] [--qk-l2norm] [--beta-sigmoid=1|2]
 //       [--dt-softplus]
@@ -39,7 +39,7 @@ cl::OptionCategory category("linac-compile options");
 cl::opt<std::string> input(cl::Positional, cl::desc("<op-name | file.mlir>"),
                            cl::cat(category));
 cl::opt<std::string> target("target",
-                            cl::desc("cpu, sm_80 or sm_90 (default: cpu)"),
+                            cl::desc("cpu, sm_80, sm_90 or sm_90a (default: cpu)"),
                             cl::init("cpu"), cl::cat(category));
 cl::opt<std::string> outputDir("o", cl::desc("output folder (created)"),
                                cl::value_desc("dir"), cl::cat(category));
@@ -184,7 +184,7 @@ int main(int argc, char **argv) {
   if (!linac::parseTarget(target)) {
     consumeError(linac::parseTarget(target).takeError());
     return usageError("unknown target '" + target +
-                      "' (expected cpu, sm_80 or sm_90)");
+                      "' (expected cpu, sm_80, sm_90 or sm_90a)");
   }
   if (dtype != "f32" && dtype != "f16" && dtype != "bf16")
     return usageError("unknown dtype '" + dtype +

@@ -565,7 +565,7 @@ class Recurrence:
     ) -> list[Path]:
         """Compiles ahead of time and writes what ``linac-compile`` writes: ``<name>.json``
         (metadata), ``<name>.h`` (C declarations, and a launcher for GPUs) and ``<name>.o``
-        (cpu) or ``<name>.ptx`` and ``<name>.cubin`` (sm_80, sm_90; cubin when ptxas is
+        (cpu) or ``<name>.ptx`` and ``<name>.cubin`` (sm_80, sm_90, sm_90a; cubin when ptxas is
         installed). ``gate`` ("scalar" or "vector") is needed only when the step traces with
         both kinds of g. Returns the paths written."""
         values = self._constants(constants)
