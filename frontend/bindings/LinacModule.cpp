@@ -57,6 +57,10 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
       options.dtSoftplus = value.cast<bool>();
     else if (name == "allow_sequential")
       options.allowSequential = value.cast<bool>();
+    else if (name == "block_size")
+      options.gpuBlockSize = value.cast<int64_t>();
+    else if (name == "tensor_cores")
+      options.tensorCores = value.cast<std::string>();
     else
       throw py::type_error("unknown compile option '" + name + "'");
   }
@@ -223,7 +227,8 @@ PYBIND11_MODULE(_linac, m) {
       py::arg("chunk_size") = 0, py::arg("block_v") = 0, py::kw_only(),
       py::arg("use_cache") = true, py::arg("keep_stages") = false,
       "Compiles a built-in kernel; keyword options householder, qk_l2norm, "
-      "beta_sigmoid.");
+      "beta_sigmoid, dt_softplus, block_size (GPU threads per block), "
+      "tensor_cores (auto, none, tf32, bf16, f16).");
   m.def(
       "compile",
       [](const std::string &source, const std::string &funcName,

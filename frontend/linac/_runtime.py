@@ -50,11 +50,13 @@ def get_kernel(
     dtype: str,
     target: str = "cpu",
     chunk_size: int = 0,
+    block_v: int = 0,
     **modifiers,
 ) -> LoadedKernel:
     """The built-in kernel ``name`` compiled for these sizes and
-    ``modifiers`` (householder, qk_l2norm, beta_sigmoid), from memory, the
-    disk cache, or the compiler (in that order)."""
+    ``modifiers`` (householder, qk_l2norm, beta_sigmoid, block_size), from
+    memory, the disk cache, or the compiler (in that order). A chunk size or
+    value tile of 0 is the compiler's default."""
     key = (
         name,
         head_dim_k,
@@ -62,6 +64,7 @@ def get_kernel(
         dtype,
         target,
         chunk_size,
+        block_v,
         tuple(sorted(modifiers.items())),
     )
     kernel = _kernels.get(key)
@@ -71,7 +74,7 @@ def get_kernel(
         kernel = _kernels.get(key)
         if kernel is None:
             result = _linac.compile_builtin(
-                name, target, head_dim_k, head_dim_v, dtype, chunk_size, **modifiers
+                name, target, head_dim_k, head_dim_v, dtype, chunk_size, block_v, **modifiers
             )
             kernel = load(result)
             _kernels[key] = kernel

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _gpu
+from .. import _autotune, _gpu
 from .._runtime import get_kernel
 from .._tensors import dtype_name, inputs_to_numpy
 from .._validate import check_problem
@@ -33,6 +33,30 @@ def _modifiers(householder: int, qk_l2norm: bool, beta_sigmoid: float) -> dict:
     if beta_sigmoid:
         modifiers["beta_sigmoid"] = beta_sigmoid
     return modifiers
+
+
+def _kernel_for(kernel_name, p, dtype, target, modifiers, run, synchronize):
+    """The kernel for problem `p`: the compiler's default tiling, or with
+    LINAC_AUTOTUNE=1 the fastest of the candidates, timed by `run(kernel)`
+    on this call's inputs (see linac._autotune)."""
+
+    def compiled(tiling):
+        extra = {"block_size": tiling.block_size} if tiling.block_size else {}
+        return get_kernel(
+            kernel_name, p.K, p.V, dtype, target, tiling.chunk_size, tiling.block_v,
+            **modifiers, **extra,
+        )  # fmt: skip
+
+    if not _autotune.enabled():
+        return compiled(_autotune.Tiling())
+    key = _autotune.problem_key(kernel_name, p.K, p.V, dtype, target, modifiers, p.T, p.N * p.H)
+    tilings = _autotune.candidates(target, p.V, chunked=not kernel_name.startswith("fused_"))
+
+    def time_tiling(tiling):
+        kernel = compiled(tiling)
+        return _autotune.best_time_ms(lambda: run(kernel), synchronize, repeats=3)
+
+    return compiled(_autotune.tune(key, tilings, time_tiling))
 
 
 def _run_on_gpu(
@@ -79,7 +103,6 @@ def _run_on_gpu(
         needs_beta=needs_beta,
         householder=householder,
     )
-    kernel = get_kernel(kernel_name, p.K, p.V, dtype_name(p.dtype), _gpu.target(), **modifiers)
     device = q.device
     output = torch.empty((p.B, p.T, p.H, p.V), dtype=q.dtype, device=device)
     final_state = torch.empty(
@@ -101,6 +124,15 @@ def _run_on_gpu(
         "cu_seqlens": _gpu.empty_buffer((0,)) if offsets is None else _gpu.buffer(offsets),
         "scale": p.scale,
     }
+    kernel = _kernel_for(
+        kernel_name,
+        p,
+        dtype_name(p.dtype),
+        _gpu.target(),
+        modifiers,
+        run=lambda kernel: _gpu.launch(kernel, args, p.V, p.H, p.N, torch),
+        synchronize=torch.cuda.synchronize,
+    )
     _gpu.launch(kernel, args, p.V, p.H, p.N, torch)
     return output, (final_state if output_final_state else None)
 
@@ -178,7 +210,6 @@ def run_recurrence(
     if reverse:
         q, k, v, g, beta = (_reversed_time(x, cu) for x in (q, k, v, g, beta))
     modifiers = _modifiers(householder, qk_l2norm, beta_sigmoid)
-    kernel = get_kernel(kernel_name, p.K, p.V, dtype_name(p.dtype), **modifiers)
     output = np.empty((p.B, p.T, p.H, p.V), dtype=p.dtype)
     final_state = np.empty((p.N if output_final_state else 0, p.H, p.K, p.V), dtype=np.float32)
     args = {
@@ -196,6 +227,15 @@ def run_recurrence(
         "cu_seqlens": cu if cu is not None else np.empty((0,), dtype=np.int64),
         "scale": p.scale,
     }
+    kernel = _kernel_for(
+        kernel_name,
+        p,
+        dtype_name(p.dtype),
+        "cpu",
+        modifiers,
+        run=lambda kernel: kernel.run_cpu(args),
+        synchronize=lambda: None,
+    )
     kernel.run_cpu(args)
     if reverse:
         output = np.ascontiguousarray(_reversed_time(output, cu))

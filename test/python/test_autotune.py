@@ -1,0 +1,119 @@
+"""Autotuning (LINAC_AUTOTUNE=1): the chosen tiling gives correct results, is stored next
+to the kernels and reused without timing again, survives a corrupted record, and nothing is
+tuned when it is off. Which tiling wins is not checked: that is a timing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from linac import _autotune, ops, reference
+
+
+@pytest.fixture
+def tuning(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Autotuning on, into a fresh cache folder, with no choices in memory."""
+    monkeypatch.setenv("LINAC_AUTOTUNE", "1")
+    monkeypatch.setenv("LINAC_CACHE_DIR", str(tmp_path))
+    _autotune.clear_memory()
+    yield tmp_path / "tuning"
+    _autotune.clear_memory()
+
+
+def _problem(rng, T=200, K=32, V=48):
+    B, H = 1, 2
+    q, k = (rng.standard_normal((B, T, H, K), dtype=np.float32) for _ in range(2))
+    v = rng.standard_normal((B, T, H, V), dtype=np.float32)
+    g = (-0.1 * np.abs(rng.standard_normal((B, T, H)))).astype(np.float32)
+    return q, k, v, g
+
+
+def _records(folder: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))]
+
+
+def test_tuned_kernel_is_correct_and_recorded(tuning, rng, capfd):
+    q, k, v, g = _problem(rng)
+    o, state = ops.chunk_simple_gla(q, k, v, g, output_final_state=True)
+    o_ref, state_ref = reference.recurrence(q, k, v, g)
+    assert reference.relative_rms_error(o_ref, o) < 1e-5
+    assert reference.relative_rms_error(state_ref, state) < 1e-5
+    assert "linac: autotuning chunk_simple_gla" in capfd.readouterr().err
+
+    (record,) = _records(tuning)
+    assert record["key"]["op"] == "chunk_simple_gla"
+    assert record["key"]["T_bucket"] == 256 and record["key"]["pairs_bucket"] == 2
+    timed = [c for c in record["candidates"] if "ms" in c]
+    assert len(record["candidates"]) == len(_autotune.candidates("cpu", 48, chunked=True))
+    assert min(c["ms"] for c in timed) == pytest.approx(
+        next(c["ms"] for c in timed if c["tiling"] == record["best"])
+    )
+    # The candidates span the chunk sizes.
+    assert {c["tiling"]["chunk_size"] for c in record["candidates"]} == {32, 64, 128}
+
+
+def test_choice_is_reused_from_memory_and_disk(tuning, rng, capfd):
+    q, k, v, g = _problem(rng)
+    first, _ = ops.chunk_simple_gla(q, k, v, g)
+    capfd.readouterr()
+    record_before = _records(tuning)
+
+    again, _ = ops.chunk_simple_gla(q, k, v, g)  # from memory
+    _autotune.clear_memory()  # as a new process: from the record
+    from_disk, _ = ops.chunk_simple_gla(q, k, v, g)
+    assert "autotuning" not in capfd.readouterr().err
+    assert _records(tuning) == record_before
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(first, from_disk)
+
+
+def test_corrupted_record_is_discarded_and_retuned(tuning, rng, capfd):
+    q, k, v, g = _problem(rng)
+    ops.chunk_simple_gla(q, k, v, g)
+    (path,) = tuning.glob("*.json")
+    path.write_text(path.read_text()[:40])  # truncated
+    _autotune.clear_memory()
+    capfd.readouterr()
+    with pytest.warns(RuntimeWarning, match="discarding the unreadable tuning record"):
+        o, _ = ops.chunk_simple_gla(q, k, v, g)
+    assert "linac: autotuning" in capfd.readouterr().err
+    assert _records(tuning)[0]["key"]["op"] == "chunk_simple_gla"
+    o_ref, _ = reference.recurrence(q, k, v, g)
+    assert reference.relative_rms_error(o_ref, o) < 1e-5
+
+
+def test_record_for_another_problem_is_not_used(tuning, rng):
+    q, k, v, g = _problem(rng)
+    ops.chunk_simple_gla(q, k, v, g)
+    (path,) = tuning.glob("*.json")
+    record = json.loads(path.read_text())
+    record["key"]["K"] = 999
+    path.write_text(json.dumps(record))
+    _autotune.clear_memory()
+    with pytest.warns(RuntimeWarning, match="another problem"):
+        ops.chunk_simple_gla(q, k, v, g)
+
+
+def test_recurrent_kernels_tune_only_the_value_tile(tuning, rng):
+    q, k, v, g = _problem(rng, T=5)
+    o, _ = ops.fused_recurrent_simple_gla(q, k, v, g)
+    o_ref, _ = reference.recurrence(q, k, v, g)
+    assert reference.relative_rms_error(o_ref, o) < 1e-5
+    (record,) = _records(tuning)
+    assert {c["tiling"]["chunk_size"] for c in record["candidates"]} == {0}
+
+
+def test_off_by_default(monkeypatch, tmp_path, rng):
+    monkeypatch.delenv("LINAC_AUTOTUNE", raising=False)
+    monkeypatch.setenv("LINAC_CACHE_DIR", str(tmp_path))
+    ops.chunk_simple_gla(*_problem(rng))
+    assert not (tmp_path / "tuning").exists()
+
+
+def test_gpu_candidates_cover_chunks_tiles_and_warps():
+    tilings = _autotune.candidates("sm_90", 128, chunked=True)
+    assert {t.chunk_size for t in tilings} == {16, 32, 64}
+    assert {t.block_v for t in tilings} == {16, 32, 64}
+    assert {t.block_size for t in tilings} == {128, 256}
