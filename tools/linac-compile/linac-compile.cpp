@@ -54,6 +54,16 @@ cl::opt<int64_t> chunkSize(
 cl::opt<int64_t> blockV("block-v",
                         cl::desc("value tile width (default: the target's)"),
                         cl::init(0), cl::cat(category));
+cl::opt<std::string> tensorCores(
+    "tensor-cores",
+    cl::desc("GPU matrix products on tensor cores (mma.sync): auto (bf16/f16 "
+             "kernels use them, f32 kernels do not), none, tf32, bf16 or f16 "
+             "(default: auto)"),
+    cl::init("auto"), cl::cat(category));
+cl::opt<int64_t> blockSize("block-size",
+                           cl::desc("GPU threads per block, a multiple of 32 "
+                                    "in [32, 1024] (default: 128)"),
+                           cl::init(128), cl::cat(category));
 cl::opt<std::string> dtype("dtype",
                            cl::desc("element type of q, k, v and the output: "
                                     "f32, f16 or bf16 (default: f32)"),
@@ -196,6 +206,13 @@ int main(int argc, char **argv) {
       (chunkSize < 1 || chunkSize > 256 || !isPowerOf2_64(chunkSize)))
     return usageError("chunk size must be a power of two in [1, 256], got " +
                       Twine(chunkSize));
+  if (tensorCores != "auto" && tensorCores != "none" && tensorCores != "tf32" &&
+      tensorCores != "bf16" && tensorCores != "f16")
+    return usageError("unknown tensor-cores '" + tensorCores +
+                      "' (expected auto, none, tf32, bf16 or f16)");
+  if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
+    return usageError("block-size must be a multiple of 32 in [32, 1024], got " +
+                      Twine(blockSize));
   if (blockV < 0)
     return usageError("block-v must be positive, got " + Twine(blockV));
   if (!linac::isKnownCpu(cpuName))
@@ -221,6 +238,8 @@ int main(int argc, char **argv) {
   request.options.allowSequential = allowSequential;
   request.options.dtSoftplus = dtSoftplus;
   request.options.cpu = cpuName;
+  request.options.tensorCores = tensorCores;
+  request.options.gpuBlockSize = blockSize;
   request.useCache = !noCache;
   request.keepStages = dumpIR;
 
