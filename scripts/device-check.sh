@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The GPU check, one command on a machine with an NVIDIA GPU, CUDA, CMake, PyTorch and Triton
+# but no LLVM/MLIR and no network (scripts/make-device-bundle.sh prepares its inputs on a CPU
+# machine, in build-device/):
+#
+#   1. builds the runtime without the compiler (cmake -DLINAC_ENABLE_COMPILER=OFF);
+#   2. runs the C++ unit tests (their GPU tests run when a driver is there);
+#   3. runs every op of the bundle on the GPU against the CPU kernels' results
+#      (test/gpu/test_gpu_ops.py);
+#   4. benchmarks linac against flash-linear-attention and FlashAttention (sdpa)
+#      (benchmarks/gpu_ops.py).
+#
+#   bash scripts/device-check.sh [--bundle build-device] [--out DIR] [--build-dir DIR]
+#                                [--quick] [--no-bench]
+#
+# Everything goes to --out (default $OUT when set, else build-device-results/):
+# device-check.log, unit-tests.xml, gpu-tests.json, results/gpu/<date>.{json,meta.json,png}.
+# Without a GPU (no nvidia-smi, no torch.cuda) the GPU stages say so and skip; the exit
+# status is then that of the build and the unit tests. Each stage prints its time.
+set -uo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUNDLE="$ROOT/build-device"
+RESULTS="${OUT:-$ROOT/build-device-results}"
+BUILD="$ROOT/build-device-runtime"
+QUICK=()
+BENCH=1
+while (($#)); do
+  case "$1" in
+    --bundle) BUNDLE="$(cd "$2" && pwd)"; shift 2 ;;
+    --out) RESULTS="$2"; shift 2 ;;
+    --build-dir) BUILD="$2"; shift 2 ;;
+    --quick) QUICK=(--quick); shift ;;
+    --no-bench) BENCH=0; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "device-check.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$RESULTS"
+RESULTS="$(cd "$RESULTS" && pwd)"
+
+main() {
+START=$SECONDS
+FAILED=()
+stage() { echo; echo "== [$((SECONDS - START)) s] $*"; }
+fail() { FAILED+=("$1"); echo "FAILED: $1"; }
+
+stage "machine"
+echo "linac $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), bundle $BUNDLE, results $RESULTS"
+GPU=1
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+else
+  GPU=0
+  echo "no GPU: nvidia-smi is missing or finds no device; the GPU stages are skipped"
+fi
+python3 - <<'EOF'
+try:
+    import torch
+    print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, "
+          f"torch.cuda.is_available() = {torch.cuda.is_available()}")
+except ImportError as error:
+    print(f"torch not importable ({error}): the GPU stages are skipped")
+EOF
+if [[ ! -f "$BUNDLE/manifest.json" ]]; then
+  echo "error: $BUNDLE/manifest.json not found: run scripts/make-device-bundle.sh on a machine with the compiler" >&2
+  return 1
+fi
+
+stage "build the runtime without LLVM/MLIR into $BUILD"
+CONFIGURE=(-G Ninja -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release
+  -DLINAC_ENABLE_COMPILER=OFF -DLINAC_ENABLE_PYTHON=OFF)
+command -v ninja >/dev/null 2>&1 || CONFIGURE[1]="Unix Makefiles"
+[[ -d "$BUNDLE/googletest" ]] && CONFIGURE+=(-DLINAC_GTEST_SOURCE_DIR="$BUNDLE/googletest")
+if cmake "${CONFIGURE[@]}" >"$RESULTS/cmake.log" 2>&1 &&
+   cmake --build "$BUILD" -j "$(nproc)" >>"$RESULTS/cmake.log" 2>&1; then
+  tail -n 2 "$RESULTS/cmake.log"
+  ls -l "$BUILD/lib/liblinac_runtime.so"
+else
+  tail -n 30 "$RESULTS/cmake.log"
+  fail "build"
+  echo "nothing else can run without the runtime"
+  return 1
+fi
+export LINAC_RUNTIME_LIB="$BUILD/lib/liblinac_runtime.so"
+
+stage "C++ unit tests"
+if [[ -x "$BUILD/bin/linac-unit-tests" ]]; then
+  if "$BUILD/bin/linac-unit-tests" --gtest_output="xml:$RESULTS/unit-tests.xml" >"$RESULTS/unit-tests.log" 2>&1; then
+    grep -E '^\[==========\]|^\[  PASSED  \]|^\[  SKIPPED \] [0-9]+ tests?,' "$RESULTS/unit-tests.log"
+    # Why the GPU tests skipped, if they did (gtest prints the reason after "Skipped").
+    grep -m 1 -A 1 ': Skipped$' "$RESULTS/unit-tests.log" | tail -n 1 | sed 's/^/  skip reason: /'
+  else
+    tail -n 40 "$RESULTS/unit-tests.log"
+    fail "unit tests"
+  fi
+else
+  echo "SKIP: linac-unit-tests was not built (no GoogleTest, none in the bundle)"
+fi
+
+REQUIRE=()
+((GPU)) && REQUIRE=(--require-gpu)
+stage "GPU correctness: every op of the bundle against the CPU kernels"
+if ! python3 "$ROOT/test/gpu/test_gpu_ops.py" --bundle "$BUNDLE" --out "$RESULTS/gpu-tests.json" "${REQUIRE[@]}"; then
+  fail "GPU correctness"
+fi
+
+if ((BENCH)); then
+  stage "GPU benchmark: linac vs flash-linear-attention vs FlashAttention (sdpa)"
+  # fla-core and einops from the bundle's wheels (pure Python: unpacked, no pip, no network).
+  PYLIB="$BUILD/pylib"
+  if compgen -G "$BUNDLE/wheels/*.whl" >/dev/null; then
+    rm -rf "$PYLIB" && mkdir -p "$PYLIB"
+    for wheel in "$BUNDLE"/wheels/*.whl; do
+      python3 -c "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])" "$wheel" "$PYLIB"
+    done
+    export PYTHONPATH="$PYLIB${PYTHONPATH:+:$PYTHONPATH}"
+    echo "unpacked the wheels of $BUNDLE/wheels into $PYLIB"
+  else
+    echo "no wheels in the bundle: fla is used only if already installed"
+  fi
+  if ! python3 "$ROOT/benchmarks/gpu_ops.py" --bundle "$BUNDLE" --out-dir "$RESULTS/results/gpu" "${QUICK[@]}"; then
+    fail "GPU benchmark"
+  fi
+else
+  stage "GPU benchmark: skipped (--no-bench)"
+fi
+
+stage "done"
+((GPU)) || echo "GPU parts skipped: no GPU on this machine (build and unit tests only)"
+if ((${#FAILED[@]})); then
+  echo "device check FAILED: ${FAILED[*]}"
+  return 1
+fi
+echo "device check passed; results in $RESULTS"
+}
+
+main 2>&1 | tee "$RESULTS/device-check.log"
+exit "${PIPESTATUS[0]}"

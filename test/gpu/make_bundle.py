@@ -1,0 +1,162 @@
+"""Builds the device bundle on the CPU machine (scripts/make-device-bundle.sh runs this):
+kernels compiled ahead of time for the GPU with linac-compile, and for each correctness case
+its inputs and the CPU kernels' results, so the GPU machine needs neither LLVM nor linac's
+Python extension.
+
+    python3 test/gpu/make_bundle.py -o build-device [--ops chunk_simple_gla ...] [--no-bench]
+
+Layout of the bundle:
+    manifest.json                   target, cases, kernels, what made it
+    kernels/<dtype>_k<K>_v<V>/<op>.{json,cubin,ptx,ptxas.log}
+    tests/<case>.npz                input_<arg> (q, k, v, x, B, C, z as bf16 bits, uint16;
+                                    the others float32/int64), reference_output and
+                                    reference_final_state (the float32 CPU kernel),
+                                    cpu_bf16_output (the bf16 CPU kernel, bf16 bits)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import problems
+
+
+def compile_kernel(compiler: Path, op: str, dtype: str, K: int, V: int, options: dict, out: Path):
+    """linac-compile <op> for the bundle's target into `out` (skipped when already there)."""
+    if (out / f"{op}.json").exists():
+        return
+    command = [
+        str(compiler),
+        op,
+        f"--target={problems.TARGET}",
+        f"--dtype={dtype}",
+        f"--head-dim-k={K}",
+        f"--head-dim-v={V}",
+        "-o",
+        str(out),
+    ]
+    command += [f"--{name}={value}" for name, value in options.items()]
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+    (out / f"{op}.h").unlink(missing_ok=True)  # C launcher: not used by the device check
+
+
+def run_on_cpu(op: str, case: problems.Case, dtype: str, inputs: dict) -> tuple:
+    """(output, final_state) of the CPU kernel `op` in `dtype` on `inputs`, as float32."""
+    from linac._runtime import get_kernel
+    from linac._tensors import BFLOAT16
+
+    kernel = get_kernel(op, case.K, case.V, dtype, "cpu", 0, **case.options)
+    numpy_dtype = {"f32": np.float32, "bf16": BFLOAT16, "f16": np.float16, "i64": np.int64}
+    args = {}
+    for arg in kernel.metadata["args"]:
+        name = arg["name"]
+        if arg["kind"] != "buffer":
+            args[name] = inputs[name]
+            continue
+        element = numpy_dtype[arg["dtype"]]
+        if name in ("output", "final_state"):
+            args[name] = np.empty(problems.shape(arg, case), dtype=element)
+        else:
+            args[name] = np.ascontiguousarray(inputs[name]).astype(element)
+    kernel.run_cpu(args)
+    return (
+        args["output"].astype(np.float32),
+        args["final_state"].astype(np.float32),
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-o", "--out", type=Path, default=ROOT / "build-device")
+    parser.add_argument("--compiler", type=Path, default=ROOT / "build" / "bin" / "linac-compile")
+    parser.add_argument("--ops", nargs="*", help="ops to include (default: every built-in op)")
+    parser.add_argument(
+        "--no-bench", action="store_true", help="skip the K = V = 128 benchmark kernels"
+    )
+    options = parser.parse_args(argv)
+    if not options.compiler.exists():
+        raise SystemExit(f"{options.compiler} not found: build linac first (ninja -C build)")
+    listed = subprocess.run(
+        [str(options.compiler), "--list"], capture_output=True, text=True, check=True
+    ).stdout
+    every_op = [line.split("\t")[0] for line in listed.splitlines() if line.strip()]
+    ops = options.ops or every_op
+    unknown = sorted(set(ops) - set(every_op))
+    if unknown:
+        raise SystemExit(f"unknown ops {unknown}; linac-compile --list has {every_op}")
+
+    out = options.out
+    (out / "kernels").mkdir(parents=True, exist_ok=True)
+    (out / "tests").mkdir(exist_ok=True)
+    cases = problems.cases(ops, bench=not options.no_bench)
+    manifest_cases = []
+    start = time.time()
+    for i, case in enumerate(cases):
+        for dtype in case.dtypes:
+            folder = out / "kernels" / problems.kernel_dir(dtype, case.K, case.V)
+            compile_kernel(options.compiler, case.op, dtype, case.K, case.V, case.options, folder)
+        folder = out / "kernels" / problems.kernel_dir(case.dtypes[0], case.K, case.V)
+        metadata = json.loads((folder / f"{case.op}.json").read_text())
+        inputs = problems.make_inputs(metadata, case, seed=i)
+        reference = run_on_cpu(case.op, case, "f32", inputs)
+        arrays = {
+            f"input_{name}": problems.to_bf16_bits(value)
+            if name in problems.DATA_ARGS
+            else np.asarray(value)
+            for name, value in inputs.items()
+        }
+        arrays["reference_output"], arrays["reference_final_state"] = reference
+        errors = {}
+        for dtype in case.dtypes:
+            if dtype == "f32":
+                continue  # the reference itself
+            cpu_output = run_on_cpu(case.op, case, dtype, inputs)[0]
+            arrays[f"cpu_{dtype}_output"] = problems.to_bf16_bits(cpu_output)
+            errors[dtype] = problems.relative_rms(cpu_output, reference[0])
+        np.savez_compressed(out / "tests" / f"{case.name}.npz", **arrays)
+        manifest_cases.append(
+            {
+                "name": case.name,
+                "op": case.op,
+                "dtypes": list(case.dtypes),
+                "shape": {"B": case.B, "T": case.T, "H": case.H, "K": case.K, "V": case.V},
+                "tolerance": {dtype: problems.tolerance(case.op, dtype) for dtype in case.dtypes},
+                "cpu_vs_reference": errors,
+            }
+        )
+        described = ", ".join(f"CPU {d} vs f32 {e:.1e}" for d, e in errors.items())
+        print(
+            f"[{i + 1}/{len(cases)}] {case.name}: compiled, CPU results ({described})", flush=True
+        )
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        check=False,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    manifest = {
+        "target": problems.TARGET,
+        "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "linac_commit": commit,
+        "ops": ops,
+        "cases": manifest_cases,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    print(f"{len(cases)} cases in {out} ({time.time() - start:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
