@@ -460,14 +460,18 @@ def plot(path: Path) -> None:
             (r for r in records if r["op"] == op and r["H"] == 16 and r["K"] == 128),
             key=lambda r: r["T"],
         )
-        for column, label in (("linac_ms", "linac"), ("fla_ms", "fla"), ("sdpa_ms", "sdpa")):
+        for column, label, color in (
+            ("linac_ms", "linac", "C0"),
+            ("fla_ms", "fla", "C1"),
+            ("sdpa_ms", "sdpa (FlashAttention)", "C2"),
+        ):
             points = [(r["T"], r[column]) for r in rows if r[column] is not None]
             if points:
-                axis.plot(*zip(*points), marker="o", label=label)
+                axis.plot(*zip(*points), marker="o", label=label, color=color)
         axis.set_xscale("log", base=2)
         axis.set_yscale("log")
         axis.set_title(op)
-        axis.set_xlabel("T (B T = 16-32K tokens, H=16, K=V=128)")
+        axis.set_xlabel("T (B = 8, 4, 1; H = 16, K = V = 128)")
         axis.set_ylabel("forward ms")
         axis.grid(True, which="both", alpha=0.3)
         axis.legend()
@@ -487,7 +491,7 @@ def main(argv=None) -> int:
     parser.add_argument("--ops", nargs="*", default=problems.BENCH_OPS, choices=problems.BENCH_OPS)
     parser.add_argument("--repetitions", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--budget-s", type=float, default=360.0, help="stop measuring peers after")
+    parser.add_argument("--budget-s", type=float, default=300.0, help="stop measuring peers after")
     parser.add_argument("--decode-context", type=int, default=4096, help="sdpa's KV cache (decode)")
     parser.add_argument("--quick", action="store_true", help="the first problem size only")
     parser.add_argument("--plot-only", type=Path, help="only draw the PNG of a results file")
