@@ -60,7 +60,7 @@ def candidates(target: str, head_dim_v: int, chunked: bool) -> list[Tiling]:
     kernels only), whole and partial value tiles (more tiles: more parallel
     blocks or threads, each with a smaller state), and 4 or 8 warps on GPUs."""
     if target == "cpu":
-        chunks = (32, 64, 128) if chunked else (0,)
+        chunks = (16, 32, 64) if chunked else (0,)
         tiles = sorted({head_dim_v, min(head_dim_v, 32)})
         return [Tiling(c, bv) for c in chunks for bv in tiles]
     chunks = (16, 32, 64) if chunked else (0,)

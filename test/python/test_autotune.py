@@ -51,7 +51,7 @@ def test_tuned_kernel_is_correct_and_recorded(tuning, rng, capfd):
         next(c["ms"] for c in timed if c["tiling"] == record["best"])
     )
     # The candidates span the chunk sizes.
-    assert {c["tiling"]["chunk_size"] for c in record["candidates"]} == {32, 64, 128}
+    assert {c["tiling"]["chunk_size"] for c in record["candidates"]} == {16, 32, 64}
 
 
 def test_choice_is_reused_from_memory_and_disk(tuning, rng, capfd):
