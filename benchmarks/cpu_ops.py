@@ -44,8 +44,9 @@ score matrices are counted dense, C x C, as the chunked kernels compute them):
     decode step (per sequence and head): 5 K V (decay, outer product, readout); its state
         traffic is 2 B H K V 4 bytes (read and write the fp32 state), reported as GB/s.
 
-GFLOP/s = count / min time, for every implementation (so the naive rows show an effective
-rate on the chunked count), and as a fraction of the FMA peak of this machine measured by
+GFLOP/s = count / min time, the count at C = 64 for numpy (and, as an effective rate, for
+the naive rows) and at linac's own chunk size for linac (its CPU default is 32: fewer flops
+for the same result, so its time, not its rate, is what compares), and as a fraction of the FMA peak of this machine measured by
 benchmarks/fma_peak.c with all usable cores (compiled and run here at the start and the end,
 the best of the two used; or --peak-json). Linear scaling: time(T=16384) / (16 time(T=1024))
 (1 is linear). Decode: us per step (one token for each of the B sequences) and per token
@@ -83,6 +84,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import linac
 import numpy as np
 from linac import ops
 from linac.reference import relative_rms_error
@@ -426,14 +428,15 @@ def make_inputs(
     return x
 
 
-def chunk_sizes(T: int) -> list[int]:
-    return [min(CHUNK, T - start) for start in range(0, T, CHUNK)]
+def chunk_sizes(T: int, chunk: int = CHUNK) -> list[int]:
+    return [min(chunk, T - start) for start in range(0, T, chunk)]
 
 
-def flops(op: str, B: int, T: int, H: int, K: int, V: int) -> int:
-    """The chunked algorithm's flop count (see the module docstring)."""
+def flops(op: str, B: int, T: int, H: int, K: int, V: int, chunk: int = CHUNK) -> int:
+    """The chunked algorithm's flop count with chunks of `chunk` tokens (see the module
+    docstring)."""
     total = 0
-    for C in chunk_sizes(T):
+    for C in chunk_sizes(T, chunk):
         if op in ("chunk_simple_gla", "chunk_gla"):
             total += 2 * C * C * K + 2 * C * K * V + 2 * C * C * V + 2 * C * K * V
         elif op == "chunk_gated_delta_rule":
@@ -615,6 +618,9 @@ def run_chunk_op(op: str, B: int, T: int, H: int, K: int, args, pool: HeadPool, 
                 f"rel RMS {naive_error:.2e}"
             )
     count = flops(op, B, T, H, K, V)
+    # linac's rate counts the flops of its own chunk size (smaller chunks do less work).
+    linac_chunk = linac.get_kernel(op, K, V, "f32").metadata["chunk_size"]
+    counts = {"linac": flops(op, B, T, H, K, V, linac_chunk)}
     candidates = [("linac", lambda: LINAC[op](x)), ("numpy_chunked", numpy_call)]
     if run_naive:
         candidates.append(("numpy_naive", lambda: naive_function(*[x[n] for n in names], scale)))
@@ -626,6 +632,8 @@ def run_chunk_op(op: str, B: int, T: int, H: int, K: int, args, pool: HeadPool, 
         "K": K,
         "V": V,
         "flops": count,
+        "linac_chunk_size": linac_chunk,
+        "linac_flops": counts["linac"],
         "rel_rms_linac_vs_numpy_chunked": error,
         "rel_rms_naive_vs_numpy_chunked": naive_error,
         "load_before": load_average(),
@@ -634,7 +642,7 @@ def run_chunk_op(op: str, B: int, T: int, H: int, K: int, args, pool: HeadPool, 
         gc.collect()
         times = time_calls(function, args.repetitions, args.budget)
         s = summary(times)
-        s["gflops"] = count / (s["min_ms"] * 1e-3) / 1e9
+        s["gflops"] = counts.get(name, count) / (s["min_ms"] * 1e-3) / 1e9
         s["fraction_of_peak"] = s["gflops"] / peak if peak else None
         record[name] = s
     record["linac_over_numpy_chunked"] = (
