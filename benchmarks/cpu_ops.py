@@ -896,6 +896,16 @@ def plot(document: dict, path: str) -> None:
     fig, grid = plt.subplots(rows, columns, figsize=(5.6 * columns, 4.4 * rows), squeeze=False)
     axes = list(grid.flat)
     plain = matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:g}")
+
+    def log_axes(ax, ticks: list[int]) -> None:
+        """Log-log axes with plain numbers, ticks at `ticks` on x."""
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 2, 5)))
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+
     styles = {
         "linac": ("tab:blue", "o"),
         "numpy_chunked": ("tab:orange", "s"),
@@ -924,13 +934,7 @@ def plot(document: dict, path: str) -> None:
                         marker=marker,
                         label=f"{labels[name]} K={K}",
                     )
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 2, 5)))
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ticks = sorted({r["T"] for r in records if r["op"] == op})
-        ax.set_xticks(ticks, [str(t) for t in ticks])
+        log_axes(ax, sorted({r["T"] for r in records if r["op"] == op}))
         ax.set_title(op)
         ax.set_xlabel("T (tokens per sequence)")
         ax.set_ylabel("ms (min)")
@@ -949,13 +953,7 @@ def plot(document: dict, path: str) -> None:
                     marker=marker,
                     label=f"{name} step K={r['K']}",
                 )
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 2, 5)))
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ticks = [e["steps"] for e in decode[0]["decode_loop"]]
-        ax.set_xticks(ticks, [str(t) for t in ticks])
+        log_axes(ax, [e["steps"] for e in decode[0]["decode_loop"]])
         memory = ", ".join(
             f"K={r['K']}: "
             + "/".join(f"{e['linac']['traced_peak_bytes'] / 2**20:.2f}" for e in r["decode_loop"])
