@@ -43,9 +43,19 @@ find test/lit lib/ops -name '*.mlir' -print0 | sort -z |
 
 echo "== fuzzing for ${seconds}s ($(ls "$seeds" | wc -l) seeds," \
   "$(ls test/fuzz/corpus | wc -l) regression inputs)"
-# Sanitizer defaults are built into linac-fuzz (see its source).
+# Sanitizer defaults are built into linac-fuzz (see its source). libFuzzer's
+# progress goes to $build/fuzz.log; its final statistics are printed, and the
+# log's end when it fails.
+status=0
 "$build/bin/linac-fuzz" \
   -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=16384 \
   -dict=test/fuzz/linac.dict -print_final_stats=1 \
   -artifact_prefix="$build/fuzz-crashes/" \
-  "$build/fuzz-corpus" test/fuzz/corpus "$seeds"
+  "$build/fuzz-corpus" test/fuzz/corpus "$seeds" > "$build/fuzz.log" 2>&1 || status=$?
+grep -E '^(Done|stat::)' "$build/fuzz.log" || true
+if [ "$status" -ne 0 ]; then
+  tail -n 60 "$build/fuzz.log"
+  echo "fuzz.sh: linac-fuzz failed (exit $status); inputs in $build/fuzz-crashes/:" >&2
+  ls "$build/fuzz-crashes/" >&2
+  exit "$status"
+fi

@@ -13,7 +13,7 @@ echo "== linac setup: system packages"
 $SUDO apt-get update -qq
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools libomp-22-dev \
-  cmake ninja-build ccache g++ libgtest-dev >/dev/null
+  cmake ninja-build ccache g++ libgtest-dev clang-22 libclang-rt-22-dev >/dev/null
 
 echo "== linac setup: Python packages"
 python3 -m pip install -q --disable-pip-version-check -r requirements.txt

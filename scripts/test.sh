@@ -2,7 +2,10 @@
 # Runs every test of linac: the C++ unit tests, the lit/FileCheck tests and
 # the Python tests. Run scripts/setup.sh once before.
 #
-#   scripts/test.sh              the default build (build/), every test
+#   scripts/test.sh              the default build (build/), every test, then
+#                                60 s of fuzzing (scripts/fuzz.sh: a clang
+#                                build in build-fuzz/, about 10 min the first time)
+#   scripts/test.sh --no-fuzz    the same without the fuzzing
 #   scripts/test.sh --sanitize   an AddressSanitizer + UndefinedBehaviorSanitizer
 #                                build (build-asan/, no Python extension): the
 #                                C++ unit tests and the lit tests
@@ -10,10 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 sanitize=0
+fuzz=1
 for arg in "$@"; do
   case "$arg" in
     --sanitize) sanitize=1 ;;
-    *) echo "usage: scripts/test.sh [--sanitize]" >&2; exit 2 ;;
+    --no-fuzz) fuzz=0 ;;
+    *) echo "usage: scripts/test.sh [--sanitize | --no-fuzz]" >&2; exit 2 ;;
   esac
 done
 
@@ -52,3 +57,8 @@ echo "== lit tests"
 
 echo "== Python tests"
 python3 -m pytest -q test/python
+
+if [ "$fuzz" = 1 ]; then
+  echo "== fuzzing (60 s)"
+  bash scripts/fuzz.sh 60
+fi
