@@ -10,12 +10,12 @@
 #include "passes/GpuTensorCores.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "llvm/ADT/StringSwitch.h"
 
@@ -198,9 +198,9 @@ struct MmaBuilder {
       return arith::ExtUIOp::create(
           b, loc, i32, arith::BitcastOp::create(b, loc, i16, half));
     };
-    Value high = arith::ShLIOp::create(
-        b, loc, widen(values[1]),
-        arith::ConstantIntOp::create(b, loc, i32, 16));
+    Value high =
+        arith::ShLIOp::create(b, loc, widen(values[1]),
+                              arith::ConstantIntOp::create(b, loc, i32, 16));
     return arith::OrIOp::create(b, loc, widen(values[0]), high);
   }
 
@@ -220,8 +220,7 @@ struct MmaBuilder {
     b.setInsertionPointToStart(tileLoop.getBody());
     Value tile = tileLoop.getInductionVar();
     Value rowBase = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, tile, index(tilesN)),
-        index(16));
+        b, loc, arith::DivUIOp::create(b, loc, tile, index(tilesN)), index(16));
     Value colBase = arith::MulIOp::create(
         b, loc, arith::RemUIOp::create(b, loc, tile, index(tilesN)), index(8));
 
@@ -339,10 +338,9 @@ LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
                                                    TensorCoreInputs inputs) {
   // mma.sync needs whole warps.
   if (inputs == TensorCoreInputs::none || blockSize % 32 != 0 ||
-      op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics() ||
-      op.getNumLoops() != 3 || op.getNumReductionLoops() != 1 ||
-      !isMulAddPayload(op))
+      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+      !op.hasPureBufferSemantics() || op.getNumLoops() != 3 ||
+      op.getNumReductionLoops() != 1 || !isMulAddPayload(op))
     return failure();
   OpOperand *init = op.getDpsInitOperand(0);
   auto outType = cast<MemRefType>(init->get().getType());

@@ -1,4 +1,5 @@
-//===- ReplayMain.cpp - run linac-fuzz's target on files, without libFuzzer ===//
+//===- ReplayMain.cpp - run linac-fuzz's target on files, without libFuzzer
+//===//
 //
 // linac-fuzz-replay FILE...: feeds each file to LLVMFuzzerTestOneInput, as
 // libFuzzer replays a crasher, in any build (no clang, no instrumentation).
