@@ -40,10 +40,6 @@ std::string cacheKey(const CompileRequest &request);
 /// time in a process).
 llvm::Expected<CompileResult> compile(const CompileRequest &request);
 
-/// The chunk size of the op library's attention and delta-rule kernels on
-/// CPUs when the request leaves it at 0 (the library's IR says 64, for GPUs).
-constexpr int64_t kCpuDefaultChunkSize = 32;
-
 /// Compiles a kernel of the op library by name.
 llvm::Expected<CompileResult> compileBuiltin(llvm::StringRef kernelName,
                                              CompileRequest request);

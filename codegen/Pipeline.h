@@ -68,6 +68,10 @@ struct CompileOptions {
   std::string fingerprint() const;
 };
 
+/// The chunk size of the op library's and the DSL's recurrences on CPUs when
+/// the caller gives none (the IR's default, 64, suits GPU tensor cores).
+constexpr int64_t kCpuDefaultChunkSize = 32;
+
 /// The tensor-core inputs `options` resolves to (see `tensorCores`).
 std::string tensorCoreInputs(const CompileOptions &options);
 

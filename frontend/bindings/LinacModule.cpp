@@ -152,6 +152,7 @@ PYBIND11_MODULE(_linac, m) {
   m.doc() = "linac's compiler and runtime (internal; use linac.ops and "
             "linac.recurrence)";
   m.attr("version") = LINAC_VERSION_STRING;
+  m.attr("cpu_default_chunk_size") = linac::kCpuDefaultChunkSize;
   py::register_exception<CompileError>(m, "CompileError", PyExc_RuntimeError);
 
   py::class_<linac::CompileResult>(m, "CompileResult")

@@ -136,13 +136,18 @@ def test_decode_record(document: tuple[dict, Path]) -> None:
         assert s["state_gb_per_s"] > 0 and s["gflops"] > 0
     assert r["state_copy"]["gb_per_s"] > 0
     assert [e["steps"] for e in r["decode_loop"]] == [4, 16]
+    # Python-side memory does not grow with the number of steps (64 KiB of slack for
+    # first-call allocations of the numpy peer's thread pool and the like), and linac's
+    # is a few states.
+    slack = 64 * 1024
+    for impl in ("linac", "numpy"):
+        peaks = [e[impl]["traced_peak_bytes"] for e in r["decode_loop"]]
+        assert 0 < min(peaks) and max(peaks) - min(peaks) <= slack, (impl, peaks)
+        for e in r["decode_loop"]:
+            assert e[impl]["us_per_step"] > 0
+            assert "rss_growth_bytes" in e[impl]
     for e in r["decode_loop"]:
-        for impl in ("linac", "numpy"):
-            loop = e[impl]
-            assert loop["us_per_step"] > 0
-            # Python-side memory is a few states, whatever the number of steps.
-            assert 0 < loop["traced_peak_bytes"] < 4 * r["state_bytes"], (e["steps"], impl)
-            assert "rss_growth_bytes" in loop
+        assert e["linac"]["traced_peak_bytes"] < 4 * r["state_bytes"] + slack, e["steps"]
 
 
 def test_plot_written(document: tuple[dict, Path]) -> None:

@@ -351,6 +351,10 @@ class Recurrence:
         keep_stages: bool = False,
     ) -> _linac.CompileResult:
         source = self._source(variant)
+        # Chunks of 32 on CPUs unless asked, as the op library's kernels.
+        chunk_size = self.chunk_size
+        if not chunk_size and target == "cpu":
+            chunk_size = _linac.cpu_default_chunk_size
         try:
             return _linac.compile(
                 source,
@@ -360,7 +364,7 @@ class Recurrence:
                 variant.K,
                 variant.V,
                 dtype,
-                self.chunk_size,
+                chunk_size,
                 block_v,
                 use_cache=not keep_stages,
                 keep_stages=keep_stages,
