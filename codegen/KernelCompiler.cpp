@@ -141,16 +141,15 @@ llvm::Expected<CompileResult> compileBuiltin(llvm::StringRef kernelName, Compile
   }
   request.sourceName = std::string("lib/ops/") + kernel->family + ".mlir";
   request.funcName = kernel->name;
-  // The library's chunks of 64 tokens suit tensor cores. On CPUs, chunks of
-  // 32 halve the chunk's quadratic work (C^2 per chunk, T C in all) and run
-  // 1.1-1.5x faster for every attention and delta-rule family at K = V in
-  // {64, 128} on AVX-512 (LINAC_AUTOTUNE=1 searches further). The state-space
-  // families keep theirs: mamba_chunk_scan_combined takes chunk_size from its
-  // caller.
+  // The library's chunks of 64 tokens suit tensor cores; CPUs get smaller
+  // ones (cpuDefaultChunkSize; LINAC_AUTOTUNE=1 searches further). The
+  // state-space families keep theirs: mamba_chunk_scan_combined takes
+  // chunk_size from its caller.
   llvm::StringRef family = kernel->family;
   if (request.options.target == "cpu" && request.options.chunkSize == 0 &&
       family != "mamba2" && family != "selective_scan")
-    request.options.chunkSize = kCpuDefaultChunkSize;
+    request.options.chunkSize = cpuDefaultChunkSize(request.options.headDimK,
+                                                    request.options.headDimV);
   return compile(request);
 }
 

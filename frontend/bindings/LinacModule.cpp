@@ -152,7 +152,10 @@ PYBIND11_MODULE(_linac, m) {
   m.doc() = "linac's compiler and runtime (internal; use linac.ops and "
             "linac.recurrence)";
   m.attr("version") = LINAC_VERSION_STRING;
-  m.attr("cpu_default_chunk_size") = linac::kCpuDefaultChunkSize;
+  m.def("cpu_default_chunk_size", &linac::cpuDefaultChunkSize,
+        py::arg("head_dim_k"), py::arg("head_dim_v"),
+        "The chunk size of the op library's and the DSL's recurrences on "
+        "CPUs when none is given.");
   py::register_exception<CompileError>(m, "CompileError", PyExc_RuntimeError);
 
   py::class_<linac::CompileResult>(m, "CompileResult")

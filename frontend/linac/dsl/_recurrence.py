@@ -351,10 +351,10 @@ class Recurrence:
         keep_stages: bool = False,
     ) -> _linac.CompileResult:
         source = self._source(variant)
-        # Chunks of 32 on CPUs unless asked, as the op library's kernels.
+        # The CPU default chunk unless asked, as the op library's kernels.
         chunk_size = self.chunk_size
         if not chunk_size and target == "cpu":
-            chunk_size = _linac.cpu_default_chunk_size
+            chunk_size = _linac.cpu_default_chunk_size(variant.K, variant.V)
         try:
             return _linac.compile(
                 source,
