@@ -233,7 +233,36 @@ def _is_number(x) -> bool:
     return isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf"
 
 
-class Broadcast:
+class _Elementwise:
+    """+ - * / of step values (Value, Broadcast) with each other and with numbers, both
+    ways round; `binary` checks the shapes and emits the op."""
+
+    def __add__(self, other):
+        return binary("+", self, other)
+
+    def __radd__(self, other):
+        return binary("+", other, self)
+
+    def __sub__(self, other):
+        return binary("-", self, other)
+
+    def __rsub__(self, other):
+        return binary("-", other, self)
+
+    def __mul__(self, other):
+        return binary("*", self, other)
+
+    def __rmul__(self, other):
+        return binary("*", other, self)
+
+    def __truediv__(self, other):
+        return binary("/", self, other)
+
+    def __rtruediv__(self, other):
+        return binary("/", other, self)
+
+
+class Broadcast(_Elementwise):
     """``x[:, None]`` (axis 1: a column, numpy shape [n, 1]) or ``x[None, :]`` (axis 0: a row,
     [1, n]) of a traced vector: it combines elementwise with matrices and vectors."""
 
@@ -261,30 +290,6 @@ class Broadcast:
             "only combine elementwise (+ - * /) with matrices, vectors and scalars"
         )
 
-    def __add__(self, other):
-        return binary("+", self, other)
-
-    def __radd__(self, other):
-        return binary("+", other, self)
-
-    def __sub__(self, other):
-        return binary("-", self, other)
-
-    def __rsub__(self, other):
-        return binary("-", other, self)
-
-    def __mul__(self, other):
-        return binary("*", self, other)
-
-    def __rmul__(self, other):
-        return binary("*", other, self)
-
-    def __truediv__(self, other):
-        return binary("/", self, other)
-
-    def __rtruediv__(self, other):
-        return binary("/", other, self)
-
     def __neg__(self):
         return Broadcast(unary("arith.negf", self.vector, user_position()), self.axis, None)
 
@@ -307,7 +312,7 @@ class Broadcast:
     __array_ufunc__ = None
 
 
-class Value:
+class Value(_Elementwise):
     """A traced value of the step: a scalar (shape ()), a vector [n] or a matrix [n, m] of f32."""
 
     __array_priority__ = 1000
@@ -329,31 +334,6 @@ class Value:
 
     def __repr__(self) -> str:
         return f"<linac step value {self.name}: {shape_text(self.shape)}>"
-
-    # Arithmetic
-    def __add__(self, other):
-        return binary("+", self, other)
-
-    def __radd__(self, other):
-        return binary("+", other, self)
-
-    def __sub__(self, other):
-        return binary("-", self, other)
-
-    def __rsub__(self, other):
-        return binary("-", other, self)
-
-    def __mul__(self, other):
-        return binary("*", self, other)
-
-    def __rmul__(self, other):
-        return binary("*", other, self)
-
-    def __truediv__(self, other):
-        return binary("/", self, other)
-
-    def __rtruediv__(self, other):
-        return binary("/", other, self)
 
     def __neg__(self):
         if self.constant is not None:
