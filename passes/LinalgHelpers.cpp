@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
 
@@ -38,4 +39,20 @@ void linac::buildFill(OpBuilder &b, Location loc, Value value, Value dst) {
   Type elementType = cast<MemRefType>(dst.getType()).getElementType();
   linalg::FillOp::create(b, loc, convertFloat(b, loc, value, elementType),
                          dst);
+}
+
+void linac::buildInitialState(OpBuilder &b, Location loc, Value hasInitial,
+                              llvm::function_ref<Value()> initialState,
+                              Value state) {
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  if (!hasInitial) {
+    buildFill(b, loc, zero, state);
+    return;
+  }
+  auto init = scf::IfOp::create(b, loc, hasInitial, /*withElse=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(init.thenBlock());
+  buildConvertingCopy(b, loc, initialState(), state);
+  b.setInsertionPointToStart(init.elseBlock());
+  buildFill(b, loc, zero, state);
 }

@@ -16,6 +16,12 @@ void buildConvertingCopy(OpBuilder &b, Location loc, Value src, Value dst);
 /// Fills `dst` with `value` (converted to its element type).
 void buildFill(OpBuilder &b, Location loc, Value value, Value dst);
 
+/// Starts a state: a copy of `initialState()` (built only on that path)
+/// where `hasInitial` (an i1, or null where no initial state can come) holds
+/// at run time, zeros otherwise.
+void buildInitialState(OpBuilder &b, Location loc, Value hasInitial,
+                       llvm::function_ref<Value()> initialState, Value state);
+
 } // namespace mlir::linac
 
 #endif // LINAC_PASSES_LINALGHELPERS_H

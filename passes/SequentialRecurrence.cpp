@@ -500,17 +500,9 @@ struct SequentialRecurrencePass
            b.getIndexAttr(V)},
           {2, 3});
     };
-    Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    if (hasInitial) {
-      auto init = scf::IfOp::create(b, loc, hasInitial, /*withElse=*/true);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(init.thenBlock());
-      buildConvertingCopy(b, loc, stateView(op.getInitialState()), state);
-      b.setInsertionPointToStart(init.elseBlock());
-      buildFill(b, loc, zeroF, state);
-    } else {
-      buildFill(b, loc, zeroF, state);
-    }
+    buildInitialState(
+        b, loc, hasInitial,
+        [&] { return stateView(op.getInitialState()); }, state);
 
     // Local buffers of the token's vectors.
     auto vectorBuffer = [&](int64_t size) -> Value {

@@ -356,20 +356,13 @@ struct TileChunkLoopPass
                   {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(K), bv},
                   {2, 3});
     };
-    Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    if (hasInitial) {
-      auto init = scf::IfOp::create(b, loc, hasInitial, /*withElse=*/true);
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(init.thenBlock());
-      buildConvertingCopy(b, loc, stateView(op.getInitialState()), state);
-      b.setInsertionPointToStart(init.elseBlock());
-      buildFill(b, loc, zeroF, state);
-    } else {
-      buildFill(b, loc, zeroF, state);
-    }
+    buildInitialState(
+        b, loc, hasInitial,
+        [&] { return stateView(op.getInitialState()); }, state);
     Value keySum;
     if (op.getNormalize()) {
       keySum = localView({K}, {b.getIndexAttr(K)});
+      Value zeroF = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
       buildFill(b, loc, zeroF, keySum);
     }
     Value outTile = memref::AllocaOp::create(b, loc, MemRefType::get({C, BV}, f32));
