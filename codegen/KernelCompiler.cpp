@@ -1,6 +1,7 @@
 //===- KernelCompiler.cpp - compile a kernel, through the cache ----------===//
 
 #include "codegen/KernelCompiler.h"
+#include "CompilerHash.h"
 
 #include "codegen/OpLibrary.h"
 #include "codegen/Registration.h"
@@ -54,7 +55,10 @@ std::string toolchain(const ::linac::CompileOptions &options) {
 namespace linac {
 
 std::string cacheKey(const CompileRequest &request) {
-  return KernelCache::hashKey(std::string("linac " LINAC_VERSION_STRING "\n") +
+  // The compiler's source hash: a rebuilt compiler never reuses the kernels
+  // an older build cached under the same version number.
+  return KernelCache::hashKey(std::string("linac " LINAC_VERSION_STRING
+                                          " " LINAC_COMPILER_HASH "\n") +
                               request.funcName + "\n" +
                               request.options.fingerprint() + "\n" +
                               toolchain(request.options) + "\n" +

@@ -85,10 +85,11 @@ struct ChunkAlgebra {
   }
 
   /// out (+|-)= contraction of lhs and rhs over the loops given by the maps.
-  void contract(Value lhs, AffineMap lhsMap, Value rhs, AffineMap rhsMap,
-                Value out, AffineMap outMap, ArrayRef<IteratorType> iters,
-                bool subtract = false) {
-    linalg::GenericOp::create(
+  linalg::GenericOp contract(Value lhs, AffineMap lhsMap, Value rhs,
+                             AffineMap rhsMap, Value out, AffineMap outMap,
+                             ArrayRef<IteratorType> iters,
+                             bool subtract = false) {
+    return linalg::GenericOp::create(
         b, loc, ValueRange{lhs, rhs}, ValueRange{out},
         ArrayRef<AffineMap>{lhsMap, rhsMap, outMap}, iters,
         [&](OpBuilder &nb, Location l, ValueRange args) {
@@ -100,14 +101,15 @@ struct ChunkAlgebra {
   }
   /// out[i, j] (+|-)= sum_r lhs[i, r] rhs[r, j]; loops (i, r, j): rank-1
   /// updates along contiguous rows of rhs and out.
-  void matmul(Value lhs, Value rhs, Value out, bool subtract = false) {
-    contract(lhs, map(3, {0, 1}), rhs, map(3, {1, 2}), out, map(3, {0, 2}),
+  linalg::GenericOp matmul(Value lhs, Value rhs, Value out,
+                           bool subtract = false) {
+    return contract(lhs, map(3, {0, 1}), rhs, map(3, {1, 2}), out, map(3, {0, 2}),
              {kPar, kRed, kPar}, subtract);
   }
   /// out[i, j] += sum_d lhs[i, d] rhs[j, d]; loops (i, j, d): dot products
   /// along contiguous rows of both.
-  void matmulTransposed(Value lhs, Value rhs, Value out) {
-    contract(lhs, map(3, {0, 2}), rhs, map(3, {1, 2}), out, map(3, {0, 1}),
+  linalg::GenericOp matmulTransposed(Value lhs, Value rhs, Value out) {
+    return contract(lhs, map(3, {0, 2}), rhs, map(3, {1, 2}), out, map(3, {0, 1}),
              {kPar, kPar, kRed});
   }
 
@@ -432,7 +434,11 @@ LogicalResult lower(DecayedScoresOp op) {
   if (gates && cast<MemRefType>(gates.getType()).getRank() == 2) {
     lowerVectorDecayScores(alg, op);
   } else {
-    alg.matmulTransposed(op.getQueries(), op.getKeys(), op.getScores());
+    // The mask below zeroes the entries above the causal diagonal.
+    linalg::GenericOp products =
+        alg.matmulTransposed(op.getQueries(), op.getKeys(), op.getScores());
+    products->setAttr(kCausalOutputAttrName,
+                      b.getI64IntegerAttr(op.getQueryStride()));
     applyScalarDecayAndMask(alg, op);
   }
   op.erase();

@@ -33,6 +33,14 @@ inline constexpr llvm::StringLiteral kGridSequence = "sequence";
 /// match (its value says why): linac-sequential-recurrence lowers it.
 inline constexpr llvm::StringLiteral kSequentialAttrName = "linac.sequential";
 
+/// Marks a contraction (a linalg.generic of the chunk lowering) whose output
+/// entries above the causal diagonal are discarded by the mask that follows;
+/// the value is the diagonal's query stride s (entry (i, j) lies above it
+/// when j > i * s + s - 1). linac-vectorize-contractions does not compute
+/// them; other passes may ignore the mark.
+inline constexpr llvm::StringLiteral kCausalOutputAttrName =
+    "linac.causal_output";
+
 /// Static shared memory a GPU block may use without opting in to more.
 inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 

@@ -217,7 +217,8 @@ def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
            "value tile width BV (0: the whole value dimension)">,
     Option<"stageInputs", "stage-inputs", "bool", "false",
            "copy each chunk's q, k, v, g and beta into contiguous f32 local "
-           "buffers (unit-stride rows for vector code, one conversion)">
+           "buffers (unit-stride rows for vector code, one conversion), and "
+           "prefetch the next chunk's q, k, v and output rows into L2">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",

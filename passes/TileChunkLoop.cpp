@@ -116,6 +116,38 @@ struct ChunkViews {
     return local;
   }
 
+  /// Prefetches rows [first, first + count) of token-major
+  /// buffer `buffer` (columns [col, col + width) of head `row`) into L2, one
+  /// prefetch per cache line: the next chunk's rows then arrive while this
+  /// chunk computes, instead of stalling its staging copy (head rows lie
+  /// H * K elements apart, too far for the hardware prefetcher).
+  void prefetchRows(Value buffer, Value row, Value first, Value count,
+                    OpFoldResult col, OpFoldResult width, bool write) {
+    constexpr int64_t kCacheLineBytes = 64;
+    IndexMath m{b, loc};
+    auto type = cast<MemRefType>(buffer.getType());
+    int64_t lineElements = std::max<int64_t>(
+        1, kCacheLineBytes * 8 / type.getElementTypeBitWidth());
+    Value col0 = getValueOrCreateConstantIndexOp(b, loc, col);
+    Value cols = getValueOrCreateConstantIndexOp(b, loc, width);
+    scf::ForOp::create(
+        b, loc, m.c(0), count, m.c(1), ValueRange{},
+        [&](OpBuilder &rb, Location l, Value t, ValueRange) {
+          scf::ForOp::create(
+              rb, l, m.c(0), cols, m.c(lineElements), ValueRange{},
+              [&](OpBuilder &cb, Location cl, Value c, ValueRange) {
+                IndexMath cm{cb, cl};
+                memref::PrefetchOp::create(
+                    cb, cl, buffer,
+                    ValueRange{batchRow, cm.add(first, t), row,
+                               cm.add(col0, c)},
+                    write, /*localityHint=*/2, /*isDataCache=*/true);
+                scf::YieldOp::create(cb, cl);
+              });
+          scf::YieldOp::create(rb, l);
+        });
+  }
+
   Value rowsView(Value buffer, Value row, Value first, Value count,
                  OpFoldResult col, OpFoldResult width) {
     OpFoldResult idx1 = b.getIndexAttr(1);
@@ -194,6 +226,20 @@ struct ChunkViews {
     if (Value beta = op.getBeta())
       mapping.map(body.getArgument(arg++),
                   staged(scalarsView(beta, head, s0, sc), subSteps, hoistPoint));
+    // With staging, the next chunk's rows are prefetched (none after the
+    // last chunk: its count is <= 0).
+    if (stageInputs) {
+      Value nextT0 = m.add(t0, m.c(C));
+      Value nextCount = m.min(m.c(C), m.sub(length, m.add(offsetInSeq, m.c(C))));
+      Value nextS0 = substeps == 1 ? nextT0 : m.mul(nextT0, m.c(substeps));
+      Value nextSc = substeps == 1 ? nextCount : m.mul(nextCount, m.c(substeps));
+      prefetchRows(op.getQ(), queryHead, nextT0, nextCount, idx0, kWidth, false);
+      if (op.getK() != op.getQ() || substeps != 1)
+        prefetchRows(op.getK(), queryHead, nextS0, nextSc, idx0, kWidth, false);
+      prefetchRows(op.getV(), head, nextS0, nextSc, v0, bv, false);
+      if (storeOutput)
+        prefetchRows(op.getOutput(), head, nextT0, nextCount, v0, bv, true);
+    }
     mapping.map(body.getArgument(arg++), state);
     Value out = view(b, loc, outTile, {idx0, idx0}, {tc, bv}, {0, 1});
     mapping.map(body.getArgument(arg++), out);

@@ -43,6 +43,9 @@ struct Contraction {
   bool lhsTransposed = false;
   bool subtract = false;
   Value lhs, rhs, out;
+  /// DotProduct form: the causal diagonal's query stride when the output
+  /// above it is discarded (linac.causal_output), else 0.
+  int64_t causalStride = 0;
 };
 
 bool hasUnitStrideRows(Value memref) {
@@ -119,6 +122,9 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   }
   if (!c.subtract && is({par, par, red}, map({0, 2}), map({1, 2}), map({0, 1}))) {
     c.form = Form::DotProduct;
+    if (auto stride =
+            op->getAttrOfType<IntegerAttr>(linac::kCausalOutputAttrName))
+      c.causalStride = std::max<int64_t>(stride.getInt(), 0);
     return c;
   }
   return std::nullopt;
@@ -172,6 +178,14 @@ struct MicroKernel {
         b, loc, TypeRange{}, vec, memref, ValueRange{row, col},
         AffineMap::getMinorIdentityMap(2, 1, b.getContext()), laneMask,
         b.getBoolArrayAttr({false}));
+  }
+  /// (i0 + kTileRows) * s: one past the last key the causal rows
+  /// [i0, i0 + kTileRows) of stride s see.
+  Value causalEnd(Value i0, const Contraction &k) {
+    Value end = add(i0, c(kTileRows));
+    return k.causalStride == 1
+               ? end
+               : arith::MulIOp::create(b, loc, end, c(k.causalStride));
   }
   Value zeros(int64_t lanes = kLanes) {
     return arith::ConstantOp::create(
@@ -256,7 +270,10 @@ struct MicroKernel {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rowLoop.getBody());
     Value i0 = rowLoop.getInductionVar();
-    auto colLoop = scf::ForOp::create(b, loc, c(0), cols, c(kDotColumns));
+    // With a causal output, columns past the tile's last visible key
+    // ((i0 + kTileRows) * s - 1) are discarded: not computed.
+    Value tileCols = k.causalStride ? min(cols, causalEnd(i0, k)) : cols;
+    auto colLoop = scf::ForOp::create(b, loc, c(0), tileCols, c(kDotColumns));
     b.setInsertionPointToStart(colLoop.getBody());
     Value j0 = colLoop.getInductionVar();
     SmallVector<Value> lhsRows, rhsRows;

@@ -21,6 +21,7 @@ config.environment["PATH"] = os.pathsep.join(
 config.environment["LINAC_CACHE_DIR"] = os.path.join(config.test_exec_root, "kernel-cache")
 
 config.substitutions.append(("%linac_src_root", config.linac_src_root))
+config.substitutions.append(("%linac_obj_root", config.linac_obj_root))
 config.substitutions.append(("%mlir_include_dir", config.mlir_include_dir))
 
 ptxas = os.environ.get("LINAC_PTXAS") or shutil.which("ptxas") or (

@@ -89,7 +89,9 @@ func.func @cumsum_vector(%g: memref<?x8xf32>, %G: memref<?x8xf32>) {
 // CHECK-LABEL: func.func @decayed_scores(
 // CHECK-SAME:    %[[Q:[^:]+]]: memref<?x64xf16>, %[[K:[^:]+]]: memref<?x64xf16>, %[[G:[^:]+]]: memref<?xf32>, %[[W:[^:]+]]: memref<?x?xf32>, %[[P:[^:]+]]: memref<?x?xf32>)
 // CHECK:       linalg.fill ins(%{{.*}} : f32) outs(%[[P]] : memref<?x?xf32>)
-// CHECK:       linalg.generic {indexing_maps = [#[[$QD]], #[[$KD]], #[[$IJ3]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[Q]], %[[K]] : memref<?x64xf16>, memref<?x64xf16>) outs(%[[P]] : memref<?x?xf32>)
+// The mask below discards the products above the diagonal: marked so the CPU
+// micro-kernel skips them.
+// CHECK:       linalg.generic {indexing_maps = [#[[$QD]], #[[$KD]], #[[$IJ3]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[Q]], %[[K]] : memref<?x64xf16>, memref<?x64xf16>) outs(%[[P]] : memref<?x?xf32>) attrs = {linac.causal_output = 1 : i64}
 // CHECK:         arith.extf %{{.*}} : f16 to f32
 // CHECK:         arith.extf %{{.*}} : f16 to f32
 // CHECK:         arith.mulf %{{.*}}, %{{.*}} fastmath<reassoc,contract> : f32
