@@ -24,8 +24,10 @@ config.substitutions.append(("%linac_src_root", config.linac_src_root))
 config.substitutions.append(("%linac_obj_root", config.linac_obj_root))
 config.substitutions.append(("%mlir_include_dir", config.mlir_include_dir))
 
-ptxas = os.environ.get("LINAC_PTXAS") or shutil.which("ptxas") or (
-    "/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None
+ptxas = (
+    os.environ.get("LINAC_PTXAS")
+    or shutil.which("ptxas")
+    or ("/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
 )
 if ptxas:
     config.available_features.add("ptxas")
@@ -47,7 +49,7 @@ def find_cuobjdump():
     query = "import nvidia; print('\\n'.join(nvidia.__path__))"
     try:
         roots = subprocess.run(
-            [python, "-c", query], capture_output=True, text=True, timeout=60
+            [python, "-c", query], capture_output=True, text=True, timeout=60, check=False
         ).stdout.split()
     except (OSError, subprocess.SubprocessError):
         return None
