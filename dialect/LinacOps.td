@@ -416,13 +416,19 @@ def Linac_ChunkOutputOp : Linac_TileOp<"chunk_output"> {
     `O = scale * (Q S + P V)`: the inter-chunk part reads the state that
     entered the chunk with (decayed) queries, the intra-chunk part the
     decayed scores.
+
+    With `causal_stride = s`, P is zero above the causal diagonal (`P[i, j]`
+    for `j > i * s + s - 1`, as `linac.decayed_scores` of query stride s
+    leaves it): output row i then sums only the values it sees, so a NaN or
+    Inf in a later value stays out of it, as in the recurrence.
   }];
   let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$queries,
                        Arg<MemRefRankOf<[F32], [2]>, "", [MemRead]>:$state,
                        Arg<MemRefRankOf<[F32], [2]>, "", [MemRead]>:$scores,
                        Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$values,
                        F32:$scale,
-                       Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$result);
+                       Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$result,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$causal_stride);
   let assemblyFormat = [{
     `ins` `(` $queries `,` $state `,` $scores `,` $values `:` type($queries) `,`
       type($state) `,` type($scores) `,` type($values) `)`
@@ -489,12 +495,17 @@ def Linac_ChunkMatmulOp : Linac_TileOp<"chunk_matmul"> {
   let description = [{
     `C = A B`, `C += A B` (`accumulate = add`) or `C -= A B`
     (`accumulate = subtract`), in f32.
+
+    With `causal_stride = s`, A is zero above the causal diagonal (`A[i, j]`
+    for `j > i * s + s - 1`; the UT transform's T is, with s = 1): row i of
+    the product sums only the rows of B it sees.
   }];
   let arguments = (ins Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$lhs,
                        Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$rhs,
                        Arg<MemRefRankOf<[F32], [2]>, "", [MemRead, MemWrite]>:$result,
                        DefaultValuedAttr<Linac_AccumulateAttr,
-                           "::mlir::linac::Accumulate::overwrite">:$accumulate);
+                           "::mlir::linac::Accumulate::overwrite">:$accumulate,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$causal_stride);
   let assemblyFormat = [{
     `ins` `(` $lhs `,` $rhs `:` type($lhs) `,` type($rhs) `)`
     `outs` `(` $result `:` type($result) `)` attr-dict

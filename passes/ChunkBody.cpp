@@ -188,18 +188,22 @@ void mlir::linac::emitChunkAlgorithm(OpBuilder &b, Location loc,
     // W = T (K * exp(G)); U = T V - W S.
     Value decayedKeys = decayedRows(keys, subStepForward, keyRows);
     Value w = scratch({subSteps, K}, {keyRows, k});
+    // T is lower triangular: each row sums only the rows it sees.
+    IntegerAttr lowerTriangular = b.getI64IntegerAttr(1);
     ChunkMatmulOp::create(b, loc, transform, decayedKeys, w,
-                          Accumulate::overwrite);
+                          Accumulate::overwrite, lowerTriangular);
     Value valueWidth = memref::DimOp::create(b, loc, in.values, 1);
     values = scratch({subSteps, V}, {keyRows, valueWidth}, {1});
     ChunkMatmulOp::create(b, loc, transform, in.values, values,
-                          Accumulate::overwrite);
-    ChunkMatmulOp::create(b, loc, w, in.state, values, Accumulate::subtract);
+                          Accumulate::overwrite, lowerTriangular);
+    ChunkMatmulOp::create(b, loc, w, in.state, values, Accumulate::subtract,
+                          /*causal_stride=*/nullptr);
   }
 
   Value decayedQueries = decayedRows(queries, forward, queryRows);
+  // The scores are zero above the causal diagonal of stride `interleave`.
   ChunkOutputOp::create(b, loc, decayedQueries, in.state, scores, values,
-                        in.scale, in.output);
+                        in.scale, in.output, b.getI64IntegerAttr(interleave));
   Value keysToEnd = decayedRows(keys, reverse, keyRows);
   ChunkStateUpdateOp::create(b, loc, keysToEnd, values, forward, in.state);
   if (in.keySum)

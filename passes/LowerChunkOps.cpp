@@ -468,7 +468,9 @@ LogicalResult lower(ChunkOutputOp op) {
   Value out = op.getResult();
   alg.zero(out);
   alg.matmul(op.getQueries(), op.getState(), out);
-  alg.matmul(op.getScores(), op.getValues(), out);
+  linalg::GenericOp intraChunk = alg.matmul(op.getScores(), op.getValues(), out);
+  if (std::optional<uint64_t> stride = op.getCausalStride())
+    intraChunk->setAttr(kCausalLhsAttrName, b.getI64IntegerAttr(*stride));
   Value scale = op.getScale();
   alg.elementwise({}, {}, out,
                   [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
@@ -550,8 +552,11 @@ LogicalResult lower(ChunkMatmulOp op) {
   ChunkAlgebra alg{b, op.getLoc()};
   if (op.getAccumulate() == Accumulate::overwrite)
     alg.zero(op.getResult());
-  alg.matmul(op.getLhs(), op.getRhs(), op.getResult(),
-             op.getAccumulate() == Accumulate::subtract);
+  linalg::GenericOp product =
+      alg.matmul(op.getLhs(), op.getRhs(), op.getResult(),
+                 op.getAccumulate() == Accumulate::subtract);
+  if (std::optional<uint64_t> stride = op.getCausalStride())
+    product->setAttr(kCausalLhsAttrName, b.getI64IntegerAttr(*stride));
   op.erase();
   return success();
 }

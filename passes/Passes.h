@@ -33,13 +33,18 @@ inline constexpr llvm::StringLiteral kGridSequence = "sequence";
 /// match (its value says why): linac-sequential-recurrence lowers it.
 inline constexpr llvm::StringLiteral kSequentialAttrName = "linac.sequential";
 
-/// Marks a contraction (a linalg.generic of the chunk lowering) whose output
-/// entries above the causal diagonal are discarded by the mask that follows;
-/// the value is the diagonal's query stride s (entry (i, j) lies above it
-/// when j > i * s + s - 1). linac-vectorize-contractions does not compute
-/// them; other passes may ignore the mark.
+/// Causal structure of a contraction (a linalg.generic of the chunk
+/// lowering), as the query stride s of the causal diagonal: entry (i, j)
+/// lies above it when j > i * s + s - 1.
+///   kCausalOutputAttrName: the output's entries above it are discarded by
+///   the mask that follows; they need not be computed.
+///   kCausalLhsAttrName: the left operand's entries above it are zero; row i
+///   of the product takes only the terms r < (i + 1) * s (so a NaN in a later
+///   row of the right operand stays out of it, as in the recurrence).
+/// linac-vectorize-contractions uses both; other passes may ignore them.
 inline constexpr llvm::StringLiteral kCausalOutputAttrName =
     "linac.causal_output";
+inline constexpr llvm::StringLiteral kCausalLhsAttrName = "linac.causal_lhs";
 
 /// Static shared memory a GPU block may use without opting in to more.
 inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;

@@ -43,8 +43,9 @@ struct Contraction {
   bool lhsTransposed = false;
   bool subtract = false;
   Value lhs, rhs, out;
-  /// DotProduct form: the causal diagonal's query stride when the output
-  /// above it is discarded (linac.causal_output), else 0.
+  /// The causal diagonal's query stride when the output above it is
+  /// discarded (DotProduct, linac.causal_output) or the lhs above it is zero
+  /// (RankOne, linac.causal_lhs), else 0.
   int64_t causalStride = 0;
 };
 
@@ -56,6 +57,12 @@ bool hasUnitStrideRows(Value memref) {
   int64_t offset;
   return succeeded(type.getStridesAndOffset(strides, offset)) &&
          strides.back() == 1;
+}
+
+/// The stride of causal mark `name` on `op`, 0 without it.
+int64_t causalStrideOf(linalg::GenericOp op, StringRef name) {
+  auto stride = op->getAttrOfType<IntegerAttr>(name);
+  return stride ? std::max<int64_t>(stride.getInt(), 0) : 0;
 }
 
 /// Strips an arith.extf of a block argument.
@@ -113,6 +120,7 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
                          red = IteratorType::reduction;
   if (is({par, red, par}, map({0, 1}), map({1, 2}), map({0, 2}))) {
     c.form = Form::RankOne;
+    c.causalStride = causalStrideOf(op, linac::kCausalLhsAttrName);
     return c;
   }
   if (is({red, par, par}, map({0, 1}), map({0, 2}), map({1, 2}))) {
@@ -122,9 +130,7 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   }
   if (!c.subtract && is({par, par, red}, map({0, 2}), map({1, 2}), map({0, 1}))) {
     c.form = Form::DotProduct;
-    if (auto stride =
-            op->getAttrOfType<IntegerAttr>(linac::kCausalOutputAttrName))
-      c.causalStride = std::max<int64_t>(stride.getInt(), 0);
+    c.causalStride = causalStrideOf(op, linac::kCausalOutputAttrName);
     return c;
   }
   return std::nullopt;
@@ -179,10 +185,10 @@ struct MicroKernel {
         AffineMap::getMinorIdentityMap(2, 1, b.getContext()), laneMask,
         b.getBoolArrayAttr({false}));
   }
-  /// (i0 + kTileRows) * s: one past the last key the causal rows
-  /// [i0, i0 + kTileRows) of stride s see.
-  Value causalEnd(Value i0, const Contraction &k) {
-    Value end = add(i0, c(kTileRows));
+  /// (i0 + rows) * s: one past the last key the causal rows [i0, i0 + rows)
+  /// of stride s see.
+  Value causalEnd(Value i0, const Contraction &k, int64_t rows = kTileRows) {
+    Value end = rows ? add(i0, c(rows)) : i0;
     return k.causalStride == 1
                ? end
                : arith::MulIOp::create(b, loc, end, c(k.causalStride));
@@ -221,8 +227,14 @@ struct MicroKernel {
     for (int64_t ii = 0; ii < kTileRows; ++ii)
       for (int64_t w = 0; w < kTileVectors; ++w)
         initial.push_back(read(k.out, rowIndex[ii], colIndex[w], masks[w]));
-    auto reduction = scf::ForOp::create(
-        b, loc, c(0), depth, c(1), initial,
+    // The reduction over r in [lower, upper); with `causalRows`, row ii only
+    // takes the terms its causal diagonal lets it see (r < (i0 + ii + 1) * s):
+    // the others are skipped, not multiplied by the lhs's zeros, so a NaN or
+    // Inf in a later row of B cannot reach row ii (0 * NaN = NaN).
+    auto reduce = [&](Value lower, Value upper, ValueRange init,
+                      bool causalRows) {
+      return scf::ForOp::create(
+        b, loc, lower, upper, c(1), init,
         [&](OpBuilder &nb, Location l, Value r, ValueRange acc) {
           OpBuilder::InsertionGuard inner(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
@@ -241,12 +253,32 @@ struct MicroKernel {
               a = arith::NegFOp::create(b, l, a);
             Value splat = vector::BroadcastOp::create(
                 b, l, vecType(b.getF32Type()), a);
-            for (int64_t w = 0; w < kTileVectors; ++w)
-              next.push_back(vector::FMAOp::create(
-                  b, l, splat, bRow[w], acc[ii * kTileVectors + w]));
+            Value sees;
+            if (causalRows)
+              sees = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r,
+                                           causalEnd(i0, k, ii + 1));
+            for (int64_t w = 0; w < kTileVectors; ++w) {
+              Value old = acc[ii * kTileVectors + w];
+              Value sum = vector::FMAOp::create(b, l, splat, bRow[w], old);
+              next.push_back(causalRows
+                                 ? arith::SelectOp::create(b, l, sees, sum, old)
+                                 : sum);
+            }
           }
           scf::YieldOp::create(b, l, next);
         });
+    };
+    scf::ForOp reduction;
+    if (k.causalStride) {
+      // A causal lhs: the tile's rows all see r < i0 * s; the diagonal block
+      // [i0 * s, (i0 + kTileRows) * s) row by row; nothing beyond it.
+      Value before = min(depth, causalEnd(i0, k, 0));
+      Value after = min(depth, causalEnd(i0, k, kTileRows));
+      auto full = reduce(c(0), before, initial, /*causalRows=*/false);
+      reduction = reduce(before, after, full.getResults(), /*causalRows=*/true);
+    } else {
+      reduction = reduce(c(0), depth, initial, /*causalRows=*/false);
+    }
     for (int64_t ii = 0; ii < kTileRows; ++ii) {
       Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                           add(i0, c(ii)), rows);

@@ -646,3 +646,19 @@ func.func @normalize_fixed_key_sum(%q: memref<16x64xf32>, %k: memref<16x64xf32>,
   linac.chunk_normalize ins(%q, %k : memref<16x64xf32>, memref<16x64xf32>) scale(%s) outs(%z, %o : memref<32xf32>, memref<16x64xf32>) {fixed}
   return
 }
+
+// -----
+
+func.func @chunk_output_zero_causal_stride(%q: memref<16x64xf32>, %S: memref<64x64xf32>, %P: memref<16x16xf32>, %v: memref<16x64xf32>, %s: f32, %o: memref<16x64xf32>) {
+  // expected-error @+1 {{'linac.chunk_output' op attribute 'causal_stride' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  linac.chunk_output ins(%q, %S, %P, %v : memref<16x64xf32>, memref<64x64xf32>, memref<16x16xf32>, memref<16x64xf32>) scale(%s) outs(%o : memref<16x64xf32>) {causal_stride = 0 : i64}
+  return
+}
+
+// -----
+
+func.func @chunk_matmul_negative_causal_stride(%a: memref<16x16xf32>, %b: memref<16x64xf32>, %c: memref<16x64xf32>) {
+  // expected-error @+1 {{'linac.chunk_matmul' op attribute 'causal_stride' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  linac.chunk_matmul ins(%a, %b : memref<16x16xf32>, memref<16x64xf32>) outs(%c : memref<16x64xf32>) {causal_stride = -1 : i64}
+  return
+}

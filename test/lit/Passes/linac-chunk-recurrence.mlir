@@ -32,7 +32,8 @@
 // CHECK:         %[[ROWBUF:.*]] = memref.alloca() : memref<64x64xf32>
 // CHECK:         %[[QD:.*]] = memref.subview %[[ROWBUF]][0, 0] [%[[QROWS]], 64] [1, 1]
 // CHECK:         linac.decayed_rows ins(%[[Q]], %[[GF]] : {{.*}}) outs(%[[QD]] : {{.*}})
-// CHECK:         linac.chunk_output ins(%[[QD]], %[[S]], %[[P]], %[[V]] : {{.*}}) scale(%[[SCALE]]) outs(%[[O]] : {{.*}})
+// The scores are zero above the diagonal: the output op is told so.
+// CHECK:         linac.chunk_output ins(%[[QD]], %[[S]], %[[P]], %[[V]] : {{.*}}) scale(%[[SCALE]]) outs(%[[O]] : {{.*}}) {causal_stride = 1 : i64}
 // CHECK:         %[[KD:.*]] = memref.subview %[[ROWBUF]][0, 0] [%[[KROWS]], 64] [1, 1]
 // CHECK:         linac.decayed_rows ins(%[[K]], %[[GR]] : {{.*}}) outs(%[[KD]] : {{.*}})
 // CHECK:         linac.chunk_state_update ins(%[[KD]], %[[V]] : {{.*}}) decay(%[[GF]] : {{.*}}) outs(%[[S]] : {{.*}})
@@ -146,9 +147,10 @@ func.func @vector_decay(%q: memref<2x16x4x8xf32>, %g: memref<2x16x4x8xf32>, %o: 
 // CHECK-NOT:     linac.chunk_sigmoid
 // CHECK:         linac.decayed_scores ins(%[[K]], %[[K]] : {{[^)]*}}) outs(%[[A:[^ ]+]] : {{.*}}) {strict}
 // CHECK:         linac.ut_transform ins(%[[A]], %[[B]] : {{.*}}) outs(%[[T:[^ ]+]] :
-// CHECK:         linac.chunk_matmul ins(%[[T]], %[[K]] : {{.*}}) outs(%[[W:[^ ]+]] :
+// T is lower triangular: its products are marked causal.
+// CHECK:         linac.chunk_matmul ins(%[[T]], %[[K]] : {{.*}}) outs(%[[W:[^ ]+]] : {{.*}}) {causal_stride = 1 : i64}
 // CHECK:         memref.alloca() {linac.value_dims = array<i64: 1>} : memref<16x4xf32>
-// CHECK:         linac.chunk_matmul ins(%[[T]], %[[V]] : {{.*}}) outs(%[[U:[^ ]+]] :
+// CHECK:         linac.chunk_matmul ins(%[[T]], %[[V]] : {{.*}}) outs(%[[U:[^ ]+]] : {{.*}}) {causal_stride = 1 : i64}
 // CHECK-NEXT:    linac.chunk_matmul ins(%[[W]], %[[S]] : {{.*}}) outs(%[[U]] : {{.*}}) {accumulate = #linac<accumulate subtract>}
 // CHECK-NEXT:    linac.chunk_output ins(%[[Q]], %[[S]], %[[P]], %[[U]] : {{.*}}) scale(%{{[^ ]+}}) outs(%[[O]] :
 // CHECK-NEXT:    linac.chunk_state_update ins(%[[K]], %[[U]] : {{[^)]*}}) outs(%[[S]] :

@@ -247,3 +247,17 @@ func.func @normalize(%q: memref<?x64xf32>, %k: memref<?x64xf32>, %scale: f32, %z
   linac.chunk_normalize ins(%q, %k : memref<?x64xf32>, memref<?x64xf32>) scale(%scale) outs(%z, %o : memref<64xf32>, memref<?x32xf32>)
   return
 }
+
+// -----
+
+// With causal_stride, the P V product is marked for the CPU micro-kernel
+// (row i sums only the values it sees); so is a causal chunk_matmul.
+// CHECK-LABEL: func.func @causal_products(
+// CHECK:       linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<?x64xf32>, memref<64x32xf32>) outs(%{{.*}} : memref<?x32xf32>) {
+// CHECK:       linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<?x?xf32>, memref<?x32xf32>) outs(%{{.*}} : memref<?x32xf32>) attrs = {linac.causal_lhs = 2 : i64}
+// CHECK:       linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : memref<?x?xf32>, memref<?x32xf32>) outs(%{{.*}} : memref<?x32xf32>) attrs = {linac.causal_lhs = 1 : i64}
+func.func @causal_products(%q: memref<?x64xf32>, %S: memref<64x32xf32>, %P: memref<?x?xf32>, %v: memref<?x32xf32>, %scale: f32, %o: memref<?x32xf32>) {
+  linac.chunk_output ins(%q, %S, %P, %v : memref<?x64xf32>, memref<64x32xf32>, memref<?x?xf32>, memref<?x32xf32>) scale(%scale) outs(%o : memref<?x32xf32>) {causal_stride = 2 : i64}
+  linac.chunk_matmul ins(%P, %v : memref<?x?xf32>, memref<?x32xf32>) outs(%o : memref<?x32xf32>) {causal_stride = 1 : i64}
+  return
+}

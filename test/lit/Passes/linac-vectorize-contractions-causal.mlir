@@ -59,3 +59,70 @@ func.func @scores_full(%q: memref<?x64xf32, strided<[64, 1]>>,
   }
   return
 }
+
+// -----
+
+#lhs = affine_map<(d0, d1, d2) -> (d0, d1)>
+#rhs = affine_map<(d0, d1, d2) -> (d1, d2)>
+#out = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// O += P V with P zero above the diagonal (linac.causal_lhs, s = 1): row tile
+// [i0, i0 + 4) sums the rows r < i0 of V for all its rows, then the diagonal
+// block r in [i0, i0 + 4) row by row (row i0 + ii keeps its accumulators for
+// r > i0 + ii: a NaN there never meets P's zero), and nothing beyond it.
+// CHECK-LABEL: func.func @values_causal_lhs(
+// CHECK:         scf.for %[[I0:.*]] = %{{.*}} to %{{.*}} step %c4{{[_0-9]*}} {
+// CHECK:           scf.for
+// CHECK:             %[[BEFORE:.*]] = arith.minsi %{{.*}}, %[[I0]] : index
+// CHECK:             %[[END:.*]] = arith.addi %[[I0]], %c4{{[_0-9]*}} : index
+// CHECK:             %[[AFTER:.*]] = arith.minsi %{{.*}}, %[[END]] : index
+// CHECK:             %[[FULL:.*]]:8 = scf.for %{{.*}} = %{{.*}} to %[[BEFORE]] step %c1{{[_0-9]*}} iter_args(
+// CHECK-NOT:           arith.select
+// CHECK:               scf.yield
+// CHECK:             scf.for %[[R:.*]] = %[[BEFORE]] to %[[AFTER]] step %c1{{[_0-9]*}} iter_args(%{{[^ ]*}} = %[[FULL]]#0,
+// CHECK:               %[[ROW1:.*]] = arith.addi %[[I0]], %c1{{[_0-9]*}} : index
+// CHECK:               %[[SEES:.*]] = arith.cmpi slt, %[[R]], %[[ROW1]] : index
+// CHECK:               %[[SUM:.*]] = vector.fma
+// CHECK:               arith.select %[[SEES]], %[[SUM]], %{{.*}} : vector<16xf32>
+func.func @values_causal_lhs(%p: memref<?x?xf32, strided<[32, 1]>>,
+                             %v: memref<?x64xf32, strided<[64, 1]>>,
+                             %o: memref<?x64xf32, strided<[64, 1]>>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #out],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%p, %v : memref<?x?xf32, strided<[32, 1]>>, memref<?x64xf32, strided<[64, 1]>>)
+      outs(%o : memref<?x64xf32, strided<[64, 1]>>) attrs = {linac.causal_lhs = 1 : i64} {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %a = arith.addf %acc, %m : f32
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// -----
+
+#lhs = affine_map<(d0, d1, d2) -> (d0, d1)>
+#rhs = affine_map<(d0, d1, d2) -> (d1, d2)>
+#out = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// Without the mark one reduction runs over the whole depth, no selects.
+// CHECK-LABEL: func.func @values_full(
+// CHECK-SAME:    %{{[^:]+}}: memref<?x?xf32, strided<[32, 1]>>, %[[V:[^:]+]]:
+// CHECK:         %[[DEPTH:.*]] = memref.dim %[[V]], %c0{{[_0-9]*}} : memref<?x64xf32
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %[[DEPTH]] step %c1{{[_0-9]*}} iter_args(
+// CHECK-NOT:     arith.select
+// CHECK:         return
+func.func @values_full(%p: memref<?x?xf32, strided<[32, 1]>>,
+                       %v: memref<?x64xf32, strided<[64, 1]>>,
+                       %o: memref<?x64xf32, strided<[64, 1]>>) {
+  linalg.generic {indexing_maps = [#lhs, #rhs, #out],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%p, %v : memref<?x?xf32, strided<[32, 1]>>, memref<?x64xf32, strided<[64, 1]>>)
+      outs(%o : memref<?x64xf32, strided<[64, 1]>>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %a = arith.addf %acc, %m : f32
+    linalg.yield %a : f32
+  }
+  return
+}
