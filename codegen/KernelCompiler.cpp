@@ -57,12 +57,10 @@ namespace linac {
 std::string cacheKey(const CompileRequest &request) {
   // The compiler's source hash: a rebuilt compiler never reuses the kernels
   // an older build cached under the same version number.
-  return KernelCache::hashKey(std::string("linac " LINAC_VERSION_STRING
-                                          " " LINAC_COMPILER_HASH "\n") +
-                              request.funcName + "\n" +
-                              request.options.fingerprint() + "\n" +
-                              toolchain(request.options) + "\n" +
-                              request.source);
+  return KernelCache::hashKey(
+      std::string("linac " LINAC_VERSION_STRING " " LINAC_COMPILER_HASH "\n") +
+      request.funcName + "\n" + request.options.fingerprint() + "\n" +
+      toolchain(request.options) + "\n" + request.source);
 }
 
 llvm::Expected<CompileResult> compile(const CompileRequest &request) {

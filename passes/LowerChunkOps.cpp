@@ -103,14 +103,14 @@ struct ChunkAlgebra {
   /// updates along contiguous rows of rhs and out.
   linalg::GenericOp matmul(Value lhs, Value rhs, Value out,
                            bool subtract = false) {
-    return contract(lhs, map(3, {0, 1}), rhs, map(3, {1, 2}), out, map(3, {0, 2}),
-             {kPar, kRed, kPar}, subtract);
+    return contract(lhs, map(3, {0, 1}), rhs, map(3, {1, 2}), out,
+                    map(3, {0, 2}), {kPar, kRed, kPar}, subtract);
   }
   /// out[i, j] += sum_d lhs[i, d] rhs[j, d]; loops (i, j, d): dot products
   /// along contiguous rows of both.
   linalg::GenericOp matmulTransposed(Value lhs, Value rhs, Value out) {
-    return contract(lhs, map(3, {0, 2}), rhs, map(3, {1, 2}), out, map(3, {0, 1}),
-             {kPar, kPar, kRed});
+    return contract(lhs, map(3, {0, 2}), rhs, map(3, {1, 2}), out,
+                    map(3, {0, 1}), {kPar, kPar, kRed});
   }
 
   /// out = fn(ins..., out) elementwise over out's shape.
@@ -468,7 +468,8 @@ LogicalResult lower(ChunkOutputOp op) {
   Value out = op.getResult();
   alg.zero(out);
   alg.matmul(op.getQueries(), op.getState(), out);
-  linalg::GenericOp intraChunk = alg.matmul(op.getScores(), op.getValues(), out);
+  linalg::GenericOp intraChunk =
+      alg.matmul(op.getScores(), op.getValues(), out);
   if (std::optional<uint64_t> stride = op.getCausalStride())
     intraChunk->setAttr(kCausalLhsAttrName, b.getI64IntegerAttr(*stride));
   Value scale = op.getScale();

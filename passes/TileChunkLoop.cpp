@@ -230,10 +230,13 @@ struct ChunkViews {
     // last chunk: its count is <= 0).
     if (stageInputs) {
       Value nextT0 = m.add(t0, m.c(C));
-      Value nextCount = m.min(m.c(C), m.sub(length, m.add(offsetInSeq, m.c(C))));
+      Value nextCount =
+          m.min(m.c(C), m.sub(length, m.add(offsetInSeq, m.c(C))));
       Value nextS0 = substeps == 1 ? nextT0 : m.mul(nextT0, m.c(substeps));
-      Value nextSc = substeps == 1 ? nextCount : m.mul(nextCount, m.c(substeps));
-      prefetchRows(op.getQ(), queryHead, nextT0, nextCount, idx0, kWidth, false);
+      Value nextSc =
+          substeps == 1 ? nextCount : m.mul(nextCount, m.c(substeps));
+      prefetchRows(op.getQ(), queryHead, nextT0, nextCount, idx0, kWidth,
+                   false);
       if (op.getK() != op.getQ() || substeps != 1)
         prefetchRows(op.getK(), queryHead, nextS0, nextSc, idx0, kWidth, false);
       prefetchRows(op.getV(), head, nextS0, nextSc, v0, bv, false);

@@ -234,39 +234,39 @@ struct MicroKernel {
     auto reduce = [&](Value lower, Value upper, ValueRange init,
                       bool causalRows) {
       return scf::ForOp::create(
-        b, loc, lower, upper, c(1), init,
-        [&](OpBuilder &nb, Location l, Value r, ValueRange acc) {
-          OpBuilder::InsertionGuard inner(b);
-          b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          SmallVector<Value> bRow;
-          for (int64_t w = 0; w < kTileVectors; ++w)
-            bRow.push_back(read(k.rhs, r, colIndex[w], masks[w]));
-          SmallVector<Value> next;
-          for (int64_t ii = 0; ii < kTileRows; ++ii) {
-            Value a = k.lhsTransposed
-                          ? memref::LoadOp::create(b, l, k.lhs,
-                                                   ValueRange{r, rowIndex[ii]})
-                          : memref::LoadOp::create(b, l, k.lhs,
-                                                   ValueRange{rowIndex[ii], r});
-            a = f32(a);
-            if (k.subtract)
-              a = arith::NegFOp::create(b, l, a);
-            Value splat = vector::BroadcastOp::create(
-                b, l, vecType(b.getF32Type()), a);
-            Value sees;
-            if (causalRows)
-              sees = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r,
-                                           causalEnd(i0, k, ii + 1));
-            for (int64_t w = 0; w < kTileVectors; ++w) {
-              Value old = acc[ii * kTileVectors + w];
-              Value sum = vector::FMAOp::create(b, l, splat, bRow[w], old);
-              next.push_back(causalRows
-                                 ? arith::SelectOp::create(b, l, sees, sum, old)
-                                 : sum);
+          b, loc, lower, upper, c(1), init,
+          [&](OpBuilder &nb, Location l, Value r, ValueRange acc) {
+            OpBuilder::InsertionGuard inner(b);
+            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+            SmallVector<Value> bRow;
+            for (int64_t w = 0; w < kTileVectors; ++w)
+              bRow.push_back(read(k.rhs, r, colIndex[w], masks[w]));
+            SmallVector<Value> next;
+            for (int64_t ii = 0; ii < kTileRows; ++ii) {
+              Value a = k.lhsTransposed
+                            ? memref::LoadOp::create(
+                                  b, l, k.lhs, ValueRange{r, rowIndex[ii]})
+                            : memref::LoadOp::create(
+                                  b, l, k.lhs, ValueRange{rowIndex[ii], r});
+              a = f32(a);
+              if (k.subtract)
+                a = arith::NegFOp::create(b, l, a);
+              Value splat =
+                  vector::BroadcastOp::create(b, l, vecType(b.getF32Type()), a);
+              Value sees;
+              if (causalRows)
+                sees = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, r,
+                                             causalEnd(i0, k, ii + 1));
+              for (int64_t w = 0; w < kTileVectors; ++w) {
+                Value old = acc[ii * kTileVectors + w];
+                Value sum = vector::FMAOp::create(b, l, splat, bRow[w], old);
+                next.push_back(
+                    causalRows ? arith::SelectOp::create(b, l, sees, sum, old)
+                               : sum);
+              }
             }
-          }
-          scf::YieldOp::create(b, l, next);
-        });
+            scf::YieldOp::create(b, l, next);
+          });
     };
     scf::ForOp reduction;
     if (k.causalStride) {
