@@ -258,7 +258,10 @@ def LinacVectorizeContractions
     `a` transposed) keep a 4 x 32 tile of the output in registers across the
     reduction (broadcast, FMA); dot-product forms (`out[i, j] += sum_d
     a[i, d] b[j, d]`) accumulate 4 x 4 dot products lane-wise and reduce
-    once. Edges use masked transfers, so any size works.
+    once. Edges use masked transfers, so any size works. An op just before
+    a rank-1 contraction that only fills its output or scales its rows in
+    place (`out[i, j] *= f(i)`: the state's decay before the state update)
+    is folded into the micro-kernel's first read of the output.
 
     ```mlir
     linalg.generic {iterator_types = ["parallel", "reduction", "parallel"], ...}

@@ -12,6 +12,8 @@
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace mlir::linac {
 #define GEN_PASS_DEF_LINACVECTORIZECONTRACTIONS
@@ -136,6 +138,72 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
   return std::nullopt;
 }
 
+/// The op just before a rank-one contraction when it only rewrites the
+/// contraction's output in place: folded into the micro-kernel's first read
+/// of the output, one pass over the output less (the state's decay before
+/// the state update, the zero fill before Q S). `fill`: out = value;
+/// `scale`: out[i, j] *= f(i), f computed from rows of 1-D inputs or from
+/// values defined outside. (Folding the scale after P V into its final
+/// write measured 15% slower on chunk_simple_gla, for reasons not found.)
+struct OutputRewrite {
+  Operation *op = nullptr;
+  Value fillValue;
+  linalg::GenericOp scale;
+  /// The multiplier's operand in the scale's body.
+  Value factor;
+};
+
+/// Matches `op` as an in-place rewrite of `out` (see OutputRewrite).
+std::optional<OutputRewrite> matchOutputRewrite(Operation *op, Value out) {
+  if (!op)
+    return std::nullopt;
+  auto outType = cast<MemRefType>(out.getType());
+  if (!outType.getElementType().isF32())
+    return std::nullopt;
+  if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+    if (fill.getOutputs()[0] != out || !fill.value().getType().isF32())
+      return std::nullopt;
+    OutputRewrite rewrite;
+    rewrite.op = op;
+    rewrite.fillValue = fill.value();
+    return rewrite;
+  }
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || !generic.hasPureBufferSemantics() ||
+      generic.getNumDpsInits() != 1 || generic.getDpsInits()[0] != out ||
+      generic.getNumLoops() != 2 || generic.getNumReductionLoops() != 0)
+    return std::nullopt;
+  MLIRContext *ctx = op->getContext();
+  SmallVector<AffineMap> maps = generic.getIndexingMapsArray();
+  if (maps.back() != AffineMap::getMultiDimIdentityMap(2, ctx))
+    return std::nullopt;
+  AffineMap byRow = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  for (auto [input, map] : llvm::zip(generic.getDpsInputs(), maps))
+    if (map != byRow || cast<MemRefType>(input.getType()).getRank() != 1)
+      return std::nullopt;
+  Block &body = generic.getRegion().front();
+  BlockArgument outArg = body.getArguments().back();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto mul = yield.getValues()[0].getDefiningOp<arith::MulFOp>();
+  if (!mul || !outArg.hasOneUse() || !mul.getType().isF32())
+    return std::nullopt;
+  Value factor = mul.getLhs() == outArg   ? mul.getRhs()
+                 : mul.getRhs() == outArg ? mul.getLhs()
+                                          : Value();
+  if (!factor)
+    return std::nullopt;
+  // Only pure scalar arithmetic besides the product (it is recomputed per
+  // row in the micro-kernel).
+  for (Operation &bodyOp : body.without_terminator())
+    if (&bodyOp != mul && !isPure(&bodyOp))
+      return std::nullopt;
+  OutputRewrite rewrite;
+  rewrite.op = op;
+  rewrite.scale = generic;
+  rewrite.factor = factor;
+  return rewrite;
+}
+
 /// Builds the vector code of one contraction at the op's position.
 struct MicroKernel {
   OpBuilder &b;
@@ -198,9 +266,32 @@ struct MicroKernel {
         b, loc, DenseElementsAttr::get(vecType(b.getF32Type(), lanes), 0.0f));
   }
 
+  /// The scale rewrite's factor f(row): its body again, on row `row` of
+  /// its inputs, without the final product.
+  Value rowFactor(const OutputRewrite &rewrite, Value row) {
+    linalg::GenericOp scale = rewrite.scale;
+    Block &body = scale.getRegion().front();
+    Operation *product = body.getTerminator()->getOperand(0).getDefiningOp();
+    IRMapping mapping;
+    for (auto [arg, input] :
+         llvm::zip(body.getArguments(), scale.getDpsInputs()))
+      mapping.map(arg, memref::LoadOp::create(b, loc, input, row));
+    for (Operation &bodyOp : body.without_terminator())
+      if (&bodyOp != product)
+        b.clone(bodyOp, mapping);
+    return mapping.lookupOrDefault(rewrite.factor);
+  }
+  Value scaled(Value vec, Value factor) {
+    Value splat =
+        vector::BroadcastOp::create(b, loc, vecType(b.getF32Type()), factor);
+    return arith::MulFOp::create(b, loc, vec, splat);
+  }
+
   /// out[i, j] (+|-)= sum_r A(i, r) B[r, j]: tiles of kTileRows rows x
-  /// kTileVectors vectors of the output in registers across r.
-  void rankOne(const Contraction &k) {
+  /// kTileVectors vectors of the output in registers across r; `prologue`
+  /// (optional) rewrites the output as it is first read.
+  void rankOne(const Contraction &k,
+               const std::optional<OutputRewrite> &prologue) {
     Value rows = dim(k.out, 0), cols = dim(k.out, 1);
     Value depth = dim(k.rhs, 0);
     int64_t tileCols = kTileVectors * kLanes;
@@ -224,9 +315,20 @@ struct MicroKernel {
       colIndex.push_back(add(j0, c(w * kLanes)));
       masks.push_back(mask(sub(cols, colIndex.back())));
     }
-    for (int64_t ii = 0; ii < kTileRows; ++ii)
-      for (int64_t w = 0; w < kTileVectors; ++w)
-        initial.push_back(read(k.out, rowIndex[ii], colIndex[w], masks[w]));
+    for (int64_t ii = 0; ii < kTileRows; ++ii) {
+      Value factor = prologue && prologue->scale
+                         ? rowFactor(*prologue, rowIndex[ii])
+                         : Value();
+      for (int64_t w = 0; w < kTileVectors; ++w) {
+        if (prologue && prologue->fillValue) {
+          initial.push_back(vector::BroadcastOp::create(
+              b, loc, vecType(b.getF32Type()), prologue->fillValue));
+          continue;
+        }
+        Value current = read(k.out, rowIndex[ii], colIndex[w], masks[w]);
+        initial.push_back(factor ? scaled(current, factor) : current);
+      }
+    }
     // The reduction over r in [lower, upper); with `causalRows`, row ii only
     // takes the terms its causal diagonal lets it see (r < (i0 + ii + 1) * s):
     // the others are skipped, not multiplied by the lhs's zeros, so a NaN or
@@ -368,10 +470,17 @@ struct VectorizeContractionsPass
     for (auto &[op, contraction] : matches) {
       OpBuilder b(op);
       MicroKernel kernel{b, op.getLoc()};
-      if (contraction.form == Form::RankOne)
-        kernel.rankOne(contraction);
-      else
+      if (contraction.form == Form::RankOne) {
+        std::optional<OutputRewrite> prologue;
+        if (contraction.out != contraction.lhs &&
+            contraction.out != contraction.rhs)
+          prologue = matchOutputRewrite(op->getPrevNode(), contraction.out);
+        kernel.rankOne(contraction, prologue);
+        if (prologue)
+          prologue->op->erase();
+      } else {
         kernel.dotProduct(contraction);
+      }
       op.erase();
     }
   }
