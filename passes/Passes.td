@@ -257,8 +257,8 @@ def LinacVectorizeContractions
     dialect. Rank-1 forms (`out[i, j] += sum_r a(i, r) b[r, j]`, also with
     `a` transposed) keep a 4 x 32 tile of the output in registers across the
     reduction (broadcast, FMA); dot-product forms (`out[i, j] += sum_d
-    a[i, d] b[j, d]`) accumulate 4 x 4 dot products lane-wise and reduce
-    once. Edges use masked transfers, so any size works. An op just before
+    a[i, d] b[j, d]`) accumulate 4 x 4 dot products lane-wise, then reduce
+    the 16 together (shuffles and adds leave sum n in lane n). Edges use masked transfers, so any size works. An op just before
     a rank-1 contraction that only fills its output or scales its rows in
     place (`out[i, j] *= f(i)`: the state's decay before the state update)
     is folded into the micro-kernel's first read of the output.

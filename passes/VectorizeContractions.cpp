@@ -33,6 +33,8 @@ constexpr int64_t kTileRows = 4;
 constexpr int64_t kTileVectors = 2;
 /// Output columns per tile in the dot-product form.
 constexpr int64_t kDotColumns = 4;
+// The dot-product tile's sums are reduced into one vector, a lane each.
+static_assert(kTileRows * kDotColumns == kLanes);
 
 /// Which product a contraction computes, in terms of the loops:
 ///   RankOne:    out[i, j] (+|-)= sum_r A(i, r) B[r, j]  (A read as lhs[i][r]
@@ -395,8 +397,40 @@ struct MicroKernel {
     }
   }
 
+  /// A vector whose lane n is the sum of the lanes of accs[n] (kLanes
+  /// vectors of kLanes lanes): log2(kLanes) levels that each add the two
+  /// halves of every accumulator's partial sums, packing two vectors into
+  /// one (kLanes - 1 additions in all, instead of a full reduction per
+  /// accumulator).
+  Value transposeReduce(SmallVector<Value> vectors) {
+    int64_t width = kLanes; // partial sums per accumulator in each vector
+    while (vectors.size() > 1) {
+      int64_t half = width / 2;
+      // Accumulator blocks of `width` lanes: the first halves of both
+      // vectors' blocks, then the second halves.
+      SmallVector<int64_t> firstHalves, secondHalves;
+      for (int64_t source : {int64_t(0), kLanes})
+        for (int64_t block = 0; block < kLanes; block += width)
+          for (int64_t lane = 0; lane < half; ++lane) {
+            firstHalves.push_back(source + block + lane);
+            secondHalves.push_back(source + block + half + lane);
+          }
+      SmallVector<Value> packed;
+      for (size_t i = 0; i < vectors.size(); i += 2) {
+        Value first = vector::ShuffleOp::create(b, loc, vectors[i],
+                                                vectors[i + 1], firstHalves);
+        Value second = vector::ShuffleOp::create(b, loc, vectors[i],
+                                                 vectors[i + 1], secondHalves);
+        packed.push_back(arith::AddFOp::create(b, loc, first, second));
+      }
+      vectors = std::move(packed);
+      width = half;
+    }
+    return vectors.front();
+  }
+
   /// out[i, j] += sum_d lhs[i, d] rhs[j, d]: kTileRows x kDotColumns dot
-  /// products accumulated lane-wise over d, reduced at the end.
+  /// products accumulated lane-wise over d, reduced together at the end.
   void dotProduct(const Contraction &k) {
     Value rows = dim(k.out, 0), cols = dim(k.out, 1);
     Value depth = dim(k.lhs, 1);
@@ -435,13 +469,13 @@ struct MicroKernel {
           scf::YieldOp::create(b, l, next);
         });
     Value columnMask = mask(sub(cols, j0), kDotColumns);
+    Value tileSums =
+        transposeReduce(llvm::to_vector_of<Value>(reduction.getResults()));
     for (int64_t ii = 0; ii < kTileRows; ++ii) {
-      SmallVector<Value> sums;
-      for (int64_t jj = 0; jj < kDotColumns; ++jj)
-        sums.push_back(vector::ReductionOp::create(
-            b, loc, vector::CombiningKind::ADD,
-            reduction.getResult(ii * kDotColumns + jj),
-            arith::FastMathFlags::reassoc));
+      Value sums = vector::ExtractStridedSliceOp::create(
+          b, loc, tileSums, /*offsets=*/ArrayRef<int64_t>{ii * kDotColumns},
+          /*sizes=*/ArrayRef<int64_t>{kDotColumns},
+          /*strides=*/ArrayRef<int64_t>{1});
       Value row = add(i0, c(ii));
       Value valid =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, row, rows);
@@ -450,9 +484,7 @@ struct MicroKernel {
           vector::BroadcastOp::create(
               b, loc, VectorType::get({kDotColumns}, b.getI1Type()), valid));
       Value current = read(k.out, lhsRows[ii], j0, rowMask, kDotColumns);
-      Value packed = vector::FromElementsOp::create(
-          b, loc, vecType(b.getF32Type(), kDotColumns), sums);
-      write(arith::AddFOp::create(b, loc, current, packed), k.out, row, j0,
+      write(arith::AddFOp::create(b, loc, current, sums), k.out, row, j0,
             rowMask);
     }
   }

@@ -97,11 +97,20 @@ func.func @rank_one_strided_rhs(%a: memref<?x?xf32, strided<[64, 1]>>,
 #p = affine_map<(d0, d1, d2) -> (d0, d1)>
 
 // out[i, j] += sum_d a[i, d] b[j, d] on contiguous rows: the dot-product
-// micro-kernel, a horizontal add per output.
+// micro-kernel, 4 x 4 sums accumulated lane-wise, then reduced together:
+// four levels of shuffles and adds (to 8, 4, 2 and 1 vectors) leave sum n of
+// the tile in lane n, four lanes per output row.
 // CHECK-LABEL: func.func @dot_product_unit_stride(
 // CHECK-NOT:     linalg.generic
 // CHECK:         vector.fma {{.*}} : vector<16xf32>
-// CHECK:         vector.reduction <add>
+// CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
+// CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27]
+// CHECK:         vector.shuffle %{{.*}}, %{{.*}} [0, 1, 4, 5, 8, 9, 12, 13, 16, 17, 20, 21, 24, 25, 28, 29]
+// CHECK:         %[[EVEN:.*]] = vector.shuffle %{{.*}}, %{{.*}} [0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30]
+// CHECK-NEXT:    %[[ODD:.*]] = vector.shuffle %{{.*}}, %{{.*}} [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31]
+// CHECK-NEXT:    %[[SUMS:.*]] = arith.addf %[[EVEN]], %[[ODD]] : vector<16xf32>
+// CHECK:         vector.extract_strided_slice %[[SUMS]] {offsets = [12], sizes = [4], strides = [1]} : vector<16xf32> to vector<4xf32>
+// CHECK-NOT:     vector.reduction
 // CHECK-NOT:     linalg.generic
 // CHECK:         return
 func.func @dot_product_unit_stride(%a: memref<?x64xf32, strided<[64, 1]>>,

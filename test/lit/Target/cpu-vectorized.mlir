@@ -30,8 +30,9 @@
 // VEC-COUNT-8:       vector.transfer_read {{.*}} : memref<?x64xf32, strided<[64, 1]>>, vector<16xf32>
 // VEC-COUNT-16:      vector.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<16xf32>
 // VEC:               scf.yield
-// ... and reduced once per output.
-// VEC:             vector.reduction <add>, %{{.*}} : vector<16xf32> into f32
+// ... and reduced together, a lane per output (shuffles and adds).
+// VEC:             vector.shuffle
+// VEC:             vector.extract_strided_slice {{.*}} : vector<16xf32> to vector<4xf32>
 // The rank-1 products (Q S, P V, then the state update): a 4 x 32 tile of
 // the output in 8 registers across the reduction, a broadcast lhs element
 // times two 16-lane rhs vectors.
@@ -49,13 +50,13 @@
 
 // In the LLVM dialect: 512-bit FMAs on the accumulators carried by the
 // reduction loops' blocks, masked 16-lane loads and stores at the edges, and
-// a horizontal add for the dot products.
+// the dot products' sums packed by 16-lane shuffles.
 // LLVM-LABEL: llvm.func @simple_gla(
 // LLVM:         omp.parallel
 // LLVM:         ^bb{{[0-9]+}}(%{{[^:]+}}: i64, %{{[^:]+}}: vector<16xf32>, %{{[^:]+}}: vector<16xf32>,
 // LLVM:         llvm.intr.masked.load %{{.*}} : (!llvm.ptr, vector<16xi1>, vector<16xf32>) -> vector<16xf32>
 // LLVM:         llvm.intr.fmuladd(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
-// LLVM:         llvm.intr.vector.reduce.fadd
+// LLVM:         llvm.shufflevector %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xf32>
 // LLVM:         llvm.intr.masked.store %{{.*}} : vector<16xf32>, vector<16xi1> into !llvm.ptr
 
 // At least the dot-product kernel's 16 vector FMAs and the 3 x 8 of the
