@@ -31,6 +31,17 @@ if BFLOAT16 is not None:
     _DTYPE_NAMES[BFLOAT16] = "bf16"
 
 
+def aligned_empty(shape: tuple[int, ...], dtype, alignment: int = 64) -> np.ndarray:
+    """``np.empty(shape, dtype)`` whose data starts on an ``alignment``-byte boundary. numpy
+    only promises 16 bytes; the CPU kernels write output rows a cache line at a time, and a
+    row that starts mid-line costs them 5% (chunk_simple_gla, K=V=128)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    raw = np.empty(nbytes + alignment, dtype=np.uint8)
+    offset = -raw.ctypes.data % alignment
+    return raw[offset : offset + nbytes].view(dtype).reshape(shape)
+
+
 def dtype_name(dtype) -> str:
     """The linac name of a numpy dtype: f32, f16 or bf16."""
     return _DTYPE_NAMES[np.dtype(dtype)]

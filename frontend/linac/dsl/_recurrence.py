@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import _linac
 from .._runtime import LoadedKernel, load
-from .._tensors import dtype_name, inputs_to_numpy
+from .._tensors import aligned_empty, dtype_name, inputs_to_numpy
 from .._validate import check_problem
 from ._trace import (
     Position,
@@ -483,8 +483,8 @@ class Recurrence:
         call = {"scale": scale, "initial_state": initial_state, "cu_seqlens": cu_seqlens}
         p, variant, run_args, caller = self._problem(inputs, kwargs, call)
         kernel = self._kernel(variant, dtype_name(p.dtype))
-        output = np.empty((p.B, p.T, p.H, p.V), dtype=p.dtype)
-        final_state = np.empty((p.N if output_final_state else 0, p.H, p.K, p.V), np.float32)
+        output = aligned_empty((p.B, p.T, p.H, p.V), p.dtype)
+        final_state = aligned_empty((p.N if output_final_state else 0, p.H, p.K, p.V), np.float32)
         run_args["output"] = output
         run_args["final_state"] = final_state
         kernel.run_cpu(run_args)

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import _autotune, _gpu
 from .._runtime import get_kernel
-from .._tensors import dtype_name, inputs_to_numpy
+from .._tensors import aligned_empty, dtype_name, inputs_to_numpy
 from .._validate import check_problem
 
 
@@ -210,8 +210,8 @@ def run_recurrence(
     if reverse:
         q, k, v, g, beta = (_reversed_time(x, cu) for x in (q, k, v, g, beta))
     modifiers = _modifiers(householder, qk_l2norm, beta_sigmoid)
-    output = np.empty((p.B, p.T, p.H, p.V), dtype=p.dtype)
-    final_state = np.empty((p.N if output_final_state else 0, p.H, p.K, p.V), dtype=np.float32)
+    output = aligned_empty((p.B, p.T, p.H, p.V), p.dtype)
+    final_state = aligned_empty((p.N if output_final_state else 0, p.H, p.K, p.V), np.float32)
     args = {
         "q": q,
         "k": k,

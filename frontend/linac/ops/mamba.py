@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 from .._runtime import get_kernel
-from .._tensors import dtype_name
+from .._tensors import aligned_empty, dtype_name
 from .._validate import check_sequence_offsets, float32_input, float_input, input_array
 
 MAX_STATE = 256
@@ -89,8 +89,8 @@ def _ssm(
             initial_states, "initial_states", (N_seq, H, P, N), "[batch, nheads, headdim, dstate]"
         )
         states = initial_states.transpose(0, 1, 3, 2)
-    out = np.empty_like(x, dtype=x.dtype, order="C")
-    final = np.empty((N_seq if return_final_states else 0, H, P, N), np.float32)
+    out = aligned_empty(x.shape, x.dtype)
+    final = aligned_empty((N_seq if return_final_states else 0, H, P, N), np.float32)
     args = {
         "x": x,
         "dt": dt,
@@ -290,8 +290,8 @@ def selective_scan_fn(
             initial_state, "initial_state", (N_seq, d, N), "[batch, dim, dstate]"
         )
         states = states[..., None]
-    out = np.empty((b, d, L), u.dtype)
-    last = np.empty((N_seq if return_last_state else 0, d, N), np.float32)
+    out = aligned_empty((b, d, L), u.dtype)
+    last = aligned_empty((N_seq if return_last_state else 0, d, N), np.float32)
     args = {
         "x": u.transpose(0, 2, 1)[..., None],
         "dt": delta.transpose(0, 2, 1),
