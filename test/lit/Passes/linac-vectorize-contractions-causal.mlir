@@ -76,7 +76,7 @@ func.func @scores_full(%q: memref<?x64xf32, strided<[64, 1]>>,
 // CHECK:             %[[BEFORE:.*]] = arith.minsi %{{.*}}, %[[I0]] : index
 // CHECK:             %[[END:.*]] = arith.addi %[[I0]], %c4{{[_0-9]*}} : index
 // CHECK:             %[[AFTER:.*]] = arith.minsi %{{.*}}, %[[END]] : index
-// CHECK:             %[[FULL:.*]]:8 = scf.for %{{.*}} = %{{.*}} to %[[BEFORE]] step %c1{{[_0-9]*}} iter_args(
+// CHECK:             %[[FULL:.*]]:16 = scf.for %{{.*}} = %{{.*}} to %[[BEFORE]] step %c1{{[_0-9]*}} iter_args(
 // CHECK-NOT:           arith.select
 // CHECK:               scf.yield
 // CHECK:             scf.for %[[R:.*]] = %[[BEFORE]] to %[[AFTER]] step %c1{{[_0-9]*}} iter_args(%{{[^ ]*}} = %[[FULL]]#0,

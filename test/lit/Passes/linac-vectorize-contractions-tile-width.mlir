@@ -1,0 +1,69 @@
+// RUN: linac-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(linac-vectorize-contractions))' | FileCheck %s
+
+// The rank-1 micro-kernel's tile: 4 rows of the output by two 16-lane
+// vectors, or by four where that covers whole output rows of 33 to 64
+// columns known statically (64 at K = V = 64).
+
+#a = affine_map<(d0, d1, d2) -> (d0, d1)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// 64 columns: 4 x 64 tiles, 16 accumulators, four rhs vectors a step.
+// CHECK-LABEL: func.func @sixty_four_columns(
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64
+// CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK-COUNT-4:     vector.transfer_read %arg1
+// CHECK-COUNT-16:    vector.fma
+func.func @sixty_four_columns(%x: memref<?x64xf32, strided<[64, 1]>>,
+                              %s: memref<64x64xf32>,
+                              %out: memref<?x64xf32, strided<[64, 1]>>) {
+  linalg.generic {indexing_maps = [#a, #b, #o],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x, %s : memref<?x64xf32, strided<[64, 1]>>, memref<64x64xf32>)
+      outs(%out : memref<?x64xf32, strided<[64, 1]>>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
+
+// -----
+
+#a = affine_map<(d0, d1, d2) -> (d0, d1)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// 128 columns (measured slower with wide tiles) and dynamic widths: 4 x 32
+// tiles, 8 accumulators.
+// CHECK-LABEL: func.func @wide_and_dynamic(
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
+// CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
+// CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+func.func @wide_and_dynamic(%x: memref<?x128xf32, strided<[128, 1]>>,
+                            %s: memref<128x128xf32>,
+                            %out: memref<?x128xf32, strided<[128, 1]>>,
+                            %t: memref<128x?xf32, strided<[64, 1]>>,
+                            %out2: memref<?x?xf32, strided<[64, 1]>>) {
+  linalg.generic {indexing_maps = [#a, #b, #o],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x, %s : memref<?x128xf32, strided<[128, 1]>>, memref<128x128xf32>)
+      outs(%out : memref<?x128xf32, strided<[128, 1]>>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#a, #b, #o],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%x, %t : memref<?x128xf32, strided<[128, 1]>>, memref<128x?xf32, strided<[64, 1]>>)
+      outs(%out2 : memref<?x?xf32, strided<[64, 1]>>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
