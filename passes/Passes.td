@@ -255,9 +255,9 @@ def LinacVectorizeContractions
     `acc +/- ext(a) * ext(b)` whose operands have unit-stride rows (the
     staged chunk buffers and local tiles) with a micro-kernel in the vector
     dialect. Rank-1 forms (`out[i, j] += sum_r a(i, r) b[r, j]`, also with
-    `a` transposed) keep a 4 x 32 tile of the output (4 x 64 where that covers
-    rows of up to 64 columns) in registers across the reduction (broadcast,
-    FMA); dot-product forms (`out[i, j] += sum_d
+    `a` transposed) keep an 8 x 32 tile of the output (4 x 64 where that
+    covers rows of up to 64 columns) in registers across the reduction
+    (broadcast, FMA); dot-product forms (`out[i, j] += sum_d
     a[i, d] b[j, d]`) accumulate 4 x 4 dot products lane-wise, then reduce
     the 16 together (shuffles and adds leave sum n in lane n). Edges use masked transfers, so any size works. An op just before
     a rank-1 contraction that only fills its output or scales its rows in

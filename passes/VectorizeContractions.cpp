@@ -28,17 +28,21 @@ using utils::IteratorType;
 
 /// f32 lanes per vector register.
 constexpr int64_t kLanes = 16;
-/// Output rows per micro-kernel tile (rank-1 form) and vectors per row: two,
-/// or four where that covers the whole output row (at most 64 columns,
-/// known statically), which measured 4-6% faster for chunk_simple_gla at
-/// K = V = 64 but 10% slower at K = V = 128 as the general width.
-constexpr int64_t kTileRows = 4;
-constexpr int64_t kTileVectors = 2;
-constexpr int64_t kWideTileVectors = 4;
-/// Output columns per tile in the dot-product form.
+/// Rank-1 micro-kernel tiles hold 16 accumulators: 8 output rows by 2
+/// vectors, or 4 rows by 4 vectors where that covers whole output rows of
+/// 33-64 columns known statically. (Measured with benchmarks/ab_objects.py
+/// against 4 x 2: 8 x 2 is 5-27% faster at K = V = 128 across
+/// chunk_simple_gla, chunk_gla and chunk_gated_delta_rule, 4 x 4 4-9% faster
+/// at K = V = 64 but 10% slower at K = V = 128.)
+constexpr int64_t kRankOneRows = 8;
+constexpr int64_t kRankOneVectors = 2;
+constexpr int64_t kWideRows = 4;
+constexpr int64_t kWideVectors = 4;
+/// Dot-product tiles: kDotRows x kDotColumns outputs.
+constexpr int64_t kDotRows = 4;
 constexpr int64_t kDotColumns = 4;
 // The dot-product tile's sums are reduced into one vector, a lane each.
-static_assert(kTileRows * kDotColumns == kLanes);
+static_assert(kDotRows * kDotColumns == kLanes);
 
 /// Which product a contraction computes, in terms of the loops:
 ///   RankOne:    out[i, j] (+|-)= sum_r A(i, r) B[r, j]  (A read as lhs[i][r]
@@ -261,7 +265,7 @@ struct MicroKernel {
   }
   /// (i0 + rows) * s: one past the last key the causal rows [i0, i0 + rows)
   /// of stride s see.
-  Value causalEnd(Value i0, const Contraction &k, int64_t rows = kTileRows) {
+  Value causalEnd(Value i0, const Contraction &k, int64_t rows) {
     Value end = rows ? add(i0, c(rows)) : i0;
     return k.causalStride == 1
                ? end
@@ -293,7 +297,7 @@ struct MicroKernel {
     return arith::MulFOp::create(b, loc, vec, splat);
   }
 
-  /// out[i, j] (+|-)= sum_r A(i, r) B[r, j]: tiles of kTileRows rows x
+  /// out[i, j] (+|-)= sum_r A(i, r) B[r, j]: tiles of tileRows rows x
   /// tileVectors vectors of the output in registers across r; `prologue`
   /// (optional) rewrites the output as it is first read.
   void rankOne(const Contraction &k,
@@ -301,13 +305,13 @@ struct MicroKernel {
     Value rows = dim(k.out, 0), cols = dim(k.out, 1);
     Value depth = dim(k.rhs, 0);
     int64_t staticCols = cast<MemRefType>(k.out.getType()).getDimSize(1);
-    const int64_t tileVectors = !ShapedType::isDynamic(staticCols) &&
-                                        staticCols > kTileVectors * kLanes &&
-                                        staticCols <= kWideTileVectors * kLanes
-                                    ? kWideTileVectors
-                                    : kTileVectors;
+    bool wide = !ShapedType::isDynamic(staticCols) &&
+                staticCols > kRankOneVectors * kLanes &&
+                staticCols <= kWideVectors * kLanes;
+    const int64_t tileRows = wide ? kWideRows : kRankOneRows;
+    const int64_t tileVectors = wide ? kWideVectors : kRankOneVectors;
     int64_t tileCols = tileVectors * kLanes;
-    auto rowLoop = scf::ForOp::create(b, loc, c(0), rows, c(kTileRows));
+    auto rowLoop = scf::ForOp::create(b, loc, c(0), rows, c(tileRows));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rowLoop.getBody());
     Value i0 = rowLoop.getInductionVar();
@@ -321,13 +325,13 @@ struct MicroKernel {
     // stored) and masks keep every access in bounds.
     SmallVector<Value> rowIndex, masks, colIndex;
     SmallVector<Value> initial;
-    for (int64_t ii = 0; ii < kTileRows; ++ii)
+    for (int64_t ii = 0; ii < tileRows; ++ii)
       rowIndex.push_back(min(add(i0, c(ii)), lastRow));
     for (int64_t w = 0; w < tileVectors; ++w) {
       colIndex.push_back(add(j0, c(w * kLanes)));
       masks.push_back(mask(sub(cols, colIndex.back())));
     }
-    for (int64_t ii = 0; ii < kTileRows; ++ii) {
+    for (int64_t ii = 0; ii < tileRows; ++ii) {
       Value factor = prologue && prologue->scale
                          ? rowFactor(*prologue, rowIndex[ii])
                          : Value();
@@ -356,7 +360,7 @@ struct MicroKernel {
             for (int64_t w = 0; w < tileVectors; ++w)
               bRow.push_back(read(k.rhs, r, colIndex[w], masks[w]));
             SmallVector<Value> next;
-            for (int64_t ii = 0; ii < kTileRows; ++ii) {
+            for (int64_t ii = 0; ii < tileRows; ++ii) {
               Value a = k.lhsTransposed
                             ? memref::LoadOp::create(
                                   b, l, k.lhs, ValueRange{r, rowIndex[ii]})
@@ -385,15 +389,15 @@ struct MicroKernel {
     scf::ForOp reduction;
     if (k.causalStride) {
       // A causal lhs: the tile's rows all see r < i0 * s; the diagonal block
-      // [i0 * s, (i0 + kTileRows) * s) row by row; nothing beyond it.
+      // [i0 * s, (i0 + tileRows) * s) row by row; nothing beyond it.
       Value before = min(depth, causalEnd(i0, k, 0));
-      Value after = min(depth, causalEnd(i0, k, kTileRows));
+      Value after = min(depth, causalEnd(i0, k, tileRows));
       auto full = reduce(c(0), before, initial, /*causalRows=*/false);
       reduction = reduce(before, after, full.getResults(), /*causalRows=*/true);
     } else {
       reduction = reduce(c(0), depth, initial, /*causalRows=*/false);
     }
-    for (int64_t ii = 0; ii < kTileRows; ++ii) {
+    for (int64_t ii = 0; ii < tileRows; ++ii) {
       Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                           add(i0, c(ii)), rows);
       for (int64_t w = 0; w < tileVectors; ++w) {
@@ -439,27 +443,28 @@ struct MicroKernel {
     return vectors.front();
   }
 
-  /// out[i, j] += sum_d lhs[i, d] rhs[j, d]: kTileRows x kDotColumns dot
+  /// out[i, j] += sum_d lhs[i, d] rhs[j, d]: kDotRows x kDotColumns dot
   /// products accumulated lane-wise over d, reduced together at the end.
   void dotProduct(const Contraction &k) {
     Value rows = dim(k.out, 0), cols = dim(k.out, 1);
     Value depth = dim(k.lhs, 1);
-    auto rowLoop = scf::ForOp::create(b, loc, c(0), rows, c(kTileRows));
+    auto rowLoop = scf::ForOp::create(b, loc, c(0), rows, c(kDotRows));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rowLoop.getBody());
     Value i0 = rowLoop.getInductionVar();
     // With a causal output, columns past the tile's last visible key
-    // ((i0 + kTileRows) * s - 1) are discarded: not computed.
-    Value tileCols = k.causalStride ? min(cols, causalEnd(i0, k)) : cols;
+    // ((i0 + kDotRows) * s - 1) are discarded: not computed.
+    Value tileCols =
+        k.causalStride ? min(cols, causalEnd(i0, k, kDotRows)) : cols;
     auto colLoop = scf::ForOp::create(b, loc, c(0), tileCols, c(kDotColumns));
     b.setInsertionPointToStart(colLoop.getBody());
     Value j0 = colLoop.getInductionVar();
     SmallVector<Value> lhsRows, rhsRows;
-    for (int64_t ii = 0; ii < kTileRows; ++ii)
+    for (int64_t ii = 0; ii < kDotRows; ++ii)
       lhsRows.push_back(min(add(i0, c(ii)), sub(rows, c(1))));
     for (int64_t jj = 0; jj < kDotColumns; ++jj)
       rhsRows.push_back(min(add(j0, c(jj)), sub(cols, c(1))));
-    SmallVector<Value> initial(kTileRows * kDotColumns, zeros());
+    SmallVector<Value> initial(kDotRows * kDotColumns, zeros());
     auto reduction = scf::ForOp::create(
         b, loc, c(0), depth, c(kLanes), initial,
         [&](OpBuilder &nb, Location l, Value d, ValueRange acc) {
@@ -467,12 +472,12 @@ struct MicroKernel {
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
           Value laneMask = mask(sub(depth, d));
           SmallVector<Value> a, bv;
-          for (int64_t ii = 0; ii < kTileRows; ++ii)
+          for (int64_t ii = 0; ii < kDotRows; ++ii)
             a.push_back(read(k.lhs, lhsRows[ii], d, laneMask));
           for (int64_t jj = 0; jj < kDotColumns; ++jj)
             bv.push_back(read(k.rhs, rhsRows[jj], d, laneMask));
           SmallVector<Value> next;
-          for (int64_t ii = 0; ii < kTileRows; ++ii)
+          for (int64_t ii = 0; ii < kDotRows; ++ii)
             for (int64_t jj = 0; jj < kDotColumns; ++jj)
               next.push_back(vector::FMAOp::create(
                   b, l, a[ii], bv[jj], acc[ii * kDotColumns + jj]));
@@ -481,7 +486,7 @@ struct MicroKernel {
     Value columnMask = mask(sub(cols, j0), kDotColumns);
     Value tileSums =
         transposeReduce(llvm::to_vector_of<Value>(reduction.getResults()));
-    for (int64_t ii = 0; ii < kTileRows; ++ii) {
+    for (int64_t ii = 0; ii < kDotRows; ++ii) {
       Value sums = vector::ExtractStridedSliceOp::create(
           b, loc, tileSums, /*offsets=*/ArrayRef<int64_t>{ii * kDotColumns},
           /*sizes=*/ArrayRef<int64_t>{kDotColumns},

@@ -1,15 +1,16 @@
 // RUN: linac-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(linac-vectorize-contractions))' | FileCheck %s
 
-// The rank-1 micro-kernel's tile: 4 rows of the output by two 16-lane
-// vectors, or by four where that covers whole output rows of 33 to 64
-// columns known statically (64 at K = V = 64).
+// The rank-1 micro-kernel's tile, 16 accumulators: 8 rows of the output by
+// two 16-lane vectors, or 4 rows by four where that covers whole output rows
+// of 33 to 64 columns known statically (64 at K = V = 64).
 
 #a = affine_map<(d0, d1, d2) -> (d0, d1)>
 #b = affine_map<(d0, d1, d2) -> (d1, d2)>
 #o = affine_map<(d0, d1, d2) -> (d0, d2)>
 
-// 64 columns: 4 x 64 tiles, 16 accumulators, four rhs vectors a step.
+// 64 columns: 4 x 64 tiles, four rhs vectors a step.
 // CHECK-LABEL: func.func @sixty_four_columns(
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64
 // CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
 // CHECK-COUNT-4:     vector.transfer_read %arg1
@@ -35,13 +36,17 @@ func.func @sixty_four_columns(%x: memref<?x64xf32, strided<[64, 1]>>,
 #b = affine_map<(d0, d1, d2) -> (d1, d2)>
 #o = affine_map<(d0, d1, d2) -> (d0, d2)>
 
-// 128 columns (measured slower with wide tiles) and dynamic widths: 4 x 32
-// tiles, 8 accumulators.
+// 128 columns (measured slower with 4 x 64 tiles) and dynamic widths: 8 x 32
+// tiles, two rhs vectors a step.
 // CHECK-LABEL: func.func @wide_and_dynamic(
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
-// CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK-COUNT-2:     vector.transfer_read %arg1
+// CHECK-COUNT-16:    vector.fma
+// CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
-// CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
 func.func @wide_and_dynamic(%x: memref<?x128xf32, strided<[128, 1]>>,
                             %s: memref<128x128xf32>,
                             %out: memref<?x128xf32, strided<[128, 1]>>,
