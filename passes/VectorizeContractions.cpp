@@ -163,6 +163,22 @@ struct OutputRewrite {
   Value factor;
 };
 
+/// The buffer a view reads: through subviews and casts to the allocation
+/// or argument.
+Value bufferOf(Value view) {
+  while (Operation *def = view.getDefiningOp()) {
+    if (auto subview = dyn_cast<memref::SubViewOp>(def))
+      view = subview.getSource();
+    else if (auto cast = dyn_cast<memref::CastOp>(def))
+      view = cast.getSource();
+    else if (auto reinterpret = dyn_cast<memref::ReinterpretCastOp>(def))
+      view = reinterpret.getSource();
+    else
+      break;
+  }
+  return view;
+}
+
 /// Matches `op` as an in-place rewrite of `out` (see OutputRewrite).
 std::optional<OutputRewrite> matchOutputRewrite(Operation *op, Value out) {
   if (!op)
@@ -518,9 +534,12 @@ struct VectorizeContractionsPass
       OpBuilder b(op);
       MicroKernel kernel{b, op.getLoc()};
       if (contraction.form == Form::RankOne) {
+        // Folding the rewrite into the output's first read is exact only if
+        // the product reads the output's buffer through no other operand.
         std::optional<OutputRewrite> prologue;
-        if (contraction.out != contraction.lhs &&
-            contraction.out != contraction.rhs)
+        Value outBuffer = bufferOf(contraction.out);
+        if (bufferOf(contraction.lhs) != outBuffer &&
+            bufferOf(contraction.rhs) != outBuffer)
           prologue = matchOutputRewrite(op->getPrevNode(), contraction.out);
         kernel.rankOne(contraction, prologue);
         if (prologue)

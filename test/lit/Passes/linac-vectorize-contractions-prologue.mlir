@@ -146,3 +146,38 @@ func.func @column_scale_kept(%k: memref<?x64xf32, strided<[64, 1]>>,
   }
   return
 }
+
+// -----
+
+// Not folded: the product also reads the output's buffer (through a view),
+// which must see the scaled values.
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#a = affine_map<(d0, d1, d2) -> (d0, d1)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// CHECK-LABEL: func.func @output_read_elsewhere_kept(
+// CHECK:         linalg.generic
+// CHECK-SAME:      iterator_types = ["parallel", "parallel"]
+// CHECK:         vector.fma
+func.func @output_read_elsewhere_kept(%x: memref<?x64xf32, strided<[64, 1]>>,
+                                      %S: memref<64x64xf32>, %f: f32) {
+  linalg.generic {indexing_maps = [#id], iterator_types = ["parallel", "parallel"]}
+      outs(%S : memref<64x64xf32>) {
+  ^bb0(%s: f32):
+    %d = arith.mulf %s, %f : f32
+    linalg.yield %d : f32
+  }
+  %view = memref.subview %S[0, 0] [64, 64] [1, 1] : memref<64x64xf32> to memref<64x64xf32, strided<[64, 1]>>
+  linalg.generic {indexing_maps = [#a, #b, #o],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%view, %view : memref<64x64xf32, strided<[64, 1]>>, memref<64x64xf32, strided<[64, 1]>>)
+      outs(%S : memref<64x64xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  }
+  return
+}
