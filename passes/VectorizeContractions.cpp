@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mlir::linac {
 #define GEN_PASS_DEF_LINACVECTORIZECONTRACTIONS
@@ -163,19 +164,11 @@ struct OutputRewrite {
   Value factor;
 };
 
-/// The buffer a view reads: through subviews and casts to the allocation
-/// or argument.
+/// The buffer a view reads: through view-like ops (subviews, casts, ...) to
+/// the allocation or argument.
 Value bufferOf(Value view) {
-  while (Operation *def = view.getDefiningOp()) {
-    if (auto subview = dyn_cast<memref::SubViewOp>(def))
-      view = subview.getSource();
-    else if (auto cast = dyn_cast<memref::CastOp>(def))
-      view = cast.getSource();
-    else if (auto reinterpret = dyn_cast<memref::ReinterpretCastOp>(def))
-      view = reinterpret.getSource();
-    else
-      break;
-  }
+  while (auto viewLike = view.getDefiningOp<ViewLikeOpInterface>())
+    view = viewLike.getViewSource();
   return view;
 }
 
@@ -307,10 +300,8 @@ struct MicroKernel {
         b.clone(bodyOp, mapping);
     return mapping.lookupOrDefault(rewrite.factor);
   }
-  Value scaled(Value vec, Value factor) {
-    Value splat =
-        vector::BroadcastOp::create(b, loc, vecType(b.getF32Type()), factor);
-    return arith::MulFOp::create(b, loc, vec, splat);
+  Value splat(Value scalar) {
+    return vector::BroadcastOp::create(b, loc, vecType(b.getF32Type()), scalar);
   }
 
   /// out[i, j] (+|-)= sum_r A(i, r) B[r, j]: tiles of tileRows rows x
@@ -347,18 +338,20 @@ struct MicroKernel {
       colIndex.push_back(add(j0, c(w * kLanes)));
       masks.push_back(mask(sub(cols, colIndex.back())));
     }
+    Value fill =
+        prologue && prologue->fillValue ? splat(prologue->fillValue) : Value();
     for (int64_t ii = 0; ii < tileRows; ++ii) {
       Value factor = prologue && prologue->scale
-                         ? rowFactor(*prologue, rowIndex[ii])
+                         ? splat(rowFactor(*prologue, rowIndex[ii]))
                          : Value();
       for (int64_t w = 0; w < tileVectors; ++w) {
-        if (prologue && prologue->fillValue) {
-          initial.push_back(vector::BroadcastOp::create(
-              b, loc, vecType(b.getF32Type()), prologue->fillValue));
+        if (fill) {
+          initial.push_back(fill);
           continue;
         }
         Value current = read(k.out, rowIndex[ii], colIndex[w], masks[w]);
-        initial.push_back(factor ? scaled(current, factor) : current);
+        initial.push_back(
+            factor ? arith::MulFOp::create(b, loc, current, factor) : current);
       }
     }
     // The reduction over r in [lower, upper); with `causalRows`, row ii only

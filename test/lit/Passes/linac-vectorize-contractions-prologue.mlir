@@ -12,8 +12,8 @@
 // CHECK-LABEL: func.func @state_decay_folded(
 // CHECK-SAME:    %{{.*}}: memref<?x64xf32, strided<[64, 1]>>, %{{.*}}: memref<?x64xf32, strided<[64, 1]>>, %[[S:.*]]: memref<64x64xf32>, %[[F:.*]]: f32)
 // CHECK-NOT:     linalg.generic
+// CHECK:         %[[SPLAT:.*]] = vector.broadcast %[[F]] : f32 to vector<16xf32>
 // CHECK:         %[[OLD:.*]] = vector.transfer_read %[[S]]
-// CHECK-NEXT:    %[[SPLAT:.*]] = vector.broadcast %[[F]] : f32 to vector<16xf32>
 // CHECK-NEXT:    arith.mulf %[[OLD]], %[[SPLAT]] : vector<16xf32>
 // CHECK:         vector.fma
 // CHECK-NOT:     linalg.generic
@@ -54,8 +54,8 @@ func.func @state_decay_folded(%k: memref<?x64xf32, strided<[64, 1]>>,
 // CHECK-NOT:     linalg.generic
 // CHECK:         %[[GATE:.*]] = memref.load %[[G]][%{{.*}}] : memref<64xf32>
 // CHECK-NEXT:    %[[E:.*]] = math.exp %[[GATE]] : f32
-// CHECK:         %[[OLD:.*]] = vector.transfer_read
 // CHECK-NEXT:    %[[SPLAT:.*]] = vector.broadcast %[[E]] : f32 to vector<16xf32>
+// CHECK:         %[[OLD:.*]] = vector.transfer_read
 // CHECK-NEXT:    arith.mulf %[[OLD]], %[[SPLAT]] : vector<16xf32>
 // CHECK:         vector.fma
 func.func @row_decay_folded(%k: memref<?x64xf32, strided<[64, 1]>>,
