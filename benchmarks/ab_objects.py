@@ -218,6 +218,9 @@ def main() -> None:
     )
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument("--json", type=Path, help="also write the records here")
+    parser.add_argument(
+        "--keep", type=Path, help="build the harness in this folder and keep it (e.g. for perf)"
+    )
     args = parser.parse_args()
     if len(args.folders) < 2:
         fail("give at least two folders to compare")
@@ -229,6 +232,9 @@ def main() -> None:
     sizes = {"B": args.B, "T": args.T, "H": args.H, "N": args.B}
     with tempfile.TemporaryDirectory(prefix="linac-ab-") as tmp:
         work = Path(tmp)
+        if args.keep:
+            work = args.keep
+            work.mkdir(parents=True, exist_ok=True)
         objects = [
             renamed_object(f, m, i + 1, work) for i, (f, m) in enumerate(zip(args.folders, metas))
         ]

@@ -128,6 +128,18 @@ struct ChunkAlgebra {
   }
 
   void zero(Value out) { buildFill(b, loc, f32Const(0.0f), out); }
+  /// out *= factor (an f32 value defined outside).
+  void scale(Value out, Value factor) {
+    elementwise({}, {}, out,
+                [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                  return arith::MulFOp::create(nb, l, args[0], factor);
+                });
+  }
+  /// out = Q S (the inter-chunk part of a chunk's output).
+  void queryState(Value queries, Value state, Value out) {
+    zero(out);
+    matmul(queries, state, out);
+  }
 
   /// A decay's map over an (i, d) iteration space: G[i] or G[i, d].
   AffineMap decayMap(Value decay) {
@@ -466,17 +478,12 @@ LogicalResult lower(ChunkOutputOp op) {
   OpBuilder b(op);
   ChunkAlgebra alg{b, op.getLoc()};
   Value out = op.getResult();
-  alg.zero(out);
-  alg.matmul(op.getQueries(), op.getState(), out);
+  alg.queryState(op.getQueries(), op.getState(), out);
   linalg::GenericOp intraChunk =
       alg.matmul(op.getScores(), op.getValues(), out);
   if (std::optional<uint64_t> stride = op.getCausalStride())
     intraChunk->setAttr(kCausalLhsAttrName, b.getI64IntegerAttr(*stride));
-  Value scale = op.getScale();
-  alg.elementwise({}, {}, out,
-                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    return arith::MulFOp::create(nb, l, args[0], scale);
-                  });
+  alg.scale(out, op.getScale());
   op.erase();
   return success();
 }
@@ -490,12 +497,9 @@ LogicalResult lower(ChunkStateUpdateOp op) {
   if (Value decay = op.getDecay()) {
     Value last = arith::SubIOp::create(b, loc, alg.dim(decay, 0), alg.index(1));
     if (cast<MemRefType>(decay.getType()).getRank() == 1) {
-      Value factor = math::ExpOp::create(
-          b, loc, memref::LoadOp::create(b, loc, decay, last));
-      alg.elementwise({}, {}, state,
-                      [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                        return arith::MulFOp::create(nb, l, args[0], factor);
-                      });
+      alg.scale(state,
+                math::ExpOp::create(
+                    b, loc, memref::LoadOp::create(b, loc, decay, last)));
     } else {
       alg.elementwise({alg.rowOf(decay, last)}, {alg.map(2, {0})}, state,
                       [](OpBuilder &nb, Location l, ValueRange args) -> Value {
@@ -593,6 +597,15 @@ LogicalResult lower(ChunkL2NormalizeOp op) {
   return success();
 }
 
+/// numerator * sigmoid(x), as numerator / (1 + exp(-x)).
+Value timesSigmoid(OpBuilder &b, Location loc, Value numerator, Value x) {
+  Value negated = arith::NegFOp::create(b, loc, x);
+  Value denominator = arith::AddFOp::create(
+      b, loc, arith::ConstantOp::create(b, loc, b.getF32FloatAttr(1.0f)),
+      math::ExpOp::create(b, loc, negated));
+  return arith::DivFOp::create(b, loc, numerator, denominator);
+}
+
 /// y = factor / (1 + exp(-x)).
 LogicalResult lower(ChunkSigmoidOp op) {
   OpBuilder b(op);
@@ -600,13 +613,10 @@ LogicalResult lower(ChunkSigmoidOp op) {
   float factor = op.getFactor().convertToFloat();
   alg.elementwise({op.getInput()}, {alg.map(1, {0})}, op.getResult(),
                   [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    Value negated = arith::NegFOp::create(nb, l, args[0]);
-                    Value denominator = arith::AddFOp::create(
-                        nb, l, arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f)),
-                        math::ExpOp::create(nb, l, negated));
-                    return arith::DivFOp::create(
-                        nb, l, arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(factor)),
-                        denominator);
+                    return timesSigmoid(nb, l,
+                                        arith::ConstantOp::create(
+                                            nb, l, nb.getF32FloatAttr(factor)),
+                                        args[0]);
                   });
   op.erase();
   return success();
@@ -698,12 +708,8 @@ LogicalResult lower(SsmOutputOp op) {
                     }
                     if (gate) {
                       Value z = convertFloat(nb, l, args[next], f32);
-                      Value denominator = arith::AddFOp::create(
-                          nb, l,
-                          arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(1.0f)),
-                          math::ExpOp::create(nb, l, arith::NegFOp::create(nb, l, z)));
-                      y = arith::MulFOp::create(
-                          nb, l, y, arith::DivFOp::create(nb, l, z, denominator));
+                      y = arith::MulFOp::create(nb, l, y,
+                                                timesSigmoid(nb, l, z, z));
                     }
                     return y;
                   });
@@ -774,13 +780,8 @@ LogicalResult lower(ChunkReadoutOp op) {
   OpBuilder b(op);
   ChunkAlgebra alg{b, op.getLoc()};
   Value out = op.getResult();
-  alg.zero(out);
-  alg.matmul(op.getQueries(), op.getState(), out);
-  Value scale = op.getScale();
-  alg.elementwise({}, {}, out,
-                  [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    return arith::MulFOp::create(nb, l, args[0], scale);
-                  });
+  alg.queryState(op.getQueries(), op.getState(), out);
+  alg.scale(out, op.getScale());
   op.erase();
   return success();
 }

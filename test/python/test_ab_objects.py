@@ -82,6 +82,20 @@ def test_two_builds_are_timed_side_by_side(tmp_path: Path):
     assert str(second) in run.stdout
 
 
+def test_keep_leaves_the_harness_to_profile(tmp_path: Path):
+    build = _compile(tmp_path / "a", "chunk_simple_gla")
+    keep = tmp_path / "harness"
+    run = _ab(str(build), str(build), "--keep", str(keep))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert {"harness.c", "v1.o", "v2.o"} <= {p.name for p in keep.iterdir()}
+    # The kept program runs again on its own (its argument: seconds to time).
+    again = subprocess.run(
+        [str(keep / "ab"), "0.1"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert again.returncode == 0, again.stderr
+    assert [json.loads(line)["variant"] for line in again.stdout.splitlines()] == [1, 2]
+
+
 def test_a_build_with_another_result_is_refused(tmp_path: Path):
     first = _compile(tmp_path / "a", "chunk_simple_gla")
     # L2-normalized q and k: same arguments, another output.

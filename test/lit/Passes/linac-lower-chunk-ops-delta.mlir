@@ -168,11 +168,11 @@ func.func @l2_normalize(%x: memref<?x8xbf16>, %y: memref<?x8xf32>) {
 // CHECK-LABEL: func.func @sigmoid(
 // CHECK:       linalg.generic {{.*}} iterator_types = ["parallel"]}
 // CHECK-NEXT:  ^bb0(%[[X:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT:    %[[F:.*]] = arith.constant 2.000000e+00 : f32
 // CHECK-NEXT:    %[[NEG:.*]] = arith.negf %[[X]] : f32
 // CHECK-NEXT:    %[[E:.*]] = math.exp %[[NEG]] : f32
 // CHECK-NEXT:    %[[ONE:.*]] = arith.constant 1.000000e+00 : f32
 // CHECK-NEXT:    %[[DEN:.*]] = arith.addf %[[ONE]], %[[E]] : f32
-// CHECK-NEXT:    %[[F:.*]] = arith.constant 2.000000e+00 : f32
 // CHECK-NEXT:    arith.divf %[[F]], %[[DEN]] : f32
 func.func @sigmoid(%x: memref<?xf32>, %y: memref<?xf32>) {
   linac.chunk_sigmoid ins(%x : memref<?xf32>) outs(%y : memref<?xf32>) {factor = 2.0 : f32}
