@@ -13,7 +13,9 @@ g = log sigmoid(N(0,1) + 2) (decays ~0.85 a token; --gate-bias -2 gives ~0.15, w
 in-chunk products underflow); for the delta rule L2-normalized keys, beta = sigmoid(N(0,1)).
 Every linac result is checked against the numpy chunked one (and that one against the naive
 recurrence) before anything is timed. Times are the min and the median of repeated calls
-after a warm-up call (--repetitions, fewer -- at least 3 -- past --budget seconds).
+after a warm-up call (--repetitions, fewer -- at least 3 -- past --budget seconds); linac and
+numpy chunked are called in turn (linac, numpy, linac, numpy, ...), so that the machine's slow
+moments fall on both alike and the ratio of their minima compares like with like.
 
 The peers
 ---------
@@ -462,6 +464,29 @@ def time_calls(function: Callable[[], object], repetitions: int, budget_s: float
     return times
 
 
+def time_alternating(
+    functions: dict[str, Callable[[], object]], repetitions: int, budget_s: float
+) -> dict[str, list[float]]:
+    """Seconds of calls to several functions in turn (a, b, a, b, ...) after a warm-up call
+    of each: the machine's slow moments then fall on all of them alike, so that the ratio of
+    their minima is not the luck of when each one ran. `repetitions` rounds, fewer (at least
+    3) when the warm-up says they would take more than `budget_s` for each function."""
+    warm = 0.0
+    for function in functions.values():
+        start = time.perf_counter()
+        function()
+        warm += time.perf_counter() - start
+    budget = budget_s * len(functions)
+    count = max(3, min(repetitions, int(budget / max(warm, 1e-9))))
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(count):
+        for name, function in functions.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 def summary(times: list[float]) -> dict:
     return {
         "min_ms": 1e3 * min(times),
@@ -621,9 +646,8 @@ def run_chunk_op(op: str, B: int, T: int, H: int, K: int, args, pool: HeadPool, 
     # linac's rate counts the flops of its own chunk size (smaller chunks do less work).
     linac_chunk = linac.get_kernel(op, K, V, "f32").metadata["chunk_size"]
     counts = {"linac": flops(op, B, T, H, K, V, linac_chunk)}
-    candidates = [("linac", lambda: LINAC[op](x)), ("numpy_chunked", numpy_call)]
-    if run_naive:
-        candidates.append(("numpy_naive", lambda: naive_function(*[x[n] for n in names], scale)))
+    # linac and numpy chunked (the ratio the goal is about) alternate call by call.
+    paired = {"linac": lambda: LINAC[op](x), "numpy_chunked": numpy_call}
     record = {
         "op": op,
         "B": B,
@@ -638,9 +662,14 @@ def run_chunk_op(op: str, B: int, T: int, H: int, K: int, args, pool: HeadPool, 
         "rel_rms_naive_vs_numpy_chunked": naive_error,
         "load_before": load_average(),
     }
-    for name, function in candidates:
+    gc.collect()
+    timings = time_alternating(paired, args.repetitions, args.budget)
+    if run_naive:
         gc.collect()
-        times = time_calls(function, args.repetitions, args.budget)
+        timings["numpy_naive"] = time_calls(
+            lambda: naive_function(*[x[n] for n in names], scale), args.repetitions, args.budget
+        )
+    for name, times in timings.items():
         s = summary(times)
         s["gflops"] = counts.get(name, count) / (s["min_ms"] * 1e-3) / 1e9
         s["fraction_of_peak"] = s["gflops"] / peak if peak else None
@@ -990,7 +1019,7 @@ FULL = {
     "K": [64, 128],
     "decode_batch": 64,
     "decode_steps": [64, 256, 1024],
-    "repetitions": 10,
+    "repetitions": 20,
     "decode_repetitions": 50,
     "budget": 4.0,
 }
@@ -1019,7 +1048,7 @@ def main() -> None:
     parser.add_argument("--K", type=int, nargs="+", help="K = V; default 64 128")
     parser.add_argument("--decode-batch", type=int, help="default 64")
     parser.add_argument("--decode-steps", type=int, nargs="+", help="default 64 256 1024")
-    parser.add_argument("--repetitions", type=int, help="default 10")
+    parser.add_argument("--repetitions", type=int, help="default 20")
     parser.add_argument("--decode-repetitions", type=int, help="default 50")
     parser.add_argument(
         "--budget", type=float, help="seconds per measurement (min 3 runs); default 4"
