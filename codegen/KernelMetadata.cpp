@@ -25,6 +25,29 @@ std::string typeName(Type type) {
   return text;
 }
 
+/// Which operand of the kernel's linac op each function argument is.
+class ArgumentRoles {
+public:
+  explicit ArgumentRoles(StringRef opName) : opName(opName) {}
+  void add(Value value, StringRef name) {
+    if (value)
+      names[value] = name;
+  }
+  /// The role of `arg`; an error naming it when it is no operand of the op.
+  llvm::Expected<std::string> of(BlockArgument arg, func::FuncOp func) const {
+    auto it = names.find(arg);
+    if (it == names.end())
+      return llvm::createStringError(
+          "argument #" + std::to_string(arg.getArgNumber()) + " of @" +
+          func.getName().str() + " is not an operand of its " + opName.str());
+    return it->second.str();
+  }
+
+private:
+  StringRef opName;
+  llvm::DenseMap<Value, StringRef> names;
+};
+
 /// A buffer's shape: its static sizes as numbers, its dynamic ones by the
 /// names given (in order).
 llvm::json::Array namedShape(MemRefType type,
@@ -136,11 +159,8 @@ llvm::json::Value KernelMetadata::toJson() const {
 llvm::Expected<KernelMetadata> describeSsm(func::FuncOp func,
                                            mlir::linac::SsmOp ssm,
                                            const CompileOptions &options) {
-  llvm::DenseMap<Value, StringRef> roles;
-  auto role = [&](Value value, StringRef name) {
-    if (value)
-      roles[value] = name;
-  };
+  ArgumentRoles roles("linac.ssm");
+  auto role = [&](Value value, StringRef name) { roles.add(value, name); };
   role(ssm.getX(), "x");
   role(ssm.getDt(), "dt");
   role(ssm.getA(), "A");
@@ -167,13 +187,11 @@ llvm::Expected<KernelMetadata> describeSsm(func::FuncOp func,
                        : ssm.getChunkSize();
   meta.gpuBlockSize = options.gpuBlockSize;
   for (BlockArgument arg : func.getArguments()) {
-    auto it = roles.find(arg);
-    if (it == roles.end())
-      return llvm::createStringError(
-          "argument #" + std::to_string(arg.getArgNumber()) + " of @" +
-          func.getName().str() + " is not an operand of its linac.ssm");
+    llvm::Expected<std::string> name = roles.of(arg, func);
+    if (!name)
+      return name.takeError();
     KernelArgInfo info;
-    info.name = it->second.str();
+    info.name = *name;
     auto type = cast<MemRefType>(arg.getType());
     info.rank = type.getRank();
     info.dtype = typeName(type.getElementType());
@@ -194,11 +212,8 @@ llvm::Expected<KernelMetadata> describeKernel(func::FuncOp func,
   if (!recurrence)
     return llvm::createStringError("function @" + func.getName().str() +
                                    " has no linac.recurrence or linac.ssm");
-  llvm::DenseMap<Value, StringRef> roles;
-  auto role = [&](Value value, StringRef name) {
-    if (value)
-      roles[value] = name;
-  };
+  ArgumentRoles roles("linac.recurrence");
+  auto role = [&](Value value, StringRef name) { roles.add(value, name); };
   role(recurrence.getQ(), "q");
   role(recurrence.getK(), "k");
   role(recurrence.getV(), "v");
@@ -229,13 +244,11 @@ llvm::Expected<KernelMetadata> describeKernel(func::FuncOp func,
   meta.blockV = options.blockV > 0 ? options.blockV : meta.headDimV;
   meta.gpuBlockSize = options.gpuBlockSize;
   for (BlockArgument arg : func.getArguments()) {
-    auto it = roles.find(arg);
-    if (it == roles.end())
-      return llvm::createStringError(
-          "argument #" + std::to_string(arg.getArgNumber()) + " of @" +
-          func.getName().str() + " is not an operand of its linac.recurrence");
+    llvm::Expected<std::string> name = roles.of(arg, func);
+    if (!name)
+      return name.takeError();
     KernelArgInfo info;
-    info.name = it->second.str();
+    info.name = *name;
     if (auto type = dyn_cast<MemRefType>(arg.getType())) {
       info.rank = type.getRank();
       info.dtype = typeName(type.getElementType());
