@@ -72,6 +72,50 @@ def _head_dim(size: int) -> Case:
     return case
 
 
+def _cu_seqlens_cases(passing: Callable, two_batches: Callable) -> dict:
+    """The cu_seqlens checks of every op that takes packed sequences: `passing(array)` is the
+    case that passes `array` as cu_seqlens, `two_batches` one with B = 2."""
+    return {
+        "cu_seqlens-start": (
+            passing(np.array([1, 4, T])),
+            ValueError,
+            "cu_seqlens must start at 0",
+        ),
+        "cu_seqlens-end-short": (
+            passing(np.array([0, 4, T - 1])),
+            ValueError,
+            "cu_seqlens must start at 0 and end at T = 8",
+        ),
+        "cu_seqlens-end-long": (
+            passing(np.array([0, 4, T + 1])),
+            ValueError,
+            "cu_seqlens must start at 0 and end at T = 8",
+        ),
+        "cu_seqlens-decreasing": (
+            passing(np.array([0, 6, 4, T])),
+            ValueError,
+            "cu_seqlens must be non-decreasing",
+        ),
+        "cu_seqlens-batch-2": (two_batches, ValueError, "cu_seqlens needs B == 1"),
+        "cu_seqlens-float": (
+            passing(np.array([0.0, 4.0, T])),
+            TypeError,
+            "cu_seqlens must be an integer array",
+        ),
+        "cu_seqlens-list": (passing([0, 4, T]), TypeError, "cu_seqlens must be a numpy array"),
+        "cu_seqlens-2d": (
+            passing(np.array([[0, 4, T]])),
+            ValueError,
+            r"cu_seqlens must have shape \[N \+ 1\]",
+        ),
+        "cu_seqlens-one-entry": (
+            passing(np.array([0])),
+            ValueError,
+            r"cu_seqlens must have shape \[N \+ 1\] with N >= 1",
+        ),
+    }
+
+
 COMMON_CASES: dict[str, tuple[Case, type | tuple[type, ...], str]] = {
     "q-list": (lambda x: (replace(x, q=x.q.tolist()), {}), TypeError, "q must be a numpy array"),
     "k-list": (lambda x: (replace(x, k=x.k.tolist()), {}), TypeError, "k must be a numpy array"),
@@ -136,43 +180,7 @@ COMMON_CASES: dict[str, tuple[Case, type | tuple[type, ...], str]] = {
         TypeError,
         "initial_state must be a numpy array",
     ),
-    "cu_seqlens-start": (
-        _with(cu_seqlens=np.array([1, 4, T])),
-        ValueError,
-        "cu_seqlens must start at 0",
-    ),
-    "cu_seqlens-end-short": (
-        _with(cu_seqlens=np.array([0, 4, T - 1])),
-        ValueError,
-        "cu_seqlens must start at 0 and end at T = 8",
-    ),
-    "cu_seqlens-end-long": (
-        _with(cu_seqlens=np.array([0, 4, T + 1])),
-        ValueError,
-        "cu_seqlens must start at 0 and end at T = 8",
-    ),
-    "cu_seqlens-decreasing": (
-        _with(cu_seqlens=np.array([0, 6, 4, T])),
-        ValueError,
-        "cu_seqlens must be non-decreasing",
-    ),
-    "cu_seqlens-batch-2": (_two_batches, ValueError, "cu_seqlens needs B == 1"),
-    "cu_seqlens-float": (
-        _with(cu_seqlens=np.array([0.0, 4.0, T])),
-        TypeError,
-        "cu_seqlens must be an integer array",
-    ),
-    "cu_seqlens-list": (_with(cu_seqlens=[0, 4, T]), TypeError, "cu_seqlens must be a numpy array"),
-    "cu_seqlens-2d": (
-        _with(cu_seqlens=np.array([[0, 4, T]])),
-        ValueError,
-        r"cu_seqlens must have shape \[N \+ 1\]",
-    ),
-    "cu_seqlens-one-entry": (
-        _with(cu_seqlens=np.array([0])),
-        ValueError,
-        r"cu_seqlens must have shape \[N \+ 1\] with N >= 1",
-    ),
+    **_cu_seqlens_cases(lambda c: _with(cu_seqlens=c), _two_batches),
     "scale-nan": (_with(scale=float("nan")), ValueError, "scale must be finite"),
     "scale-inf": (_with(scale=float("inf")), ValueError, "scale must be finite"),
     "scale-str": (_with(scale="0.5"), TypeError, "scale must be a number, got str"),
@@ -558,33 +566,7 @@ MAMBA2_CASES: dict[str, tuple[MambaCase, type | tuple[type, ...], str]] = {
         TypeError,
         "initial_states must be a floating-point array",
     ),
-    "cu_seqlens-start": (
-        _set(cu_seqlens=np.array([1, 4, T])),
-        ValueError,
-        "cu_seqlens must start at 0",
-    ),
-    "cu_seqlens-end": (
-        _set(cu_seqlens=np.array([0, 4, T + 1])),
-        ValueError,
-        "cu_seqlens must start at 0 and end at T = 8",
-    ),
-    "cu_seqlens-decreasing": (
-        _set(cu_seqlens=np.array([0, 6, 4, T])),
-        ValueError,
-        "cu_seqlens must be non-decreasing",
-    ),
-    "cu_seqlens-batch-2": (_mamba2_two_batches, ValueError, "cu_seqlens needs B == 1"),
-    "cu_seqlens-float": (
-        _set(cu_seqlens=np.array([0.0, 4.0, T])),
-        TypeError,
-        "cu_seqlens must be an integer array",
-    ),
-    "cu_seqlens-list": (_set(cu_seqlens=[0, 4, T]), TypeError, "cu_seqlens must be a numpy array"),
-    "cu_seqlens-2d": (
-        _set(cu_seqlens=np.array([[0, 4, T]])),
-        ValueError,
-        r"cu_seqlens must have shape \[N \+ 1\]",
-    ),
+    **_cu_seqlens_cases(lambda c: _set(cu_seqlens=c), _mamba2_two_batches),
 }
 
 CHUNK_SIZE_CASES: dict[str, tuple[MambaCase, type | tuple[type, ...], str]] = {
