@@ -10,6 +10,9 @@ machines are shared and timings are noisy; benchmarks/cpu_ops.py measures those)
   most a couple of states at a time (tracemalloc sees numpy's buffers), and the process's
   resident memory does not grow with n (the JIT'd kernel and the OpenMP pool allocate
   outside Python's view).
+- Idle OpenMP threads stop spinning about 1 ms after a kernel (linac sets KMP_BLOCKTIME=1
+  unless the user set it), instead of burning a core for libomp's default 200 ms while the
+  program does something else; a KMP_BLOCKTIME the user set is kept.
 """
 
 from __future__ import annotations
@@ -201,3 +204,49 @@ def test_decode_resident_memory_does_not_grow_with_steps() -> None:
     growth = _resident_bytes() - before
     assert growth < 4 * 2**20, f"resident memory grew by {growth / 2**20:.1f} MiB in 3000 steps"
     assert np.isfinite(state).all()
+
+
+# Runs one kernel, then sleeps 0.3 s and prints the process's CPU seconds during the sleep:
+# what the idle OpenMP threads burn by spinning.
+_SPIN_AFTER_CALL = textwrap.dedent(
+    """
+    import time
+    import numpy as np
+    from linac import ops
+
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal((2, 256, 4, 32), dtype=np.float32) for _ in range(3))
+    g = -np.abs(rng.standard_normal((2, 256, 4)).astype(np.float32))
+    ops.chunk_simple_gla(q, k, v, g)
+    start = time.process_time()
+    time.sleep(0.3)
+    print(time.process_time() - start)
+    """
+)
+
+
+def _cpu_seconds_idle_after_a_call(blocktime: str | None) -> float:
+    env = dict(os.environ, LINAC_NUM_THREADS="2")
+    env.pop("KMP_BLOCKTIME", None)
+    if blocktime is not None:
+        env["KMP_BLOCKTIME"] = blocktime
+    run = subprocess.run(
+        [sys.executable, "-c", _SPIN_AFTER_CALL],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return float(run.stdout.strip().splitlines()[-1])
+
+
+def test_idle_openmp_threads_stop_spinning_soon() -> None:
+    # With libomp's default (200 ms) the worker burns ~0.2 s of the 0.3 s sleep.
+    assert _cpu_seconds_idle_after_a_call(None) < 0.05
+
+
+def test_a_blocktime_the_user_set_is_kept() -> None:
+    # 300 ms: the worker spins through most of the sleep (at least a third of it, even
+    # on a busy machine).
+    assert _cpu_seconds_idle_after_a_call("300") > 0.1
