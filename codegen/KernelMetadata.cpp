@@ -160,19 +160,18 @@ llvm::Expected<KernelMetadata> describeSsm(func::FuncOp func,
                                            mlir::linac::SsmOp ssm,
                                            const CompileOptions &options) {
   ArgumentRoles roles("linac.ssm");
-  auto role = [&](Value value, StringRef name) { roles.add(value, name); };
-  role(ssm.getX(), "x");
-  role(ssm.getDt(), "dt");
-  role(ssm.getA(), "A");
-  role(ssm.getB(), "B");
-  role(ssm.getC(), "C");
-  role(ssm.getD(), "D");
-  role(ssm.getZ(), "z");
-  role(ssm.getDtBias(), "dt_bias");
-  role(ssm.getInitialState(), "initial_state");
-  role(ssm.getOutput(), "output");
-  role(ssm.getFinalState(), "final_state");
-  role(ssm.getCuSeqlens(), "cu_seqlens");
+  roles.add(ssm.getX(), "x");
+  roles.add(ssm.getDt(), "dt");
+  roles.add(ssm.getA(), "A");
+  roles.add(ssm.getB(), "B");
+  roles.add(ssm.getC(), "C");
+  roles.add(ssm.getD(), "D");
+  roles.add(ssm.getZ(), "z");
+  roles.add(ssm.getDtBias(), "dt_bias");
+  roles.add(ssm.getInitialState(), "initial_state");
+  roles.add(ssm.getOutput(), "output");
+  roles.add(ssm.getFinalState(), "final_state");
+  roles.add(ssm.getCuSeqlens(), "cu_seqlens");
   KernelMetadata meta;
   meta.op = func.getName().str();
   meta.target = options.target;
@@ -213,17 +212,16 @@ llvm::Expected<KernelMetadata> describeKernel(func::FuncOp func,
     return llvm::createStringError("function @" + func.getName().str() +
                                    " has no linac.recurrence or linac.ssm");
   ArgumentRoles roles("linac.recurrence");
-  auto role = [&](Value value, StringRef name) { roles.add(value, name); };
-  role(recurrence.getQ(), "q");
-  role(recurrence.getK(), "k");
-  role(recurrence.getV(), "v");
-  role(recurrence.getG(), "g");
-  role(recurrence.getBeta(), "beta");
-  role(recurrence.getInitialState(), "initial_state");
-  role(recurrence.getOutput(), "output");
-  role(recurrence.getFinalState(), "final_state");
-  role(recurrence.getCuSeqlens(), "cu_seqlens");
-  role(recurrence.getScale(), "scale");
+  roles.add(recurrence.getQ(), "q");
+  roles.add(recurrence.getK(), "k");
+  roles.add(recurrence.getV(), "v");
+  roles.add(recurrence.getG(), "g");
+  roles.add(recurrence.getBeta(), "beta");
+  roles.add(recurrence.getInitialState(), "initial_state");
+  roles.add(recurrence.getOutput(), "output");
+  roles.add(recurrence.getFinalState(), "final_state");
+  roles.add(recurrence.getCuSeqlens(), "cu_seqlens");
+  roles.add(recurrence.getScale(), "scale");
 
   KernelMetadata meta;
   meta.op = func.getName().str();

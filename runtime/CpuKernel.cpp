@@ -58,7 +58,8 @@ const char *openmpLibrary() {
 void configureOpenMP() {
   static std::once_flag once;
   std::call_once(once, [] {
-    // Read when libomp starts (at the first kernel call), so set before.
+    // Read when libomp starts (at the first kernel call, unless something
+    // else in the process started it before), so set before.
     setenv("KMP_BLOCKTIME", "1", /*overwrite=*/0);
     const char *env = std::getenv("LINAC_NUM_THREADS");
     if (!env || !*env)
