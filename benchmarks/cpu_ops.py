@@ -452,16 +452,7 @@ def flops(op: str, B: int, T: int, H: int, K: int, V: int, chunk: int = CHUNK) -
 def time_calls(function: Callable[[], object], repetitions: int, budget_s: float) -> list[float]:
     """Seconds of repeated calls after one warm-up call: `repetitions` calls, fewer (at least
     3) when the warm-up says they would take more than `budget_s`."""
-    start = time.perf_counter()
-    function()
-    warm = time.perf_counter() - start
-    count = max(3, min(repetitions, int(budget_s / max(warm, 1e-9))))
-    times = []
-    for _ in range(count):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return times
+    return time_alternating({"only": function}, repetitions, budget_s)["only"]
 
 
 def time_alternating(
