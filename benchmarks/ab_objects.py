@@ -170,7 +170,7 @@ int main(int argc, char **argv) {{
     ++rounds;
   }} while (now() - start < seconds);
   for (int v = 0; v < variants; ++v)
-    printf("{{\\"variant\\": %d, \\"min_ms\\": %.4f, \\"ratio\\": %.4f, \\"rounds\\": %d}}\\n",
+    printf("{{\\"variant\\": %d, \\"min_ms\\": %.6f, \\"ratio\\": %.4f, \\"rounds\\": %d}}\\n",
            v + 1, best[v] * 1e3, best[v] / best[0], rounds);
   return 0;
 }}
