@@ -46,6 +46,14 @@ inline constexpr llvm::StringLiteral kCausalOutputAttrName =
     "linac.causal_output";
 inline constexpr llvm::StringLiteral kCausalLhsAttrName = "linac.causal_lhs";
 
+/// Marks a prefetch loop nest (rows x cache lines of the next chunk) that
+/// linac-tile-chunk-loop emitted at the top of a chunk and that
+/// linac-vectorize-contractions may spread over the chunk's rank-1 products,
+/// a few lines per output tile; unmarked, or with no product after it, the
+/// loop runs as it stands.
+inline constexpr llvm::StringLiteral kDeferredPrefetchAttrName =
+    "linac.deferred_prefetch";
+
 /// Static shared memory a GPU block may use without opting in to more.
 inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 

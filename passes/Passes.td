@@ -218,7 +218,9 @@ def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
     Option<"stageInputs", "stage-inputs", "bool", "false",
            "copy each chunk's q, k, v, g and beta into contiguous f32 local "
            "buffers (unit-stride rows for vector code, one conversion), and "
-           "prefetch the next chunk's q, k, v and output rows into L2">
+           "prefetch the next chunk's q, k, v and output rows into L2 (in a "
+           "body without a sequential phase, marked linac.deferred_prefetch "
+           "for linac-vectorize-contractions to spread over the products)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
@@ -263,6 +265,13 @@ def LinacVectorizeContractions
     a rank-1 contraction that only fills its output or scales its rows in
     place (`out[i, j] *= f(i)`: the state's decay before the state update)
     is folded into the micro-kernel's first read of the output.
+
+    A prefetch loop nest marked `linac.deferred_prefetch` (the next chunk's
+    rows, from `linac-tile-chunk-loop`) is spread over the rank-1
+    contractions after it in its block: each takes an equal share of its
+    cache lines and issues a few per output tile, between two halves of the
+    tile's reduction. One burst at the top of the chunk stalls it on the
+    line fill buffers; spread, the lines arrive while the products compute.
 
     ```mlir
     linalg.generic {iterator_types = ["parallel", "reduction", "parallel"], ...}

@@ -223,10 +223,102 @@ std::optional<OutputRewrite> matchOutputRewrite(Operation *op, Value out) {
   return rewrite;
 }
 
+/// A prefetch loop over the rows of the next chunk (marked
+/// kDeferredPrefetchAttrName), usually with an inner loop over each row's
+/// cache lines, whose lines this contraction issues: lines
+/// [share, share + 1) / shares of them, spread over its output tiles.
+struct DeferredPrefetch {
+  scf::ForOp rowLoop;
+  int64_t share = 0, shares = 1;
+
+  /// The loop over a row's lines when it is all the row loop holds (a
+  /// one-line row has none left after canonicalization).
+  scf::ForOp lineLoop() {
+    Block *body = rowLoop.getBody();
+    return body->getOperations().size() == 2
+               ? dyn_cast<scf::ForOp>(body->front())
+               : scf::ForOp();
+  }
+};
+
 /// Builds the vector code of one contraction at the op's position.
 struct MicroKernel {
   OpBuilder &b;
   Location loc;
+  /// Prefetches to issue from this contraction's tiles (rank-1 form only).
+  SmallVector<DeferredPrefetch> prefetches;
+
+  /// Iterations of `loop` (none when its bounds are crossed).
+  Value tripCount(scf::ForOp loop) {
+    return arith::CeilDivUIOp::create(
+        b, loc, max(sub(loop.getUpperBound(), loop.getLowerBound()), c(0)),
+        loop.getStep());
+  }
+  /// Induction variable value of iteration `i` of `loop`.
+  Value iterationValue(scf::ForOp loop, Value i) {
+    return add(loop.getLowerBound(),
+               arith::MulIOp::create(b, loc, i, loop.getStep()));
+  }
+
+  /// A deferred prefetch's lines for this contraction, [begin, end) in the
+  /// row-major order of its loop nest, and how many each output tile issues.
+  /// Computed once before the tile loops: no division per tile.
+  struct PrefetchSchedule {
+    Value begin, end, perTile, linesPerRow;
+  };
+  SmallVector<PrefetchSchedule> schedulePrefetches(Value tiles) {
+    SmallVector<PrefetchSchedule> schedules;
+    for (DeferredPrefetch &p : prefetches) {
+      PrefetchSchedule s;
+      scf::ForOp lines = p.lineLoop();
+      s.linesPerRow = lines ? tripCount(lines) : c(1);
+      // The last chunk prefetches no rows.
+      Value total =
+          arith::MulIOp::create(b, loc, tripCount(p.rowLoop), s.linesPerRow);
+      auto boundary = [&](int64_t share) {
+        return arith::DivUIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, c(share), total),
+            c(p.shares));
+      };
+      s.begin = boundary(p.share);
+      s.end = boundary(p.share + 1);
+      s.perTile = arith::CeilDivUIOp::create(b, loc, sub(s.end, s.begin),
+                                             max(tiles, c(1)));
+      schedules.push_back(s);
+    }
+    return schedules;
+  }
+  /// Issues output tile `tile`'s lines: the body of each prefetch loop nest
+  /// again, at the row and line of each of them.
+  void issuePrefetches(ArrayRef<PrefetchSchedule> schedules, Value tile) {
+    for (auto [p, s] : llvm::zip_equal(prefetches, schedules)) {
+      scf::ForOp rows = p.rowLoop, lines = p.lineLoop();
+      Value first = min(
+          add(s.begin, arith::MulIOp::create(b, loc, tile, s.perTile)), s.end);
+      Value last = min(add(first, s.perTile), s.end);
+      scf::ForOp::create(
+          b, loc, first, last, c(1), ValueRange{},
+          [&](OpBuilder &nb, Location l, Value line, ValueRange) {
+            OpBuilder::InsertionGuard inner(b);
+            b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
+            IRMapping mapping;
+            mapping.map(rows.getInductionVar(),
+                        iterationValue(rows, arith::DivUIOp::create(
+                                                 b, l, line, s.linesPerRow)));
+            Block *body = rows.getBody();
+            if (lines) {
+              mapping.map(
+                  lines.getInductionVar(),
+                  iterationValue(lines, arith::RemUIOp::create(b, l, line,
+                                                               s.linesPerRow)));
+              body = lines.getBody();
+            }
+            for (Operation &op : body->without_terminator())
+              b.clone(op, mapping);
+            scf::YieldOp::create(b, l);
+          });
+    }
+  }
 
   Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value dim(Value memref, int64_t d) {
@@ -318,6 +410,14 @@ struct MicroKernel {
     const int64_t tileRows = wide ? kWideRows : kRankOneRows;
     const int64_t tileVectors = wide ? kWideVectors : kRankOneVectors;
     int64_t tileCols = tileVectors * kLanes;
+    Value colTiles;
+    SmallVector<PrefetchSchedule> schedules;
+    if (!prefetches.empty()) {
+      colTiles = arith::CeilDivUIOp::create(b, loc, cols, c(tileCols));
+      schedules = schedulePrefetches(arith::MulIOp::create(
+          b, loc, arith::CeilDivUIOp::create(b, loc, rows, c(tileRows)),
+          colTiles));
+    }
     auto rowLoop = scf::ForOp::create(b, loc, c(0), rows, c(tileRows));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rowLoop.getBody());
@@ -395,6 +495,19 @@ struct MicroKernel {
             scf::YieldOp::create(b, l, next);
           });
     };
+    // Deferred prefetches are issued between two parts of the tile's
+    // reduction: after its first output reads, away from its stores.
+    // (Measured on chunk_simple_gla, K = V = 128: issued before the
+    // reduction or after it, they gained nothing.)
+    auto issuePrefetchesOfTile = [&] {
+      if (prefetches.empty())
+        return;
+      Value rowTile = arith::DivUIOp::create(b, loc, i0, c(tileRows));
+      Value colTile = arith::DivUIOp::create(b, loc, j0, c(tileCols));
+      issuePrefetches(
+          schedules,
+          add(arith::MulIOp::create(b, loc, rowTile, colTiles), colTile));
+    };
     scf::ForOp reduction;
     if (k.causalStride) {
       // A causal lhs: the tile's rows all see r < i0 * s; the diagonal block
@@ -402,7 +515,13 @@ struct MicroKernel {
       Value before = min(depth, causalEnd(i0, k, 0));
       Value after = min(depth, causalEnd(i0, k, tileRows));
       auto full = reduce(c(0), before, initial, /*causalRows=*/false);
+      issuePrefetchesOfTile();
       reduction = reduce(before, after, full.getResults(), /*causalRows=*/true);
+    } else if (!prefetches.empty()) {
+      Value half = arith::DivUIOp::create(b, loc, depth, c(2));
+      auto first = reduce(c(0), half, initial, /*causalRows=*/false);
+      issuePrefetchesOfTile();
+      reduction = reduce(half, depth, first.getResults(), /*causalRows=*/false);
     } else {
       reduction = reduce(c(0), depth, initial, /*causalRows=*/false);
     }
@@ -523,9 +642,30 @@ struct VectorizeContractionsPass
       if (std::optional<Contraction> contraction = matchContraction(op))
         matches.push_back({op, *contraction});
     });
+    // Each deferred prefetch loop nest goes, in equal shares of its lines,
+    // to the rank-1 contractions after it in its block (the chunk's Q S,
+    // P V and state update), and is then erased; with none, it stays.
+    DenseMap<Operation *, SmallVector<DeferredPrefetch>> deferred;
+    SmallVector<scf::ForOp> spread;
+    getOperation().walk([&](scf::ForOp loop) {
+      if (!loop->hasAttr(linac::kDeferredPrefetchAttrName))
+        return;
+      SmallVector<Operation *> takers;
+      for (auto &[op, contraction] : matches)
+        if (contraction.form == Form::RankOne &&
+            op->getBlock() == loop->getBlock() && loop->isBeforeInBlock(op))
+          takers.push_back(op);
+      for (auto [index, taker] : llvm::enumerate(takers))
+        deferred[taker].push_back(
+            {loop, int64_t(index), int64_t(takers.size())});
+      if (!takers.empty())
+        spread.push_back(loop);
+    });
     for (auto &[op, contraction] : matches) {
       OpBuilder b(op);
       MicroKernel kernel{b, op.getLoc()};
+      if (auto it = deferred.find(op); it != deferred.end())
+        kernel.prefetches = it->second;
       if (contraction.form == Form::RankOne) {
         // Folding the rewrite into the output's first read is exact only if
         // the product reads the output's buffer through no other operand.
@@ -542,6 +682,8 @@ struct VectorizeContractionsPass
       }
       op.erase();
     }
+    for (scf::ForOp loop : spread)
+      loop.erase();
   }
 };
 

@@ -20,6 +20,9 @@
 // CHECK:         scf.for %[[T:.*]] = %c0 to %[[COUNT]] step %c1 {
 // CHECK:           scf.for %[[COL:.*]] = %c0 to %c64 step %c32 {
 // CHECK:             memref.prefetch %[[Q]][%{{.*}}, %{{.*}}, %{{.*}}, %[[COL]]], read, locality<2>, data : memref<?x?x?x64xbf16>
+// A body of products only: the loops are marked for
+// linac-vectorize-contractions to spread over the products.
+// CHECK:         } {linac.deferred_prefetch}
 // k is q here: one prefetch of those rows.
 // CHECK-NOT:     memref.prefetch %[[Q]]
 // CHECK:         scf.for
@@ -29,6 +32,14 @@
 // CHECK:           scf.for %{{.*}} = %c0 to %c64 step %c32 {
 // CHECK:             memref.prefetch %[[O]]{{.*}}, write, locality<2>, data : memref<?x?x?x64xbf16>
 // CHECK:         linac.chunk_state_update
+
+// A body with a sequential phase (here the UT transform's forward
+// substitution) keeps its prefetches as one burst at the top of the chunk:
+// they overlap that phase.
+// CHECK-LABEL: func.func @burst_before_sequential_phase(
+// CHECK:         memref.prefetch
+// CHECK-NOT:     linac.deferred_prefetch
+// CHECK:         linac.ut_transform
 
 // Without staging (GPUs) nothing is prefetched.
 // NOSTAGE-NOT: memref.prefetch
@@ -42,6 +53,24 @@ func.func @prefetch_next_chunk(%q: memref<?x?x?x64xbf16>, %v: memref<?x?x?x64xbf
   ^bb0(%qc: memref<?x64xf32, strided<[?, ?], offset: ?>>, %kc: memref<?x64xf32, strided<[?, ?], offset: ?>>,
        %vc: memref<?x?xf32, strided<[?, ?], offset: ?>>,
        %S: memref<64x?xf32, strided<[?, ?], offset: ?>>, %oc: memref<?x?xf32, strided<[?, ?], offset: ?>>):
+    linac.chunk_state_update ins(%kc, %vc : memref<?x64xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) outs(%S : memref<64x?xf32, strided<[?, ?], offset: ?>>)
+  }
+  return
+}
+
+func.func @burst_before_sequential_phase(%q: memref<?x?x?x64xbf16>, %v: memref<?x?x?x64xbf16>,
+                                         %o: memref<?x?x?x64xbf16>, %scale: f32) {
+  linac.chunk_loop q(%q : memref<?x?x?x64xbf16>) k(%q : memref<?x?x?x64xbf16>)
+      v(%v : memref<?x?x?x64xbf16>)
+      output(%o : memref<?x?x?x64xbf16>) scale(%scale)
+      attributes {chunk_size = 16 : i64, form = #linac.form<decay = none, update = plain>} {
+  ^bb0(%qc: memref<?x64xf32, strided<[?, ?], offset: ?>>, %kc: memref<?x64xf32, strided<[?, ?], offset: ?>>,
+       %vc: memref<?x?xf32, strided<[?, ?], offset: ?>>,
+       %S: memref<64x?xf32, strided<[?, ?], offset: ?>>, %oc: memref<?x?xf32, strided<[?, ?], offset: ?>>):
+    %A = memref.alloca() : memref<16x16xf32>
+    %B = memref.alloca() : memref<16xf32>
+    %T = memref.alloca() : memref<16x16xf32>
+    linac.ut_transform ins(%A, %B : memref<16x16xf32>, memref<16xf32>) outs(%T : memref<16x16xf32>)
     linac.chunk_state_update ins(%kc, %vc : memref<?x64xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>) outs(%S : memref<64x?xf32, strided<[?, ?], offset: ?>>)
   }
   return

@@ -1,0 +1,132 @@
+// RUN: linac-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(linac-vectorize-contractions, canonicalize, cse))' | FileCheck %s
+
+// A prefetch loop nest marked linac.deferred_prefetch (the next chunk's rows,
+// from linac-tile-chunk-loop) is spread over the rank-1 contractions after it
+// in its block: each takes an equal share of its lines (here 2 of them: the
+// lines [0, n/2) and [n/2, n) of n = rows x 2 lines), a few lines per output
+// tile, issued between two halves of the tile's reduction. The loop nest
+// itself is gone.
+
+#a = affine_map<(d0, d1, d2) -> (d0, d1)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// CHECK-LABEL: func.func @spread_over_products(
+// CHECK-SAME:    %[[X:[a-z0-9]+]]: memref<?x?x32xf32>, %[[ROWS:[a-z0-9]+]]: index
+// Lines of the nest: rows x 2 (32 floats, 16 a line); the first product
+// takes [0, total / 2), ceil((total / 2) / tiles) a tile (4-row tiles).
+// CHECK:         %[[COUNT:.*]] = arith.maxsi %[[ROWS]], %c0 : index
+// CHECK:         %[[TOTAL:.*]] = arith.muli %[[COUNT]], %c2 : index
+// CHECK:         %[[HALF:.*]] = arith.divui %[[TOTAL]], %c2 : index
+// CHECK:         %[[PER:.*]] = arith.ceildivui %[[HALF]], %{{.*}} : index
+// CHECK:         scf.for %[[I0:.*]] = %c0 to %{{.*}} step %c4 {
+// CHECK:           scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(
+// CHECK:             vector.fma
+// CHECK:           }
+// CHECK:           %[[TILE:.*]] = arith.divui %[[I0]], %c4 : index
+// CHECK:           %[[FIRST0:.*]] = arith.muli %[[TILE]], %[[PER]] : index
+// CHECK:           %[[FIRST:.*]] = arith.minsi %[[FIRST0]], %[[HALF]] : index
+// CHECK:           %[[LAST:.*]] = arith.minsi %{{.*}}, %[[HALF]] : index
+// CHECK:           scf.for %[[LINE:.*]] = %[[FIRST]] to %[[LAST]] step %c1 {
+// CHECK:             %[[ROW:.*]] = arith.divui %[[LINE]], %c2 : index
+// CHECK:             %[[N:.*]] = arith.remui %[[LINE]], %c2 : index
+// CHECK:             %[[COL:.*]] = arith.muli %[[N]], %c16 : index
+// CHECK:             memref.prefetch %[[X]][%c0, %[[ROW]], %[[COL]]], read, locality<2>, data
+// CHECK:           }
+// CHECK:           scf.for %{{.*}} = %c32 to %c64 step %c1 iter_args(
+// CHECK:             vector.fma
+// CHECK:           vector.transfer_write
+// The second product: lines [total / 2, total).
+// CHECK:         %[[END:.*]] = arith.divui %{{.*}}, %c2 : index
+// CHECK:         scf.for %{{.*}} = %c0 to %c64 step %c4 {
+// CHECK:           scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(
+// CHECK:           arith.minsi %{{.*}}, %[[END]] : index
+// CHECK:           scf.for
+// CHECK:             memref.prefetch %[[X]]
+// CHECK:           scf.for %{{.*}} = %c32 to %c64 step %c1 iter_args(
+// No prefetch loop nest is left outside the products.
+// CHECK-NOT:     memref.prefetch
+// CHECK:         return
+func.func @spread_over_products(%x: memref<?x?x32xf32>, %rows: index,
+                                %a: memref<?x64xf32, strided<[64, 1]>>,
+                                %s: memref<64x64xf32>,
+                                %o: memref<?x64xf32, strided<[64, 1]>>,
+                                %t: memref<64x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  scf.for %r = %c0 to %rows step %c1 {
+    scf.for %col = %c0 to %c32 step %c16 {
+      memref.prefetch %x[%c0, %r, %col], read, locality<2>, data : memref<?x?x32xf32>
+    }
+  } {linac.deferred_prefetch}
+  linalg.generic {indexing_maps = [#a, #b, #o],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %s : memref<?x64xf32, strided<[64, 1]>>, memref<64x64xf32>)
+      outs(%o : memref<?x64xf32, strided<[64, 1]>>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  }
+  linalg.generic {indexing_maps = [#a, #b, #o],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%s, %s : memref<64x64xf32>, memref<64x64xf32>)
+      outs(%t : memref<64x64xf32>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  }
+  return
+}
+
+// -----
+
+// Unmarked, or with no rank-1 contraction after it, a prefetch loop nest
+// stays where it is.
+
+#a = affine_map<(d0, d1, d2) -> (d0, d1)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// CHECK-LABEL: func.func @kept_in_place(
+// CHECK:         scf.for
+// CHECK-NEXT:      scf.for
+// CHECK-NEXT:        memref.prefetch
+// CHECK:         vector.fma
+// CHECK:         scf.for
+// CHECK-NEXT:      scf.for
+// CHECK-NEXT:        memref.prefetch
+// CHECK:         } {linac.deferred_prefetch}
+// CHECK-NEXT:    return
+func.func @kept_in_place(%x: memref<?x?x32xf32>, %rows: index,
+                         %a: memref<?x64xf32, strided<[64, 1]>>,
+                         %s: memref<64x64xf32>,
+                         %o: memref<?x64xf32, strided<[64, 1]>>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  scf.for %r = %c0 to %rows step %c1 {
+    scf.for %col = %c0 to %c32 step %c16 {
+      memref.prefetch %x[%c0, %r, %col], read, locality<2>, data : memref<?x?x32xf32>
+    }
+  }
+  linalg.generic {indexing_maps = [#a, #b, #o],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %s : memref<?x64xf32, strided<[64, 1]>>, memref<64x64xf32>)
+      outs(%o : memref<?x64xf32, strided<[64, 1]>>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  }
+  scf.for %r = %c0 to %rows step %c1 {
+    scf.for %col = %c0 to %c32 step %c16 {
+      memref.prefetch %x[%c0, %r, %col], read, locality<2>, data : memref<?x?x32xf32>
+    }
+  } {linac.deferred_prefetch}
+  return
+}
