@@ -291,7 +291,9 @@ struct MicroKernel {
   /// Issues output tile `tile`'s lines: the body of each prefetch loop nest
   /// again, at the row and line of each of them.
   void issuePrefetches(ArrayRef<PrefetchSchedule> schedules, Value tile) {
-    for (auto [p, s] : llvm::zip_equal(prefetches, schedules)) {
+    for (auto [index, p] : llvm::enumerate(prefetches)) {
+      // (Named, not bound: the lambda below captures it.)
+      const PrefetchSchedule &s = schedules[index];
       scf::ForOp rows = p.rowLoop, lines = p.lineLoop();
       Value first = min(
           add(s.begin, arith::MulIOp::create(b, loc, tile, s.perTile)), s.end);
