@@ -231,13 +231,21 @@ struct DeferredPrefetch {
   scf::ForOp rowLoop;
   int64_t share = 0, shares = 1;
 
-  /// The loop over a row's lines when it is all the row loop holds (a
-  /// one-line row has none left after canonicalization).
+  /// The loop over a row's lines when it is all the row loop holds and its
+  /// bounds come from outside (a one-line row has none left after
+  /// canonicalization); without it, whole rows are the unit.
   scf::ForOp lineLoop() {
     Block *body = rowLoop.getBody();
-    return body->getOperations().size() == 2
-               ? dyn_cast<scf::ForOp>(body->front())
-               : scf::ForOp();
+    auto lines = body->getOperations().size() == 2
+                     ? dyn_cast<scf::ForOp>(body->front())
+                     : scf::ForOp();
+    if (!lines)
+      return {};
+    for (Value bound :
+         {lines.getLowerBound(), lines.getUpperBound(), lines.getStep()})
+      if (rowLoop.getRegion().isAncestor(bound.getParentRegion()))
+        return {};
+    return lines;
   }
 };
 

@@ -130,3 +130,43 @@ func.func @kept_in_place(%x: memref<?x?x32xf32>, %rows: index,
   } {linac.deferred_prefetch}
   return
 }
+
+// -----
+
+// Rows of one line each (the line loop folded away): whole rows are the
+// unit, issued at iteration r of the row loop.
+
+#a = affine_map<(d0, d1, d2) -> (d0, d1)>
+#b = affine_map<(d0, d1, d2) -> (d1, d2)>
+#o = affine_map<(d0, d1, d2) -> (d0, d2)>
+
+// CHECK-LABEL: func.func @one_line_rows(
+// CHECK-SAME:    %[[X:[a-z0-9]+]]: memref<?x?x16xf32>, %[[ROWS:[a-z0-9]+]]: index
+// CHECK:         scf.for %{{.*}} = %c0 to %{{.*}} step %c4 {
+// CHECK:           scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(
+// CHECK:           scf.for %[[R:.*]] = %{{.*}} to %{{.*}} step %c1 {
+// CHECK-NEXT:        memref.prefetch %[[X]][%c0, %[[R]], %c0], read, locality<2>, data
+// CHECK-NEXT:      }
+// CHECK:           scf.for %{{.*}} = %c32 to %c64 step %c1 iter_args(
+// CHECK-NOT:     memref.prefetch
+// CHECK:         return
+func.func @one_line_rows(%x: memref<?x?x16xf32>, %rows: index,
+                         %a: memref<?x64xf32, strided<[64, 1]>>,
+                         %s: memref<64x64xf32>,
+                         %o: memref<?x64xf32, strided<[64, 1]>>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.for %r = %c0 to %rows step %c1 {
+    memref.prefetch %x[%c0, %r, %c0], read, locality<2>, data : memref<?x?x16xf32>
+  } {linac.deferred_prefetch}
+  linalg.generic {indexing_maps = [#a, #b, #o],
+                  iterator_types = ["parallel", "reduction", "parallel"]}
+      ins(%a, %s : memref<?x64xf32, strided<[64, 1]>>, memref<64x64xf32>)
+      outs(%o : memref<?x64xf32, strided<[64, 1]>>) {
+  ^bb0(%p: f32, %q: f32, %acc: f32):
+    %m = arith.mulf %p, %q : f32
+    %sum = arith.addf %acc, %m : f32
+    linalg.yield %sum : f32
+  }
+  return
+}
