@@ -107,7 +107,6 @@ struct ChunkViews {
   OpFoldResult bv;
   Value state, outTile, keySum;
   bool stageInputs = false;
-  bool deferPrefetches = false;
 
   /// With staging, `view` copied (as f32) into rows [0, rows) of a local
   /// buffer of `capacity` rows allocated before the chunk loop.
@@ -144,11 +143,10 @@ struct ChunkViews {
   /// buffer `buffer` (columns [col, col + width) of head `row`) into L2, one
   /// prefetch per cache line: the next chunk's rows then arrive while this
   /// chunk computes, instead of stalling its staging copy (head rows lie
-  /// H * K elements apart, too far for the hardware prefetcher). With
-  /// `deferPrefetches` the loop nest is marked for
-  /// linac-vectorize-contractions to spread over the chunk's products.
-  void prefetchRows(Value buffer, Value row, Value first, Value count,
-                    OpFoldResult col, OpFoldResult width, bool write) {
+  /// H * K elements apart, too far for the hardware prefetcher). Returns the
+  /// loop over the rows.
+  scf::ForOp prefetchRows(Value buffer, Value row, Value first, Value count,
+                          OpFoldResult col, OpFoldResult width, bool write) {
     constexpr int64_t kCacheLineBytes = 64;
     IndexMath m{b, loc};
     auto type = cast<MemRefType>(buffer.getType());
@@ -172,8 +170,7 @@ struct ChunkViews {
               });
           scf::YieldOp::create(rb, l);
         });
-    if (deferPrefetches)
-      rowLoop->setAttr(kDeferredPrefetchAttrName, b.getUnitAttr());
+    return rowLoop;
   }
 
   Value rowsView(Value buffer, Value row, Value first, Value count,
@@ -218,7 +215,6 @@ struct ChunkViews {
   /// scf.for over the chunks, cloning `region` once per chunk.
   void emitLoop(Region &region, bool storeOutput) {
     IndexMath m{b, loc};
-    deferPrefetches = !hasSequentialPhase(region);
     int64_t substeps = op.getInterleave();
     Value zero = m.c(0), one = m.c(1);
     auto chunkLoop =
@@ -264,13 +260,22 @@ struct ChunkViews {
       Value nextS0 = substeps == 1 ? nextT0 : m.mul(nextT0, m.c(substeps));
       Value nextSc =
           substeps == 1 ? nextCount : m.mul(nextCount, m.c(substeps));
-      prefetchRows(op.getQ(), queryHead, nextT0, nextCount, idx0, kWidth,
-                   false);
+      SmallVector<scf::ForOp> prefetches;
+      prefetches.push_back(prefetchRows(op.getQ(), queryHead, nextT0, nextCount,
+                                        idx0, kWidth, false));
       if (op.getK() != op.getQ() || substeps != 1)
-        prefetchRows(op.getK(), queryHead, nextS0, nextSc, idx0, kWidth, false);
-      prefetchRows(op.getV(), head, nextS0, nextSc, v0, bv, false);
+        prefetches.push_back(prefetchRows(op.getK(), queryHead, nextS0, nextSc,
+                                          idx0, kWidth, false));
+      prefetches.push_back(
+          prefetchRows(op.getV(), head, nextS0, nextSc, v0, bv, false));
       if (storeOutput)
-        prefetchRows(op.getOutput(), head, nextT0, nextCount, v0, bv, true);
+        prefetches.push_back(prefetchRows(op.getOutput(), head, nextT0,
+                                          nextCount, v0, bv, true));
+      // Products-only bodies leave them to linac-vectorize-contractions to
+      // spread over the products.
+      if (!hasSequentialPhase(region))
+        for (scf::ForOp loop : prefetches)
+          loop->setAttr(kDeferredPrefetchAttrName, b.getUnitAttr());
     }
     mapping.map(body.getArgument(arg++), state);
     Value out = view(b, loc, outTile, {idx0, idx0}, {tc, bv}, {0, 1});
