@@ -87,12 +87,11 @@ _RUN_OPS = textwrap.dedent(
 )
 
 
-def _run_with_threads(threads: int, folder: Path) -> None:
-    folder.mkdir()
-    env = dict(os.environ, LINAC_NUM_THREADS=str(threads))
-    env.pop("OMP_NUM_THREADS", None)
+def _run_python(code: str, *args: str, env: dict[str, str]) -> str:
+    """The standard output of `code` run by a fresh Python process (the test fails if the
+    process does)."""
     completed = subprocess.run(
-        [sys.executable, "-c", _RUN_OPS, str(folder)],
+        [sys.executable, "-c", code, *args],
         env=env,
         check=False,
         capture_output=True,
@@ -100,6 +99,14 @@ def _run_with_threads(threads: int, folder: Path) -> None:
         timeout=600,
     )
     assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def _run_with_threads(threads: int, folder: Path) -> None:
+    folder.mkdir()
+    env = dict(os.environ, LINAC_NUM_THREADS=str(threads))
+    env.pop("OMP_NUM_THREADS", None)
+    _run_python(_RUN_OPS, str(folder), env=env)
 
 
 @pytest.fixture(scope="module")
@@ -230,15 +237,7 @@ def _cpu_seconds_idle_after_a_call(blocktime: str | None) -> float:
     env.pop("KMP_BLOCKTIME", None)
     if blocktime is not None:
         env["KMP_BLOCKTIME"] = blocktime
-    run = subprocess.run(
-        [sys.executable, "-c", _SPIN_AFTER_CALL],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    return float(run.stdout.strip().splitlines()[-1])
+    return float(_run_python(_SPIN_AFTER_CALL, env=env).strip().splitlines()[-1])
 
 
 def test_idle_openmp_threads_stop_spinning_soon() -> None:
