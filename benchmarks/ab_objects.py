@@ -16,7 +16,9 @@ a wrong kernel means nothing.
 
 Inputs: B sequences of T tokens, H heads, row-major; q, v and the other inputs uniform in
 [-0.5, 0.5], k in [-0.05, 0.05], gates g in [-0.2, -0.01], beta in [0.1, 0.9]; no initial
-or final state, no cu_seqlens. f32 kernels only. Threads: --threads (OMP_NUM_THREADS).
+or final state, no cu_seqlens. f32 kernels only. Threads: --threads (OMP_NUM_THREADS). Buffers
+of 4 MiB or more get transparent huge pages (madvise), as numpy's do, so the TLB behaves as in
+benchmarks/cpu_ops.py; --pages small gives 4 KiB pages.
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ def harness_source(meta: dict, variants: int, sizes: dict[str, int], tolerance: 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include "{meta["symbol"]}.h"
 
@@ -123,8 +126,19 @@ static double now(void) {{
   return t.tv_sec + t.tv_nsec * 1e-9;
 }}
 static uint64_t seed = 88172645463325252ull;
+/* Like numpy's allocator: buffers of 4 MiB or more are asked for transparent huge pages
+   (unless HUGE_PAGES is 0), so the kernels see the TLB they see when called from Python. */
 static float *make(size_t count, float low, float high) {{
-  float *data = aligned_alloc(64, (count * sizeof(float) + 63) / 64 * 64 + 64);
+  size_t bytes = (count * sizeof(float) + 63) / 64 * 64 + 64;
+  size_t huge = (size_t)2 << 20;
+  float *data;
+  if (HUGE_PAGES && bytes >= ((size_t)4 << 20)) {{
+    bytes = (bytes + huge - 1) / huge * huge;
+    data = aligned_alloc(huge, bytes);
+    madvise(data, bytes, MADV_HUGEPAGE);
+  }} else {{
+    data = aligned_alloc(64, bytes);
+  }}
   for (size_t i = 0; i < count; ++i) {{
     seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
     data[i] = low + (high - low) * (float)(seed >> 40) / (float)(1ull << 24);
@@ -217,6 +231,12 @@ def main() -> None:
         "--threads", type=int, default=None, help="OMP_NUM_THREADS (default: unset)"
     )
     parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument(
+        "--pages",
+        choices=("huge", "small"),
+        default="huge",
+        help="page size asked for the buffers of 4 MiB or more (huge: as numpy does, madvise)",
+    )
     parser.add_argument("--json", type=Path, help="also write the records here")
     parser.add_argument(
         "--keep", type=Path, help="build the harness in this folder and keep it (e.g. for perf)"
@@ -247,6 +267,7 @@ def main() -> None:
             [
                 compiler,
                 "-O2",
+                f"-DHUGE_PAGES={int(args.pages == 'huge')}",
                 "-I",
                 str(args.folders[0]),
                 str(work / "harness.c"),
@@ -277,7 +298,7 @@ def main() -> None:
         sys.exit(1)
     print(
         f"{metas[0]['op']} (B={args.B}, T={args.T}, H={args.H}), "
-        f"threads {args.threads or 'default'}, {records[0]['rounds']} rounds in {args.seconds:g} s:"
+        f"threads {args.threads or 'default'}, {args.pages} pages, {records[0]['rounds']} rounds in {args.seconds:g} s:"
     )
     for record, folder in zip(records, args.folders):
         record["folder"] = str(folder)
