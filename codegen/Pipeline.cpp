@@ -94,6 +94,7 @@ std::vector<Stage> getStages(const CompileOptions &options) {
          // memref.alloca_scope (per-iteration stack inside the OpenMP
          // loop) must lower before scf-to-cf splits its single block.
          "func.func(linac-vectorize-contractions, linac-approximate-math, "
+         "linac-align-buffers, "
          "convert-linalg-to-loops), convert-scf-to-openmp, "
          "expand-strided-metadata, lower-affine, "
          "arith-expand{include-bf16=true}, convert-vector-to-scf, "

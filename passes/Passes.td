@@ -261,7 +261,7 @@ def LinacVectorizeContractions
     covers rows of up to 64 columns) in registers across the reduction
     (broadcast, FMA); dot-product forms (`out[i, j] += sum_d
     a[i, d] b[j, d]`) accumulate 4 x 4 dot products lane-wise, then reduce
-    the 16 together (shuffles and adds leave sum n in lane n). Edges use masked transfers, so any size works. An op just before
+    the 16 together (shuffles and adds leave sum n in lane n). Edges use masked transfers, so any size works; a static extent that is a multiple of the tile's needs no mask. An op just before
     a rank-1 contraction that only fills its output or scales its rows in
     place (`out[i, j] *= f(i)`: the state's decay before the state update)
     is folded into the micro-kernel's first read of the output.
@@ -284,6 +284,23 @@ def LinacVectorizeContractions
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];
+}
+
+def LinacAlignBuffers : Pass<"linac-align-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Aligns stack buffers to cache lines (CPU)";
+  let description = [{
+    Gives every `memref.alloca` (the chunk loop's staged inputs, its state
+    and its score tiles) an alignment of at least `alignment` bytes. Without
+    one, LLVM aligns stack buffers to 16 bytes: where a buffer starts modulo
+    64 then depends on the frame's size, and when it is not a multiple of 64
+    every 64-byte vector load or store to it splits over two cache lines.
+    Kernels moved by 5-15% from one build to the next with their frame size.
+  }];
+  let options = [
+    Option<"alignment", "alignment", "int64_t", /*default=*/"64",
+           "bytes, a power of two (64: a cache line, and a 512-bit vector)">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def LinacApproximateMath : Pass<"linac-approximate-math", "::mlir::func::FuncOp"> {

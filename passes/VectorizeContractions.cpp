@@ -358,14 +358,22 @@ struct MicroKernel {
     return vector::CreateMaskOp::create(
         b, loc, VectorType::get({lanes}, b.getI1Type()), ValueRange{clamped});
   }
+  /// A mask of the first `count` lanes, or none (every lane) when `extent`
+  /// is static and a multiple of `step`, the loop's: it then stays in bounds.
+  Value maskUnlessWhole(Value count, int64_t extent, int64_t step) {
+    if (!ShapedType::isDynamic(extent) && extent % step == 0)
+      return Value();
+    return mask(count);
+  }
+  /// A vector read; with no mask, every lane is in bounds.
   Value read(Value memref, Value row, Value col, Value laneMask,
              int64_t lanes = kLanes) {
     Type element = cast<MemRefType>(memref.getType()).getElementType();
     Value padding = arith::ConstantOp::create(b, loc, b.getZeroAttr(element));
     Value vec = vector::TransferReadOp::create(
         b, loc, vecType(element, lanes), memref, ValueRange{row, col},
-        AffineMap::getMinorIdentityMap(2, 1, b.getContext()), padding,
-        laneMask, b.getBoolArrayAttr({false}));
+        AffineMap::getMinorIdentityMap(2, 1, b.getContext()), padding, laneMask,
+        b.getBoolArrayAttr({!laneMask}));
     return f32(vec);
   }
   void write(Value vec, Value memref, Value row, Value col, Value laneMask) {
@@ -446,7 +454,8 @@ struct MicroKernel {
       rowIndex.push_back(min(add(i0, c(ii)), lastRow));
     for (int64_t w = 0; w < tileVectors; ++w) {
       colIndex.push_back(add(j0, c(w * kLanes)));
-      masks.push_back(mask(sub(cols, colIndex.back())));
+      masks.push_back(
+          maskUnlessWhole(sub(cols, colIndex.back()), staticCols, tileCols));
     }
     Value fill =
         prologue && prologue->fillValue ? splat(prologue->fillValue) : Value();
@@ -539,10 +548,10 @@ struct MicroKernel {
       Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
                                           add(i0, c(ii)), rows);
       for (int64_t w = 0; w < tileVectors; ++w) {
-        Value rowMask = arith::AndIOp::create(
-            b, loc, masks[w],
-            vector::BroadcastOp::create(
-                b, loc, VectorType::get({kLanes}, b.getI1Type()), valid));
+        Value rowMask = vector::BroadcastOp::create(
+            b, loc, VectorType::get({kLanes}, b.getI1Type()), valid);
+        if (masks[w])
+          rowMask = arith::AndIOp::create(b, loc, masks[w], rowMask);
         write(reduction.getResult(ii * tileVectors + w), k.out, add(i0, c(ii)),
               colIndex[w], rowMask);
       }
@@ -608,7 +617,9 @@ struct MicroKernel {
         [&](OpBuilder &nb, Location l, Value d, ValueRange acc) {
           OpBuilder::InsertionGuard inner(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
-          Value laneMask = mask(sub(depth, d));
+          Value laneMask = maskUnlessWhole(
+              sub(depth, d), cast<MemRefType>(k.lhs.getType()).getDimSize(1),
+              kLanes);
           SmallVector<Value> a, bv;
           for (int64_t ii = 0; ii < kDotRows; ++ii)
             a.push_back(read(k.lhs, lhsRows[ii], d, laneMask));

@@ -8,12 +8,13 @@
 #b = affine_map<(d0, d1, d2) -> (d1, d2)>
 #o = affine_map<(d0, d1, d2) -> (d0, d2)>
 
-// 64 columns: 4 x 64 tiles, four rhs vectors a step.
+// 64 columns: 4 x 64 tiles, four rhs vectors a step; a static width that is
+// a multiple of the tile's needs no lane mask.
 // CHECK-LABEL: func.func @sixty_four_columns(
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c4
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c64
 // CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// CHECK-COUNT-4:     vector.transfer_read %arg1
+// CHECK-COUNT-4:     vector.transfer_read %arg1[%{{[^]]*}}], %{{[^ ]*}} {in_bounds = [true]}
 // CHECK-COUNT-16:    vector.fma
 func.func @sixty_four_columns(%x: memref<?x64xf32, strided<[64, 1]>>,
                               %s: memref<64x64xf32>,
@@ -37,16 +38,17 @@ func.func @sixty_four_columns(%x: memref<?x64xf32, strided<[64, 1]>>,
 #o = affine_map<(d0, d1, d2) -> (d0, d2)>
 
 // 128 columns (measured slower with 4 x 64 tiles) and dynamic widths: 8 x 32
-// tiles, two rhs vectors a step.
+// tiles, two rhs vectors a step; the dynamic width's reads are masked.
 // CHECK-LABEL: func.func @wide_and_dynamic(
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
 // CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
-// CHECK-COUNT-2:     vector.transfer_read %arg1
+// CHECK-COUNT-2:     vector.transfer_read %arg1[%{{[^]]*}}], %{{[^ ]*}} {in_bounds = [true]}
 // CHECK-COUNT-16:    vector.fma
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c8
 // CHECK:         scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c32
 // CHECK:           scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>) {
+// CHECK-COUNT-2:     vector.transfer_read %arg3[%{{[^]]*}}], %{{[^,]*}}, %{{[^ ]*}} : memref<128x?xf32
 func.func @wide_and_dynamic(%x: memref<?x128xf32, strided<[128, 1]>>,
                             %s: memref<128x128xf32>,
                             %out: memref<?x128xf32, strided<[128, 1]>>,

@@ -49,12 +49,16 @@
 // VEC-NOT:     vector.fma
 
 // In the LLVM dialect: 512-bit FMAs on the accumulators carried by the
-// reduction loops' blocks, masked 16-lane loads and stores at the edges, and
-// the dot products' sums packed by 16-lane shuffles.
+// reduction loops' blocks, plain 16-lane loads in them (64 columns and a
+// depth of 64 are whole tiles: no mask), masked stores at the chunk's last
+// rows, and the dot products' sums packed by 16-lane shuffles.
 // LLVM-LABEL: llvm.func @simple_gla(
 // LLVM:         omp.parallel
+// The chunk's stack buffers on cache lines (linac-align-buffers).
+// LLVM:         llvm.alloca %{{.*}} x f32 {alignment = 64 : i64}
 // LLVM:         ^bb{{[0-9]+}}(%{{[^:]+}}: i64, %{{[^:]+}}: vector<16xf32>, %{{[^:]+}}: vector<16xf32>,
-// LLVM:         llvm.intr.masked.load %{{.*}} : (!llvm.ptr, vector<16xi1>, vector<16xf32>) -> vector<16xf32>
+// LLVM-NOT:     llvm.intr.masked.load
+// LLVM:         llvm.load %{{.*}} : !llvm.ptr -> vector<16xf32>
 // LLVM:         llvm.intr.fmuladd(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xf32>, vector<16xf32>, vector<16xf32>) -> vector<16xf32>
 // LLVM:         llvm.shufflevector %{{.*}}, %{{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23] : vector<16xf32>
 // LLVM:         llvm.intr.masked.store %{{.*}} : vector<16xf32>, vector<16xi1> into !llvm.ptr
