@@ -268,10 +268,13 @@ def LinacVectorizeContractions
 
     A prefetch loop nest marked `linac.deferred_prefetch` (the next chunk's
     rows, from `linac-tile-chunk-loop`) is spread over the rank-1
-    contractions after it in its block: each takes an equal share of its
-    cache lines and issues a few per output tile, between two halves of the
-    tile's reduction. One burst at the top of the chunk stalls it on the
-    line fill buffers; spread, the lines arrive while the products compute.
+    contractions after it in its block: each takes a share of its cache
+    lines in proportion to its multiply-adds (from the static extents of its
+    operands or of the buffers they view) and issues a few per output tile,
+    between parts of the tile's reduction (two parts, or one per 32 steps of
+    a deeper reduction, up to four). One burst at the top of the chunk stalls
+    it on the line fill buffers; spread, the lines arrive while the products
+    compute.
 
     ```mlir
     linalg.generic {iterator_types = ["parallel", "reduction", "parallel"], ...}

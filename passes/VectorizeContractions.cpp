@@ -37,6 +37,10 @@ constexpr int64_t kLanes = 16;
 /// at K = V = 64 but 10% slower at K = V = 128.)
 constexpr int64_t kRankOneRows = 8;
 constexpr int64_t kRankOneVectors = 2;
+/// Deferred prefetches: a burst of lines per this many reduction steps of
+/// an output tile (a 128-deep tile takes three), at most kMaxBursts.
+constexpr int64_t kRowsPerPrefetchBurst = 32;
+constexpr int64_t kMaxBursts = 3;
 constexpr int64_t kWideRows = 4;
 constexpr int64_t kWideVectors = 4;
 /// Dot-product tiles: kDotRows x kDotColumns outputs.
@@ -223,13 +227,36 @@ std::optional<OutputRewrite> matchOutputRewrite(Operation *op, Value out) {
   return rewrite;
 }
 
+/// An upper bound of `memref`'s extent `d`: its static size, or that of the
+/// buffer it views (the staged chunk buffers are subviews of static allocas),
+/// or `fallback`.
+int64_t staticExtent(Value memref, unsigned d, int64_t fallback = 64) {
+  int64_t size = cast<MemRefType>(memref.getType()).getDimSize(d);
+  if (!ShapedType::isDynamic(size))
+    return size;
+  auto source = dyn_cast<MemRefType>(bufferOf(memref).getType());
+  if (source && source.getRank() == 2 &&
+      !ShapedType::isDynamic(source.getDimSize(d)))
+    return source.getDimSize(d);
+  return fallback;
+}
+
+/// A rank-1 contraction's multiply-adds, from the static extents (a causal
+/// lhs halves them).
+int64_t rankOneWork(const Contraction &k) {
+  int64_t work =
+      staticExtent(k.out, 0) * staticExtent(k.out, 1) * staticExtent(k.rhs, 0);
+  return std::max<int64_t>(k.causalStride ? work / 2 : work, 1);
+}
+
 /// A prefetch loop over the rows of the next chunk (marked
 /// kDeferredPrefetchAttrName), usually with an inner loop over each row's
 /// cache lines, whose lines this contraction issues: lines
-/// [share, share + 1) / shares of them, spread over its output tiles.
+/// [from, to) / total of them (shares in proportion to the takers' work),
+/// spread over its output tiles.
 struct DeferredPrefetch {
   scf::ForOp rowLoop;
-  int64_t share = 0, shares = 1;
+  int64_t from = 0, to = 1, total = 1;
 
   /// The loop over a row's lines when it is all the row loop holds and its
   /// bounds come from outside (a one-line row has none left after
@@ -285,27 +312,34 @@ struct MicroKernel {
           arith::MulIOp::create(b, loc, tripCount(p.rowLoop), s.linesPerRow);
       auto boundary = [&](int64_t share) {
         return arith::DivUIOp::create(
-            b, loc, arith::MulIOp::create(b, loc, c(share), total),
-            c(p.shares));
+            b, loc, arith::MulIOp::create(b, loc, c(share), total), c(p.total));
       };
-      s.begin = boundary(p.share);
-      s.end = boundary(p.share + 1);
+      s.begin = boundary(p.from);
+      s.end = boundary(p.to);
       s.perTile = arith::CeilDivUIOp::create(b, loc, sub(s.end, s.begin),
                                              max(tiles, c(1)));
       schedules.push_back(s);
     }
     return schedules;
   }
-  /// Issues output tile `tile`'s lines: the body of each prefetch loop nest
-  /// again, at the row and line of each of them.
-  void issuePrefetches(ArrayRef<PrefetchSchedule> schedules, Value tile) {
+  /// Issues burst `burst` of `bursts` of output tile `tile`'s lines: the
+  /// body of each prefetch loop nest again, at the row and line of each.
+  void issuePrefetches(ArrayRef<PrefetchSchedule> schedules, Value tile,
+                       int64_t burst, int64_t bursts) {
     for (auto [index, p] : llvm::enumerate(prefetches)) {
       // (Named, not bound: the lambda below captures it.)
       const PrefetchSchedule &s = schedules[index];
       scf::ForOp rows = p.rowLoop, lines = p.lineLoop();
-      Value first = min(
-          add(s.begin, arith::MulIOp::create(b, loc, tile, s.perTile)), s.end);
-      Value last = min(add(first, s.perTile), s.end);
+      auto at = [&](int64_t part) {
+        Value within = arith::DivUIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, s.perTile, c(part)),
+            c(bursts));
+        return min(
+            add(add(s.begin, arith::MulIOp::create(b, loc, tile, s.perTile)),
+                within),
+            s.end);
+      };
+      Value first = at(burst), last = at(burst + 1);
       scf::ForOp::create(
           b, loc, first, last, c(1), ValueRange{},
           [&](OpBuilder &nb, Location l, Value line, ValueRange) {
@@ -514,18 +548,20 @@ struct MicroKernel {
             scf::YieldOp::create(b, l, next);
           });
     };
-    // Deferred prefetches are issued between two parts of the tile's
+    // Deferred prefetches are issued between parts of the tile's
     // reduction: after its first output reads, away from its stores.
     // (Measured on chunk_simple_gla, K = V = 128: issued before the
     // reduction or after it, they gained nothing.)
-    auto issuePrefetchesOfTile = [&] {
-      if (prefetches.empty())
-        return;
+    Value tileIndex;
+    if (!prefetches.empty()) {
       Value rowTile = arith::DivUIOp::create(b, loc, i0, c(tileRows));
       Value colTile = arith::DivUIOp::create(b, loc, j0, c(tileCols));
-      issuePrefetches(
-          schedules,
-          add(arith::MulIOp::create(b, loc, rowTile, colTiles), colTile));
+      tileIndex =
+          add(arith::MulIOp::create(b, loc, rowTile, colTiles), colTile);
+    }
+    auto issuePrefetchesOfTile = [&](int64_t burst, int64_t bursts) {
+      if (!prefetches.empty())
+        issuePrefetches(schedules, tileIndex, burst, bursts);
     };
     scf::ForOp reduction;
     if (k.causalStride) {
@@ -534,13 +570,25 @@ struct MicroKernel {
       Value before = min(depth, causalEnd(i0, k, 0));
       Value after = min(depth, causalEnd(i0, k, tileRows));
       auto full = reduce(c(0), before, initial, /*causalRows=*/false);
-      issuePrefetchesOfTile();
+      issuePrefetchesOfTile(0, 1);
       reduction = reduce(before, after, full.getResults(), /*causalRows=*/true);
     } else if (!prefetches.empty()) {
-      Value half = arith::DivUIOp::create(b, loc, depth, c(2));
-      auto first = reduce(c(0), half, initial, /*causalRows=*/false);
-      issuePrefetchesOfTile();
-      reduction = reduce(half, depth, first.getResults(), /*causalRows=*/false);
+      // A deep reduction takes its lines in several bursts, one after each
+      // part but the last, so that no burst outruns the line fill buffers.
+      int64_t parts = std::clamp<int64_t>(
+          staticExtent(k.rhs, 0) / kRowsPerPrefetchBurst, 2, kMaxBursts + 1);
+      ValueRange acc = initial;
+      for (int64_t part = 0; part < parts; ++part) {
+        Value lower = arith::DivUIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, depth, c(part)), c(parts));
+        Value upper = arith::DivUIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, depth, c(part + 1)),
+            c(parts));
+        reduction = reduce(lower, upper, acc, /*causalRows=*/false);
+        acc = reduction.getResults();
+        if (part + 1 < parts)
+          issuePrefetchesOfTile(part, parts - 1);
+      }
     } else {
       reduction = reduce(c(0), depth, initial, /*causalRows=*/false);
     }
@@ -663,22 +711,26 @@ struct VectorizeContractionsPass
       if (std::optional<Contraction> contraction = matchContraction(op))
         matches.push_back({op, *contraction});
     });
-    // Each deferred prefetch loop nest goes, in equal shares of its lines,
-    // to the rank-1 contractions after it in its block (the chunk's Q S,
-    // P V and state update), and is then erased; with none, it stays.
+    // Each deferred prefetch loop nest goes to the rank-1 contractions after
+    // it in its block (the chunk's Q S, P V and state update), each taking
+    // a share of its lines in proportion to its multiply-adds, and is then
+    // erased; with none, it stays.
     DenseMap<Operation *, SmallVector<DeferredPrefetch>> deferred;
     SmallVector<scf::ForOp> spread;
     getOperation().walk([&](scf::ForOp loop) {
       if (!loop->hasAttr(linac::kDeferredPrefetchAttrName))
         return;
       SmallVector<Operation *> takers;
+      SmallVector<int64_t> workBefore = {0};
       for (auto &[op, contraction] : matches)
         if (contraction.form == Form::RankOne &&
-            op->getBlock() == loop->getBlock() && loop->isBeforeInBlock(op))
+            op->getBlock() == loop->getBlock() && loop->isBeforeInBlock(op)) {
           takers.push_back(op);
+          workBefore.push_back(workBefore.back() + rankOneWork(contraction));
+        }
       for (auto [index, taker] : llvm::enumerate(takers))
-        deferred[taker].push_back(
-            {loop, int64_t(index), int64_t(takers.size())});
+        deferred[taker].push_back({loop, workBefore[index],
+                                   workBefore[index + 1], workBefore.back()});
       if (!takers.empty())
         spread.push_back(loop);
     });

@@ -2,10 +2,12 @@
 
 // A prefetch loop nest marked linac.deferred_prefetch (the next chunk's rows,
 // from linac-tile-chunk-loop) is spread over the rank-1 contractions after it
-// in its block: each takes an equal share of its lines (here 2 of them: the
-// lines [0, n/2) and [n/2, n) of n = rows x 2 lines), a few lines per output
-// tile, issued between two halves of the tile's reduction. The loop nest
-// itself is gone.
+// in its block: each takes a share of its lines in proportion to its
+// multiply-adds (here 64 x 64 x 64 and 64 x 64 x 128: the lines [0, n/3) and
+// [n/3, n) of n = rows x 2 lines; a dynamic extent counts as 64), a few lines
+// per output tile, issued between parts of the tile's reduction: two parts
+// (one burst) below a depth of 96, one more per 32 steps beyond, up to three
+// bursts. The loop nest itself is gone.
 
 #a = affine_map<(d0, d1, d2) -> (d0, d1)>
 #b = affine_map<(d0, d1, d2) -> (d1, d2)>
@@ -14,19 +16,19 @@
 // CHECK-LABEL: func.func @spread_over_products(
 // CHECK-SAME:    %[[X:[a-z0-9]+]]: memref<?x?x32xf32>, %[[ROWS:[a-z0-9]+]]: index
 // Lines of the nest: rows x 2 (32 floats, 16 a line); the first product
-// takes [0, total / 2), ceil((total / 2) / tiles) a tile (4-row tiles).
+// takes [0, total * 262144 / 786432), ceil(that / tiles) a tile (4-row tiles).
 // CHECK:         %[[COUNT:.*]] = arith.maxsi %[[ROWS]], %c0 : index
-// CHECK:         %[[TOTAL:.*]] = arith.muli %[[COUNT]], %c2 : index
-// CHECK:         %[[HALF:.*]] = arith.divui %[[TOTAL]], %c2 : index
-// CHECK:         %[[PER:.*]] = arith.ceildivui %[[HALF]], %{{.*}} : index
+// CHECK:         %[[SCALED:.*]] = arith.muli %[[COUNT]], %c524288 : index
+// CHECK:         %[[THIRD:.*]] = arith.divui %[[SCALED]], %c786432 : index
+// CHECK:         %[[PER:.*]] = arith.ceildivui %[[THIRD]], %{{.*}} : index
 // CHECK:         scf.for %[[I0:.*]] = %c0 to %{{.*}} step %c4 {
+// CHECK:           %[[TILE:.*]] = arith.divui %[[I0]], %c4 : index
 // CHECK:           scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(
 // CHECK:             vector.fma
 // CHECK:           }
-// CHECK:           %[[TILE:.*]] = arith.divui %[[I0]], %c4 : index
 // CHECK:           %[[FIRST0:.*]] = arith.muli %[[TILE]], %[[PER]] : index
-// CHECK:           %[[FIRST:.*]] = arith.minsi %[[FIRST0]], %[[HALF]] : index
-// CHECK:           %[[LAST:.*]] = arith.minsi %{{.*}}, %[[HALF]] : index
+// CHECK:           %[[FIRST:.*]] = arith.minsi %[[FIRST0]], %[[THIRD]] : index
+// CHECK:           %[[LAST:.*]] = arith.minsi %{{.*}}, %[[THIRD]] : index
 // CHECK:           scf.for %[[LINE:.*]] = %[[FIRST]] to %[[LAST]] step %c1 {
 // CHECK:             %[[ROW:.*]] = arith.divui %[[LINE]], %c2 : index
 // CHECK:             %[[N:.*]] = arith.remui %[[LINE]], %c2 : index
@@ -36,14 +38,21 @@
 // CHECK:           scf.for %{{.*}} = %c32 to %c64 step %c1 iter_args(
 // CHECK:             vector.fma
 // CHECK:           vector.transfer_write
-// The second product: lines [total / 2, total).
-// CHECK:         %[[END:.*]] = arith.divui %{{.*}}, %c2 : index
+// The second product: lines [total / 3, total), in three bursts a tile,
+// after reduction steps 32, 64 and 96 of 128.
+// CHECK:         %[[END:.*]] = arith.divui %{{.*}}, %c786432 : index
 // CHECK:         scf.for %{{.*}} = %c0 to %c64 step %c4 {
 // CHECK:           scf.for %{{.*}} = %c0 to %c32 step %c1 iter_args(
 // CHECK:           arith.minsi %{{.*}}, %[[END]] : index
 // CHECK:           scf.for
 // CHECK:             memref.prefetch %[[X]]
 // CHECK:           scf.for %{{.*}} = %c32 to %c64 step %c1 iter_args(
+// CHECK:           scf.for
+// CHECK:             memref.prefetch %[[X]]
+// CHECK:           scf.for %{{.*}} = %c64 to %c96 step %c1 iter_args(
+// CHECK:           scf.for
+// CHECK:             memref.prefetch %[[X]]
+// CHECK:           scf.for %{{.*}} = %c96 to %c128 step %c1 iter_args(
 // No prefetch loop nest is left outside the products.
 // CHECK-NOT:     memref.prefetch
 // CHECK:         return
@@ -51,6 +60,8 @@ func.func @spread_over_products(%x: memref<?x?x32xf32>, %rows: index,
                                 %a: memref<?x64xf32, strided<[64, 1]>>,
                                 %s: memref<64x64xf32>,
                                 %o: memref<?x64xf32, strided<[64, 1]>>,
+                                %u: memref<64x128xf32>,
+                                %w: memref<128x64xf32>,
                                 %t: memref<64x64xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
@@ -72,7 +83,7 @@ func.func @spread_over_products(%x: memref<?x?x32xf32>, %rows: index,
   }
   linalg.generic {indexing_maps = [#a, #b, #o],
                   iterator_types = ["parallel", "reduction", "parallel"]}
-      ins(%s, %s : memref<64x64xf32>, memref<64x64xf32>)
+      ins(%u, %w : memref<64x128xf32>, memref<128x64xf32>)
       outs(%t : memref<64x64xf32>) {
   ^bb0(%p: f32, %q: f32, %acc: f32):
     %m = arith.mulf %p, %q : f32
