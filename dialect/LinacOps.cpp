@@ -463,11 +463,22 @@ LogicalResult DecayedScoresOp::verify() {
   if (!workspace)
     return emitOpError("gated scores need a workspace");
   auto gateType = cast<MemRefType>(gates.getType());
-  if (gateType.getRank() == 1)
-    return failure(failed(verifySameSize(op, "workspace", workspace, 0,
-                                         "gates", gates, 0)) ||
-                   failed(verifySameSize(op, "workspace", workspace, 1,
-                                         "gates", gates, 0)));
+  if (gateType.getRank() == 1) {
+    if (failed(
+            verifySameSize(op, "workspace", workspace, 0, "gates", gates, 0)) ||
+        failed(
+            verifySameSize(op, "workspace", workspace, 1, "gates", gates, 0)))
+      return failure();
+    // Every key belongs to a token of the window sums (the lowering reads
+    // the sums of hidden entries too, then discards them).
+    int64_t tokens = gateType.getDimSize(0), expected;
+    int64_t keys = cast<MemRefType>(getKeys().getType()).getDimSize(0);
+    if (!ShapedType::isDynamic(tokens) && !ShapedType::isDynamic(keys) &&
+        (llvm::MulOverflow(tokens, interleave, expected) || keys != expected))
+      return emitOpError() << "keys has " << keys << " rows, expected "
+                           << tokens << " gates x interleave " << interleave;
+    return success();
+  }
   if (gateType.getRank() != 2)
     return emitOpError() << "gates must be [T] (scalar) or [T, K] (vector), "
                             "got "

@@ -662,3 +662,11 @@ func.func @chunk_matmul_negative_causal_stride(%a: memref<16x16xf32>, %b: memref
   linac.chunk_matmul ins(%a, %b : memref<16x16xf32>, memref<16x64xf32>) outs(%c : memref<16x64xf32>) {causal_stride = -1 : i64}
   return
 }
+
+// -----
+
+func.func @scores_keys_without_tokens(%q: memref<16x64xf16>, %k: memref<24x64xf16>, %g: memref<8xf32>, %W: memref<8x8xf32>, %P: memref<16x24xf32>) {
+  // expected-error @+1 {{'linac.decayed_scores' op keys has 24 rows, expected 8 gates x interleave 2}}
+  linac.decayed_scores ins(%q, %k : memref<16x64xf16>, memref<24x64xf16>) gates(%g : memref<8xf32>) workspace(%W : memref<8x8xf32>) outs(%P : memref<16x24xf32>) {interleave = 2 : i64}
+  return
+}
