@@ -271,7 +271,7 @@ def LinacVectorizeContractions
     contractions after it in its block: each takes a share of its cache
     lines in proportion to its multiply-adds (from the static extents of its
     operands or of the buffers they view) and issues a few per output tile,
-    between parts of the tile's reduction (two parts, or one per 32 steps of
+    between parts of the tile's reduction (two parts, or one per 16 steps of
     a deeper reduction, up to four). One burst at the top of the chunk stalls
     it on the line fill buffers; spread, the lines arrive while the products
     compute.
