@@ -40,7 +40,7 @@ constexpr int64_t kRankOneVectors = 2;
 /// Deferred prefetches: a burst of lines per this many reduction steps of
 /// an output tile (one at least), at most kMaxBursts (from a depth of 64 on).
 /// Three bursts measured best at depths 64 and 128 (seven at 128: +2%).
-constexpr int64_t kRowsPerPrefetchBurst = 16;
+constexpr int64_t kStepsPerPrefetchBurst = 16;
 constexpr int64_t kMaxBursts = 3;
 constexpr int64_t kWideRows = 4;
 constexpr int64_t kWideVectors = 4;
@@ -577,7 +577,7 @@ struct MicroKernel {
       // A deep reduction takes its lines in several bursts, one after each
       // part but the last, so that no burst outruns the line fill buffers.
       int64_t parts = std::clamp<int64_t>(
-          staticExtent(k.rhs, 0) / kRowsPerPrefetchBurst, 2, kMaxBursts + 1);
+          staticExtent(k.rhs, 0) / kStepsPerPrefetchBurst, 2, kMaxBursts + 1);
       ValueRange acc = initial;
       for (int64_t part = 0; part < parts; ++part) {
         Value lower = arith::DivUIOp::create(
