@@ -47,34 +47,47 @@ class OutputPool:
         self.capacity, self.min_bytes = capacity, min_bytes
         self._free: collections.OrderedDict[int, list[np.ndarray]] = collections.OrderedDict()
         self._kept = 0
-        self._lock = threading.Lock()
+        # Reentrant, with a busy flag: a garbage collection inside an update can run the
+        # finalizer of another array, whose give() must neither wait for this thread nor
+        # change the pool under it (it lets its buffer go instead).
+        self._lock = threading.RLock()
+        self._busy = False
 
     def take(self, nbytes: int) -> np.ndarray:
         """A uint8 buffer of ``nbytes``: a kept one of that size, else a new one."""
         with self._lock:
-            blocks = self._free.get(nbytes)
-            if blocks:
-                self._kept -= nbytes
-                block = blocks.pop()
-                if not blocks:
-                    del self._free[nbytes]
-                return block
+            if not self._busy:
+                self._busy = True
+                try:
+                    blocks = self._free.get(nbytes)
+                    if blocks:
+                        self._kept -= nbytes
+                        block = blocks.pop()
+                        if not blocks:
+                            del self._free[nbytes]
+                        return block
+                finally:
+                    self._busy = False
         return np.empty(nbytes, dtype=np.uint8)
 
     def give(self, block: np.ndarray) -> None:
         """Keeps ``block`` (no view of it may remain) within the capacity."""
         with self._lock:
-            if block.nbytes > self.capacity:
+            if self._busy or block.nbytes > self.capacity:
                 return
-            self._free.setdefault(block.nbytes, []).append(block)
-            self._free.move_to_end(block.nbytes)
-            self._kept += block.nbytes
-            while self._kept > self.capacity:
-                size, blocks = next(iter(self._free.items()))
-                blocks.pop(0)
-                self._kept -= size
-                if not blocks:
-                    del self._free[size]
+            self._busy = True
+            try:
+                self._free.setdefault(block.nbytes, []).append(block)
+                self._free.move_to_end(block.nbytes)
+                self._kept += block.nbytes
+                while self._kept > self.capacity:
+                    size, blocks = next(iter(self._free.items()))
+                    blocks.pop(0)
+                    self._kept -= size
+                    if not blocks:
+                        del self._free[size]
+            finally:
+                self._busy = False
 
     def kept_bytes(self) -> int:
         with self._lock:

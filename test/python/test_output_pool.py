@@ -105,3 +105,17 @@ def test_pool_setting_from_the_environment(value: str) -> None:
     else:
         assert run.returncode != 0
         assert "LINAC_OUTPUT_POOL_MIB='abc'" in run.stderr
+
+
+def test_a_give_during_an_update_lets_the_buffer_go() -> None:
+    # A garbage collection inside the pool's own update can run another array's finalizer
+    # on this thread: its give() must return (not wait for the lock) and keep nothing.
+    pool = OutputPool(capacity=8 << 20)
+    block = np.empty((1 << 20) + 64, np.uint8)
+    with pool._lock:
+        pool._busy = True
+        pool.give(block)
+        pool._busy = False
+    assert pool.kept_bytes() == 0
+    pool.give(block)
+    assert pool.kept_bytes() == block.nbytes
