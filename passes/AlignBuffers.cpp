@@ -28,10 +28,12 @@ struct AlignBuffersPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (alignment <= 0 || !llvm::isPowerOf2_64(alignment))
-      return (void)(getOperation().emitError()
-                    << "linac-align-buffers: alignment " << alignment.getValue()
-                    << " is not a power of two");
+    if (alignment <= 0 || !llvm::isPowerOf2_64(alignment)) {
+      getOperation().emitError()
+          << "linac-align-buffers: alignment " << alignment.getValue()
+          << " is not a power of two";
+      return signalPassFailure();
+    }
     Builder b(&getContext());
     getOperation().walk([&](memref::AllocaOp alloca) {
       std::optional<uint64_t> current = alloca.getAlignment();

@@ -1,6 +1,8 @@
 // RUN: linac-opt %s --pass-pipeline='builtin.module(func.func(linac-align-buffers))' | FileCheck %s
 // RUN: linac-opt %s --pass-pipeline='builtin.module(func.func(linac-align-buffers{alignment=128}))' | FileCheck %s --check-prefix=WIDE
 // RUN: linac-opt %s --pass-pipeline='builtin.module(func.func(linac-align-buffers{alignment=48}))' -verify-diagnostics
+// RUN: not linac-opt %s --pass-pipeline='builtin.module(func.func(linac-align-buffers{alignment=48}))' 2>&1 | FileCheck %s --check-prefix=BAD
+// BAD: error: linac-align-buffers: alignment 48 is not a power of two
 
 // Stack buffers get a cache line's alignment (or the option's); a larger one
 // already asked for stays, and so does everything else about the alloca.
