@@ -93,16 +93,15 @@ class OutputPool:
         with self._lock:
             return self._kept
 
-    def array(self, shape: tuple[int, ...], dtype: np.dtype, alignment: int) -> np.ndarray:
-        """An uninitialized ``alignment``-aligned array over a pooled buffer. The array and
-        its views reach the buffer through a ctypes window, whose death (the last view's)
-        returns the buffer to the pool: never while a view can still see it."""
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    def array(self, nbytes: int, alignment: int) -> np.ndarray:
+        """``nbytes`` uninitialized, ``alignment``-aligned bytes (uint8) of a pooled buffer.
+        The array and its views reach the buffer through a ctypes window, whose death (the
+        last view's) returns the buffer to the pool: never while a view can still see it."""
         block = self.take(nbytes + alignment)
         offset = -block.ctypes.data % alignment
         window = (ctypes.c_uint8 * nbytes).from_buffer(block, offset)
         weakref.finalize(window, self.give, block).atexit = False
-        return np.frombuffer(window, dtype=dtype).reshape(shape)
+        return np.frombuffer(window, dtype=np.uint8)
 
 
 def _pool_capacity() -> int:
@@ -126,10 +125,12 @@ def aligned_empty(shape: tuple[int, ...], dtype, alignment: int = 64) -> np.ndar
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if OUTPUT_POOL.capacity and nbytes >= OUTPUT_POOL.min_bytes:
-        return OUTPUT_POOL.array(tuple(shape), dtype, alignment)
-    raw = np.empty(nbytes + alignment, dtype=np.uint8)
-    offset = -raw.ctypes.data % alignment
-    return raw[offset : offset + nbytes].view(dtype).reshape(shape)
+        data = OUTPUT_POOL.array(nbytes, alignment)
+    else:
+        raw = np.empty(nbytes + alignment, dtype=np.uint8)
+        offset = -raw.ctypes.data % alignment
+        data = raw[offset : offset + nbytes]
+    return data.view(dtype).reshape(shape)
 
 
 def dtype_name(dtype) -> str:
