@@ -336,6 +336,8 @@ def run(options) -> int:
         (op, (problems.DECODE_BATCH, 1, H, K), True) for H, K in decode_heads for op in options.ops
     ]
     records = []
+    path = results_path(options.out_dir)
+    print(f"writing {path} after every problem")
     for op, (B, T, H, K), decode in jobs:
         V = K
         name = f"{op}_decode" if decode else op
@@ -412,14 +414,16 @@ def run(options) -> int:
                 notes["sdpa"] = f"{type(error).__name__}: {error}"
         del p, outputs
         records.append(record)
+        meta["seconds"] = time.time() - start
+        write(records, meta, path)
         print(
             f"{key:<44} linac {fmt(record['linac_ms'])} fla {fmt(record['fla_ms'])} "
             f"sdpa {fmt(record['sdpa_ms'])} ms, linac {fmt(record['tflops'], 3)} TFLOP/s"
             + (f", {meta['decode'][key]['linac_gbs']:.0f} GB/s" if key in meta["decode"] else ""),
             flush=True,
         )
-    meta["seconds"] = time.time() - start
-    write(records, meta, options.out_dir)
+    print(f"wrote {path} and {path.with_suffix('.meta.json').name}")
+    plot(path)
     return 0
 
 
@@ -427,16 +431,20 @@ def fmt(value, digits: int = 2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def write(records: list, meta: dict, out_dir: Path) -> None:
+def results_path(out_dir: Path) -> Path:
+    """<out-dir>/<date>.json, or <date>-<time>.json when an earlier run of the day is there."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = datetime.date.today().isoformat()
-    if (out_dir / f"{stem}.json").exists():  # keep an earlier run of the same day
+    if (out_dir / f"{stem}.json").exists():
         stem += datetime.datetime.now().strftime("-%H%M%S")
-    path = out_dir / f"{stem}.json"
+    return out_dir / f"{stem}.json"
+
+
+def write(records: list, meta: dict, path: Path) -> None:
+    """The records and the meta file so far: rewritten after every problem, so a run stopped
+    by a time limit still leaves what it measured."""
     path.write_text(json.dumps(records, indent=1) + "\n")
-    (out_dir / f"{stem}.meta.json").write_text(json.dumps(meta, indent=1) + "\n")
-    print(f"wrote {path} and {stem}.meta.json")
-    plot(path)
+    path.with_suffix(".meta.json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
 def plot(path: Path) -> None:

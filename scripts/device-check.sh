@@ -7,14 +7,19 @@
 #   2. runs the C++ unit tests (their GPU tests run when a driver is there);
 #   3. runs every op of the bundle on the GPU against the CPU kernels' results
 #      (test/gpu/test_gpu_ops.py);
-#   4. benchmarks linac against flash-linear-attention and FlashAttention (sdpa)
-#      (benchmarks/gpu_ops.py).
+#   4. times the tile-option variants of the chunked kernels (benchmarks/gpu_variants.py);
+#   5. benchmarks linac against flash-linear-attention and FlashAttention (sdpa)
+#      (benchmarks/gpu_ops.py);
+#   6. runs compute-sanitizer (memcheck, racecheck) on two ops' correctness cases.
 #
 #   bash scripts/device-check.sh [--bundle build-device] [--out DIR] [--build-dir DIR]
-#                                [--quick] [--no-bench]
+#                                [--quick] [--no-bench] [--time-limit SECONDS]
 #
-# Everything goes to --out (default $OUT when set, else build-device-results/):
-# device-check.log, unit-tests.xml, gpu-tests.json, results/gpu/<date>.{json,meta.json,png}.
+# Everything goes to --out (default $OUT when set, else build-device-results/), at most 8
+# files (what the device tool brings back): device-check.log, unit-tests.log, gpu-tests.json,
+# variants.json, sanitizer.log, results/gpu/<date>.{json,meta.json,png}. --time-limit bounds
+# the whole check: each stage runs under `timeout` with its share of what is left, the
+# benchmark stops measuring peers in time, and its results are written after every problem.
 # Without a GPU (no nvidia-smi, no torch.cuda) the GPU stages say so and skip; the exit
 # status is then that of the build and the unit tests. Each stage prints its time.
 set -uo pipefail
@@ -25,6 +30,7 @@ RESULTS="${OUT:-$ROOT/build-device-results}"
 BUILD="$ROOT/build-device-runtime"
 QUICK=()
 BENCH=1
+TIME_LIMIT=0
 while (($#)); do
   case "$1" in
     --bundle) BUNDLE="$(cd "$2" && pwd)"; shift 2 ;;
@@ -32,7 +38,8 @@ while (($#)); do
     --build-dir) BUILD="$2"; shift 2 ;;
     --quick) QUICK=(--quick); shift ;;
     --no-bench) BENCH=0; shift ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --time-limit) TIME_LIMIT="$2"; shift 2 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "device-check.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -44,6 +51,17 @@ START=$SECONDS
 FAILED=()
 stage() { echo; echo "== [$((SECONDS - START)) s] $*"; }
 fail() { FAILED+=("$1"); echo "FAILED: $1"; }
+# Seconds a stage may take: at most $1, and no more than what the time limit leaves after
+# keeping $2 seconds for the stages after it.
+allow() {
+  local cap=$1 keep=${2:-0}
+  if ((TIME_LIMIT > 0)); then
+    local left=$((TIME_LIMIT - (SECONDS - START) - keep))
+    ((left < cap)) && cap=$left
+  fi
+  ((cap < 1)) && cap=1
+  echo "$cap"
+}
 
 stage "machine"
 echo "linac $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), bundle $BUNDLE, results $RESULTS"
@@ -72,12 +90,13 @@ CONFIGURE=(-G Ninja -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release
   -DLINAC_ENABLE_COMPILER=OFF -DLINAC_ENABLE_PYTHON=OFF)
 command -v ninja >/dev/null 2>&1 || CONFIGURE[1]="Unix Makefiles"
 [[ -d "$BUNDLE/googletest" ]] && CONFIGURE+=(-DLINAC_GTEST_SOURCE_DIR="$BUNDLE/googletest")
-if cmake "${CONFIGURE[@]}" >"$RESULTS/cmake.log" 2>&1 &&
-   cmake --build "$BUILD" -j "$(nproc)" >>"$RESULTS/cmake.log" 2>&1; then
-  tail -n 2 "$RESULTS/cmake.log"
+mkdir -p "$BUILD"
+if timeout "$(allow 300 60)" cmake "${CONFIGURE[@]}" >"$BUILD/cmake.log" 2>&1 &&
+   timeout "$(allow 300 60)" cmake --build "$BUILD" -j "$(nproc)" >>"$BUILD/cmake.log" 2>&1; then
+  tail -n 2 "$BUILD/cmake.log"
   ls -l "$BUILD/lib/liblinac_runtime.so"
 else
-  tail -n 30 "$RESULTS/cmake.log"
+  tail -n 30 "$BUILD/cmake.log"
   fail "build"
   echo "nothing else can run without the runtime"
   return 1
@@ -86,7 +105,7 @@ export LINAC_RUNTIME_LIB="$BUILD/lib/liblinac_runtime.so"
 
 stage "C++ unit tests"
 if [[ -x "$BUILD/bin/linac-unit-tests" ]]; then
-  if "$BUILD/bin/linac-unit-tests" --gtest_output="xml:$RESULTS/unit-tests.xml" >"$RESULTS/unit-tests.log" 2>&1; then
+  if timeout "$(allow 120 60)" "$BUILD/bin/linac-unit-tests" >"$RESULTS/unit-tests.log" 2>&1; then
     grep -E '^\[==========\]|^\[  PASSED  \]|^\[  SKIPPED \] [0-9]+ tests?,' "$RESULTS/unit-tests.log"
     # Why the GPU tests skipped, if they did (gtest prints the reason after "Skipped").
     grep -m 1 -A 1 ': Skipped$' "$RESULTS/unit-tests.log" | tail -n 1 | sed 's/^/  skip reason: /'
@@ -101,8 +120,17 @@ fi
 REQUIRE=()
 ((GPU)) && REQUIRE=(--require-gpu)
 stage "GPU correctness: every op of the bundle against the CPU kernels"
-if ! python3 "$ROOT/test/gpu/test_gpu_ops.py" --bundle "$BUNDLE" --out "$RESULTS/gpu-tests.json" "${REQUIRE[@]}"; then
+if ! timeout "$(allow 180 60)" python3 "$ROOT/test/gpu/test_gpu_ops.py" --bundle "$BUNDLE" \
+    --out "$RESULTS/gpu-tests.json" "${REQUIRE[@]}"; then
   fail "GPU correctness"
+fi
+
+if ((BENCH)); then
+  stage "GPU tile-option variants of the chunked kernels"
+  if ! timeout "$(allow 90 150)" python3 "$ROOT/benchmarks/gpu_variants.py" --bundle "$BUNDLE" \
+      --out "$RESULTS/variants.json"; then
+    fail "GPU variants"
+  fi
 fi
 
 if ((BENCH)); then
@@ -119,11 +147,36 @@ if ((BENCH)); then
   else
     echo "no wheels in the bundle: fla is used only if already installed"
   fi
-  if ! python3 "$ROOT/benchmarks/gpu_ops.py" --bundle "$BUNDLE" --out-dir "$RESULTS/results/gpu" "${QUICK[@]}"; then
+  # Peers (fla's first calls autotune for minutes) stop in time to leave the sanitizer its
+  # share and linac's remaining problems theirs.
+  BENCH_TIME=$(allow 100000 60)
+  BUDGET=$((BENCH_TIME > 120 ? BENCH_TIME - 60 : BENCH_TIME / 2))
+  if ! timeout "$BENCH_TIME" python3 "$ROOT/benchmarks/gpu_ops.py" --bundle "$BUNDLE" \
+      --out-dir "$RESULTS/results/gpu" --budget-s "$BUDGET" "${QUICK[@]}"; then
     fail "GPU benchmark"
   fi
 else
   stage "GPU benchmark: skipped (--no-bench)"
+fi
+
+stage "compute-sanitizer: memcheck and racecheck on two ops' correctness cases"
+if ((GPU)) && command -v compute-sanitizer >/dev/null 2>&1; then
+  for tool in memcheck racecheck; do
+    SECONDS_FOR_TOOL=$(allow 60 5)
+    if ((SECONDS_FOR_TOOL < 20)); then
+      echo "SKIP: $tool: ${SECONDS_FOR_TOOL} s left" | tee -a "$RESULTS/sanitizer.log"
+      continue
+    fi
+    echo "== $tool" >>"$RESULTS/sanitizer.log"
+    timeout "$SECONDS_FOR_TOOL" compute-sanitizer --tool "$tool" --kernel-name kns=chunk_ \
+      python3 "$ROOT/test/gpu/test_gpu_ops.py" --bundle "$BUNDLE" \
+      --ops chunk_simple_gla chunk_gated_delta_rule >>"$RESULTS/sanitizer.log" 2>&1
+    status=$?
+    grep -E "ERROR SUMMARY|RACECHECK SUMMARY|Hazard|Invalid" "$RESULTS/sanitizer.log" | tail -n 4
+    echo "$tool: exit status $status (124: out of time)"
+  done
+else
+  echo "SKIP: no GPU or no compute-sanitizer"
 fi
 
 stage "done"

@@ -4,7 +4,8 @@
 # of time for sm_90 (linac-compile), the CPU kernels' results for the correctness cases, the
 # flash-linear-attention wheel (fla-core, pure Python) and einops, and GoogleTest's sources.
 #
-#   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-wheels]
+#   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-variants]
+#                                  [--no-wheels]
 #
 # build-device/ is ignored by git (/build-*/) and stays under the 64 MiB the device tool
 # carries. Needs build/bin/linac-compile and the linac Python package (scripts/setup.sh).
@@ -20,7 +21,8 @@ while (($#)); do
     --no-wheels) WHEELS=0; shift ;;
     --ops) shift; PASS+=(--ops); while (($#)) && [[ "$1" != -* ]]; do PASS+=("$1"); shift; done ;;
     --no-bench) PASS+=(--no-bench); shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --no-variants) PASS+=(--no-variants); shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "make-device-bundle.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done

@@ -4,10 +4,14 @@ its inputs and the CPU kernels' results, so the GPU machine needs neither LLVM n
 Python extension.
 
     python3 test/gpu/make_bundle.py -o build-device [--ops chunk_simple_gla ...] [--no-bench]
+        [--no-variants]
 
 Layout of the bundle:
     manifest.json                   target, cases, kernels, what made it
     kernels/<dtype>_k<K>_v<V>/<op>.{json,cubin,ptx,ptxas.log}
+    kernels/variants/<op>/c<C>_bv<BV>_t<threads>/<op>.*
+                                    the benchmark's chunked kernels with other tile options
+                                    (benchmarks/gpu_variants.py times them)
     tests/<case>.npz                input_<arg> (q, k, v, x, B, C, z as bf16 bits, uint16;
                                     the others float32/int64), reference_output and
                                     reference_final_state (the float32 CPU kernel),
@@ -31,10 +35,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems
 
 
-def compile_kernel(compiler: Path, op: str, dtype: str, K: int, V: int, options: dict, out: Path):
-    """linac-compile <op> for the bundle's target into `out` (skipped when already there)."""
+def compile_kernel(
+    compiler: Path,
+    op: str,
+    dtype: str,
+    K: int,
+    V: int,
+    options: dict,
+    out: Path,
+    may_not_fit: bool = False,
+) -> bool:
+    """linac-compile <op> for the bundle's target into `out` (skipped when already there).
+    `may_not_fit`: a kernel over the shared-memory limit returns False instead of failing."""
     if (out / f"{op}.json").exists():
-        return
+        return True
     command = [
         str(compiler),
         op,
@@ -48,8 +62,45 @@ def compile_kernel(compiler: Path, op: str, dtype: str, K: int, V: int, options:
     command += [f"--{name}={value}" for name, value in options.items()]
     done = subprocess.run(command, check=False, capture_output=True, text=True)
     if done.returncode != 0:
+        if may_not_fit and "bytes of shared memory per block" in done.stderr:
+            return False
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
     (out / f"{op}.h").unlink(missing_ok=True)  # C launcher: not used by the device check
+    return True
+
+
+def compile_variants(compiler: Path, out: Path, ops: list[str]) -> list[dict]:
+    """The benchmark's chunked kernels at bf16 K = V = 128 with every tile option of the
+    sweep that fits in shared memory (problems.VARIANT_*), for benchmarks/gpu_variants.py."""
+    K = V = problems.VARIANT_SHAPE[3]
+    variants = []
+    for family in problems.BENCH_OPS:
+        op = problems.bench_kernels(family)[0]
+        if op not in ops:
+            continue
+        fitted = 0
+        for chunk in problems.VARIANT_CHUNK_SIZES:
+            for block_v in problems.VARIANT_BLOCK_VS:
+                for threads in problems.VARIANT_BLOCK_SIZES:
+                    name = f"c{chunk}_bv{block_v}_t{threads}"
+                    folder = out / "kernels" / "variants" / op / name
+                    options = {"chunk-size": chunk, "block-v": block_v, "block-size": threads}
+                    if not compile_kernel(compiler, op, "bf16", K, V, options, folder, True):
+                        continue
+                    fitted += 1
+                    variants.append(
+                        {
+                            "family": family,
+                            "op": op,
+                            "name": name,
+                            "folder": str(folder.relative_to(out)),
+                            "chunk_size": chunk,
+                            "block_v": block_v,
+                            "block_size": threads,
+                        }
+                    )
+        print(f"variants of {op}: {fitted} fit in shared memory", flush=True)
+    return variants
 
 
 def run_on_cpu(op: str, case: problems.Case, dtype: str, inputs: dict) -> tuple:
@@ -84,6 +135,9 @@ def main(argv=None) -> int:
     parser.add_argument("--ops", nargs="*", help="ops to include (default: every built-in op)")
     parser.add_argument(
         "--no-bench", action="store_true", help="skip the K = V = 128 benchmark kernels"
+    )
+    parser.add_argument(
+        "--no-variants", action="store_true", help="skip the tile-option sweep's kernels"
     )
     options = parser.parse_args(argv)
     if not options.compiler.exists():
@@ -140,6 +194,9 @@ def main(argv=None) -> int:
         print(
             f"[{i + 1}/{len(cases)}] {case.name}: compiled, CPU results ({described})", flush=True
         )
+    variants = []
+    if not options.no_bench and not options.no_variants:
+        variants = compile_variants(options.compiler, out, ops)
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
         check=False,
@@ -152,6 +209,7 @@ def main(argv=None) -> int:
         "linac_commit": commit,
         "ops": ops,
         "cases": manifest_cases,
+        "variants": variants,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"{len(cases)} cases in {out} ({time.time() - start:.0f} s)")
