@@ -45,6 +45,7 @@ import datetime
 import json
 import math
 import statistics
+import subprocess
 import sys
 import time
 import traceback
@@ -318,7 +319,10 @@ def run(options) -> int:
     except Exception as error:  # noqa: BLE001 - fla fails to import in many ways (triton)
         fla_missing = f"fla not importable: {type(error).__name__}: {error}"
         meta["fla"] = fla_missing
-    bandwidth = copy_bandwidth(torch)
+    if options.resume:  # a fresh process after a lost CUDA context: go on with the same files
+        meta = json.loads(options.resume.with_suffix(".meta.json").read_text())
+        fla_missing = meta["fla"] if str(meta["fla"]).startswith("fla not importable") else None
+    bandwidth = meta.get("copy_bandwidth_gbs", 0) * 1e9 or copy_bandwidth(torch)
     meta["copy_bandwidth_gbs"] = bandwidth / 1e9
     nominal = next((v for name, v in NOMINAL_BANDWIDTH.items() if name in gpu), None)
     meta["nominal_bandwidth_gbs"] = nominal / 1e9 if nominal else None
@@ -330,15 +334,23 @@ def run(options) -> int:
     timer = Timer(torch, options.repetitions, options.warmup)
     start = time.time()
     shapes = problems.BENCH_SHAPES[:1] if options.quick else problems.BENCH_SHAPES
-    decode_heads = sorted({(H, K) for _, _, H, K in shapes}, reverse=True)
-    jobs = [(op, shape, False) for shape in shapes for op in options.ops]
-    jobs += [
-        (op, (problems.DECODE_BATCH, 1, H, K), True) for H, K in decode_heads for op in options.ops
-    ]
+    # Problems that share (H, K), and so fla's autotuning keys, run together, the decode
+    # steps after the chunked problems of their (H, K): fla autotunes each key for about a
+    # minute per op, and the peers' budget then covers whole groups.
+    jobs = []
+    for H, K in sorted({(H, K) for _, _, H, K in shapes}, reverse=True):
+        group = [shape for shape in shapes if shape[2:] == (H, K)]
+        jobs += [(op, shape, False) for shape in group for op in options.ops]
+        jobs += [(op, (problems.DECODE_BATCH, 1, H, K), True) for op in options.ops]
     records = []
     path = results_path(options.out_dir)
+    if options.resume:
+        path = options.resume
+        records = json.loads(path.read_text())
     print(f"writing {path} after every problem")
-    for op, (B, T, H, K), decode in jobs:
+    for index, (op, (B, T, H, K), decode) in enumerate(jobs):
+        if index < options.from_job:
+            continue
         V = K
         name = f"{op}_decode" if decode else op
         key = f"{name} B={B} T={T} H={H} K={K}"
@@ -422,9 +434,37 @@ def run(options) -> int:
             + (f", {meta['decode'][key]['linac_gbs']:.0f} GB/s" if key in meta["decode"] else ""),
             flush=True,
         )
+        if index + 1 < len(jobs) and context_lost(torch):
+            print(f"the CUDA context is lost after {key}: the rest runs in a fresh process")
+            return resume_in_fresh_process(options, path, index + 1, time.time() - start)
     print(f"wrote {path} and {path.with_suffix('.meta.json').name}")
     plot(path)
     return 0
+
+
+def context_lost(torch) -> bool:
+    """Whether the CUDA context is broken: after a faulting kernel every later call in this
+    process fails with the same error."""
+    try:
+        torch.cuda.synchronize()
+        return False
+    except Exception:  # noqa: BLE001 - torch.AcceleratorError, RuntimeError by version
+        return True
+
+
+def resume_in_fresh_process(options, path: Path, from_job: int, spent_s: float) -> int:
+    """Runs the jobs from `from_job` on in a new process (a new CUDA context), appending to
+    `path`; the peers' budget is what this process left of it."""
+    command = [sys.executable, __file__, "--bundle", str(options.bundle)]
+    command += ["--ops", *options.ops, "--repetitions", str(options.repetitions)]
+    command += ["--warmup", str(options.warmup), "--decode-context", str(options.decode_context)]
+    command += ["--budget-s", str(max(0.0, options.budget_s - spent_s))]
+    command += ["--resume", str(path), "--from-job", str(from_job)]
+    if options.lib:
+        command += ["--lib", str(options.lib)]
+    if options.quick:
+        command.append("--quick")
+    return subprocess.run(command, check=False).returncode
 
 
 def fmt(value, digits: int = 2) -> str:
@@ -503,6 +543,8 @@ def main(argv=None) -> int:
     parser.add_argument("--decode-context", type=int, default=4096, help="sdpa's KV cache (decode)")
     parser.add_argument("--quick", action="store_true", help="the first problem size only")
     parser.add_argument("--plot-only", type=Path, help="only draw the PNG of a results file")
+    parser.add_argument("--resume", type=Path, help=argparse.SUPPRESS)  # results file to go on with
+    parser.add_argument("--from-job", type=int, default=0, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.plot_only:
         plot(options.plot_only)

@@ -20,6 +20,14 @@ using namespace mlir::linac;
 
 namespace {
 
+/// Bytes a static buffer takes in shared memory, padding to the next buffer's
+/// alignment included.
+int64_t sharedBufferBytes(MemRefType type) {
+  return llvm::alignTo(type.getNumElements() *
+                           (type.getElementTypeBitWidth() / 8),
+                       kSharedBufferAlignment);
+}
+
 } // namespace
 
 int64_t mlir::linac::localBufferBytes(Operation *root) {
@@ -27,7 +35,7 @@ int64_t mlir::linac::localBufferBytes(Operation *root) {
   root->walk([&](memref::AllocaOp alloca) {
     MemRefType type = alloca.getType();
     if (type.hasStaticShape())
-      bytes += type.getNumElements() * (type.getElementTypeBitWidth() / 8);
+      bytes += sharedBufferBytes(type);
   });
   return bytes;
 }
@@ -357,12 +365,18 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
       MemRefType type = alloca.getType();
       if (!type.hasStaticShape())
         return alloca.emitOpError("a GPU kernel needs static local buffers");
-      sharedBytes += type.getNumElements() *
-                     (type.getElementTypeBitWidth() / 8);
+      sharedBytes += sharedBufferBytes(type);
       auto sharedType = MemRefType::get(type.getShape(), type.getElementType(),
                                         type.getLayout(), workgroup);
       BlockArgument buffer =
           kernel.addWorkgroupAttribution(sharedType, alloca.getLoc());
+      // LLVM's load/store vectorizer merges neighbouring shared accesses into
+      // 8- and 16-byte ones; an element-aligned buffer then faults with
+      // "misaligned address" wherever ptxas happens to place it.
+      kernel.setWorkgroupAttributionAttr(
+          kernel.getNumWorkgroupAttributions() - 1,
+          LLVM::LLVMDialect::getAlignAttrName(),
+          b.getI64IntegerAttr(kSharedBufferAlignment));
       alloca.getResult().replaceAllUsesWith(buffer);
       alloca.erase();
       propagateMemorySpace(buffer, workgroup);

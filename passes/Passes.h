@@ -57,8 +57,13 @@ inline constexpr llvm::StringLiteral kDeferredPrefetchAttrName =
 /// Static shared memory a GPU block may use without opting in to more.
 inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 
-/// Bytes of the static local buffers (memref.alloca) under `root`: what a
-/// GPU block keeps in shared memory.
+/// Alignment of every shared-memory buffer of a GPU kernel: the widest access
+/// (16 bytes) LLVM may vectorize shared loads and stores into.
+inline constexpr int64_t kSharedBufferAlignment = 16;
+
+/// Bytes of the static local buffers (memref.alloca) under `root`, each
+/// rounded up to kSharedBufferAlignment: what a GPU block keeps in shared
+/// memory.
 int64_t localBufferBytes(Operation *root);
 
 } // namespace mlir::linac

@@ -13,7 +13,8 @@
 #   6. runs compute-sanitizer (memcheck, racecheck) on two ops' correctness cases.
 #
 #   bash scripts/device-check.sh [--bundle build-device] [--out DIR] [--build-dir DIR]
-#                                [--quick] [--no-bench] [--time-limit SECONDS]
+#                                [--quick] [--no-bench] [--no-variants] [--no-sanitizer]
+#                                [--time-limit SECONDS]
 #
 # Everything goes to --out (default $OUT when set, else build-device-results/), at most 8
 # files (what the device tool brings back): device-check.log, unit-tests.log, gpu-tests.json,
@@ -30,6 +31,8 @@ RESULTS="${OUT:-$ROOT/build-device-results}"
 BUILD="$ROOT/build-device-runtime"
 QUICK=()
 BENCH=1
+VARIANTS=1
+SANITIZER=1
 TIME_LIMIT=0
 while (($#)); do
   case "$1" in
@@ -38,8 +41,10 @@ while (($#)); do
     --build-dir) BUILD="$2"; shift 2 ;;
     --quick) QUICK=(--quick); shift ;;
     --no-bench) BENCH=0; shift ;;
+    --no-variants) VARIANTS=0; shift ;;
+    --no-sanitizer) SANITIZER=0; shift ;;
     --time-limit) TIME_LIMIT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "device-check.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -125,7 +130,7 @@ if ! timeout "$(allow 180 60)" python3 "$ROOT/test/gpu/test_gpu_ops.py" --bundle
   fail "GPU correctness"
 fi
 
-if ((BENCH)); then
+if ((BENCH && VARIANTS)); then
   stage "GPU tile-option variants of the chunked kernels"
   if ! timeout "$(allow 90 150)" python3 "$ROOT/benchmarks/gpu_variants.py" --bundle "$BUNDLE" \
       --out "$RESULTS/variants.json"; then
@@ -160,7 +165,9 @@ else
 fi
 
 stage "compute-sanitizer: memcheck and racecheck on two ops' correctness cases"
-if ((GPU)) && command -v compute-sanitizer >/dev/null 2>&1; then
+if ((!SANITIZER)); then
+  echo "SKIP: --no-sanitizer"
+elif ((GPU)) && command -v compute-sanitizer >/dev/null 2>&1; then
   for tool in memcheck racecheck; do
     SECONDS_FOR_TOOL=$(allow 60 5)
     if ((SECONDS_FOR_TOOL < 20)); then

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -125,17 +127,53 @@ def run_case(runtime: Runtime, bundle: Path, entry: dict) -> list[dict]:
     return records
 
 
+def context_lost() -> bool:
+    """Whether the CUDA context is broken: after a faulting kernel (a misaligned or illegal
+    address) every later call in this process fails with the same error."""
+    import torch
+
+    try:
+        torch.cuda.synchronize()
+        return False
+    except Exception:  # noqa: BLE001 - torch.AcceleratorError, RuntimeError by version
+        return True
+
+
+def run_in_fresh_process(options, names: list[str]) -> list[dict]:
+    """The records of the cases `names`, run by a new process of this script (a new CUDA
+    context)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "records.json"
+        command = [sys.executable, __file__, "--bundle", str(options.bundle), "--out", str(out)]
+        command += ["--cases", *names, "--require-gpu"]
+        if options.lib:
+            command += ["--lib", str(options.lib)]
+        subprocess.run(command, check=False)
+        if not out.exists():
+            return [
+                {"case": name, "passed": False, "reason": "its process died", "dtype": "-"}
+                for name in names
+            ]
+        return json.loads(out.read_text())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, default=problems_root() / "build-device")
     parser.add_argument("--lib", type=Path, default=None, help="liblinac_runtime.so")
     parser.add_argument("--out", type=Path, default=None, help="write the records here (JSON)")
     parser.add_argument("--ops", nargs="*", help="only these ops")
+    parser.add_argument("--cases", nargs="*", help="only these cases (by name)")
     parser.add_argument("--require-gpu", action="store_true", help="no GPU is a failure")
     options = parser.parse_args(argv)
 
     manifest = json.loads((options.bundle / "manifest.json").read_text())
-    entries = [e for e in manifest["cases"] if not options.ops or e["op"] in options.ops]
+    entries = [
+        e
+        for e in manifest["cases"]
+        if (not options.ops or e["op"] in options.ops)
+        and (not options.cases or e["name"] in options.cases)
+    ]
     reason = gpu_unavailable(options.lib)
     if reason:
         print(f"SKIP: GPU correctness tests ({len(entries)} cases): {reason}")
@@ -149,8 +187,9 @@ def main(argv=None) -> int:
     print(f"GPU: {torch.cuda.get_device_name()}, runtime {runtime.path}")
     start = time.time()
     records = []
-    for entry in entries:
-        for record in run_case(runtime, options.bundle, entry):
+    for i, entry in enumerate(entries):
+        case_records = run_case(runtime, options.bundle, entry)
+        for record in case_records:
             records.append(record)
             status = "PASS" if record["passed"] else "FAIL"
             errors = (
@@ -161,6 +200,15 @@ def main(argv=None) -> int:
             )
             reason = f": {record['reason']}" if record["reason"] else ""
             print(f"{status} {record['case']} {record['dtype']} {errors}{reason}", flush=True)
+        rest = [e["name"] for e in entries[i + 1 :]]
+        if rest and not all(r["passed"] for r in case_records) and context_lost():
+            print(
+                f"the CUDA context is lost after {entry['name']}: "
+                f"the {len(rest)} remaining cases run in a fresh process",
+                flush=True,
+            )
+            records += run_in_fresh_process(options, rest)
+            break
     failed = [r for r in records if not r["passed"]]
     print(
         f"{len(records) - len(failed)}/{len(records)} GPU checks passed in {time.time() - start:.1f} s"

@@ -23,7 +23,7 @@
 
 // CHECK-LABEL: gpu.func @tiled(
 // CHECK-SAME:    %[[A:[^:]+]]: memref<?x?x16x16xf32>, %[[FLAG:[^:]+]]: memref<?xi64>, %[[OUT:[^:]+]]: memref<?x?x16x8xf32>)
-// CHECK-SAME:    workgroup(%[[BUF:[^ ]+]] : memref<16x8xf32, #gpu.address_space<workgroup>>, %[[ACC:[^ ]+]] : memref<16x16xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:    workgroup(%[[BUF:[^ ]+]] : memref<16x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[ACC:[^ ]+]] : memref<16x16xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // One block per SM (nvvm.minctasm) keeps ptxas from capping registers.
 // CHECK-SAME:    kernel attributes {known_block_size = array<i32: 64, 1, 1>, nvvm.minctasm = 1 : i32} {
 // CHECK-NOT:     memref.alloca
@@ -125,7 +125,7 @@ func.func @tiled(%a: memref<?x?x16x16xf32>, %flag: memref<?xi64>, %out: memref<?
 // of a local buffer move to workgroup memory with it.
 // CHECK:       gpu.module @linac_kernels
 // CHECK-LABEL: gpu.func @untiled(
-// CHECK-SAME:    workgroup(%[[BUF:[^ ]+]] : memref<8x8xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:    workgroup(%[[BUF:[^ ]+]] : memref<8x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-NOT:     gpu.block_id x
 // CHECK:         %[[HEAD:.*]] = gpu.block_id y
 // CHECK:         %[[SEQ:.*]] = gpu.block_id z

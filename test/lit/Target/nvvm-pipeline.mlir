@@ -15,9 +15,9 @@
 // linac-to-nvvm tiles with chunks of 16 and value tiles of 16 (a tiling
 // whose buffers fit in static shared memory whatever the decay): a state
 // tile of 64 x 16 f32, an output tile and scores of 16 x 16 f32.
-// CHECK-SAME:    .shared .align 4 .b8 __wg_linear_attn_0[4096];
-// CHECK-SAME:    .shared .align 4 .b8 __wg_linear_attn_1[1024];
-// CHECK-SAME:    .shared .align 4 .b8 __wg_linear_attn_2[1024];
+// CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_0[4096];
+// CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_1[1024];
+// CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_2[1024];
 // CHECK-SAME:    %tid.x;
 // CHECK-SAME:    %ctaid.x;
 // CHECK-SAME:    %ctaid.y;
