@@ -58,14 +58,17 @@ def enabled() -> bool:
 def candidates(target: str, head_dim_v: int, chunked: bool) -> list[Tiling]:
     """The tilings worth timing: chunk sizes around the default (chunked
     kernels only), whole and partial value tiles (more tiles: more parallel
-    blocks or threads, each with a smaller state), and 4 or 8 warps on GPUs."""
+    blocks or threads, each with a smaller state), and 2, 4 or 8 warps on GPUs.
+    The GPU set spans what the H200 sweep found fastest for some op
+    (benchmarks/results/gpu/variants-*.json): chunk_gla at K = 128 ran best
+    with 8-token chunks, 16-column tiles and 2 warps."""
     if target == "cpu":
         chunks = (16, 32, 64) if chunked else (0,)
         tiles = sorted({head_dim_v, min(head_dim_v, 32)})
         return [Tiling(c, bv) for c in chunks for bv in tiles]
-    chunks = (16, 32, 64) if chunked else (0,)
+    chunks = (8, 16, 32, 64) if chunked else (0,)
     tiles = sorted({min(head_dim_v, t) for t in (16, 32, 64)})
-    return [Tiling(c, bv, threads) for c in chunks for bv in tiles for threads in (128, 256)]
+    return [Tiling(c, bv, threads) for c in chunks for bv in tiles for threads in (64, 128, 256)]
 
 
 def _power_of_two_at_least(n: int) -> int:

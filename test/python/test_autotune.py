@@ -114,6 +114,6 @@ def test_off_by_default(monkeypatch, tmp_path, rng):
 
 def test_gpu_candidates_cover_chunks_tiles_and_warps():
     tilings = _autotune.candidates("sm_90", 128, chunked=True)
-    assert {t.chunk_size for t in tilings} == {16, 32, 64}
+    assert {t.chunk_size for t in tilings} == {8, 16, 32, 64}
     assert {t.block_v for t in tilings} == {16, 32, 64}
-    assert {t.block_size for t in tilings} == {128, 256}
+    assert {t.block_size for t in tilings} == {64, 128, 256}

@@ -92,6 +92,8 @@ def test_bundle_and_device_check_dry_run(tmp_path: Path):
     if not _has_gpu():
         assert "SKIP: GPU correctness tests (1 cases)" in log
         assert "SKIP: GPU benchmark" in log
+        assert "SKIP: GPU variants" in log
+        assert "SKIP: no GPU or no compute-sanitizer" in log
         assert "GPU parts skipped" in log
         assert "skipped" in json.loads((out / "gpu-tests.json").read_text())
     # The runtime-only build has no compiler in it.
