@@ -44,12 +44,8 @@ llvm::Expected<TargetKind> parseTarget(llvm::StringRef target) {
                                  "' (expected cpu, sm_80, sm_90 or sm_90a)");
 }
 
-int64_t cpuDefaultChunkSize(int64_t headDimK, int64_t headDimV) {
-  constexpr int64_t kL1StateBytes = 16 * 1024;
-  if (headDimK > 0 && headDimV > 0 &&
-      headDimK * headDimV * int64_t(sizeof(float)) <= kL1StateBytes)
-    return 16;
-  return 32;
+int64_t cpuDefaultChunkSize(int64_t /*headDimK*/, int64_t /*headDimV*/) {
+  return 16;
 }
 
 std::string tensorCoreInputs(const CompileOptions &options) {

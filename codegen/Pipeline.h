@@ -71,11 +71,14 @@ struct CompileOptions {
 /// The chunk size of the op library's and the DSL's recurrences on CPUs when
 /// the caller gives none (the IR's default, 64, suits GPU tensor cores).
 /// Smaller chunks do less intra-chunk work (2 C (K + V) flops a token) but
-/// read and write the K x V state once a chunk: 16 tokens while the state
-/// stays within 16 KiB (L1-resident), 32 beyond. Measured on AVX-512 at
-/// T = 4096: K = V = 64 runs 1.06-1.17x faster with 16 than with 32 and
-/// K = V = 128 simple GLA 1.19x faster with 32 than with 16; both beat the
-/// IR's 64 by 1.1-1.5x. Unknown head sizes (0) get 32.
+/// read and write the K x V state once a chunk. 16 tokens, whatever the head
+/// sizes: measured on AVX-512 (benchmarks/ab_objects.py, T = 4096) against
+/// 32, K = V = 64 runs 1.06-1.17x faster; K = V = 128 (once 32's size, before
+/// the prefetch bursts and 64-byte buffers) 1.04-1.08x faster for simple GLA,
+/// GLA and both delta rules, and as fast for linear attention (1.01x slower,
+/// within the noise); K = V = 256 simple GLA 1.02x faster. Both beat the IR's
+/// 64 by 1.1-1.5x. The head sizes stay in the signature for the next machine
+/// whose answer depends on them.
 int64_t cpuDefaultChunkSize(int64_t headDimK, int64_t headDimV);
 
 /// The tensor-core inputs `options` resolves to (see `tensorCores`).
