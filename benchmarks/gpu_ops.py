@@ -282,15 +282,34 @@ def gpu_unavailable() -> str | None:
     return None
 
 
-def run(options) -> int:
-    import torch
+def open_runtime(options, stage: str):
+    """(runtime, compute capability), or None after a SKIP line naming `stage` when the
+    runtime finds no CUDA driver or device."""
     from linac_aot import Runtime
 
     runtime = Runtime(options.lib)
     available, capability, message = runtime.cuda_status()
     if not available:
-        print(f"SKIP: GPU benchmark: liblinac_runtime: {message}")
+        print(f"SKIP: {stage}: liblinac_runtime: {message}")
+        return None
+    return runtime, capability
+
+
+def relative_rms(torch, result, reference) -> float:
+    """rms(result - reference) / rms(reference) in float64; inf when `result` is not finite."""
+    a, b = result.double(), reference.double()
+    if not torch.isfinite(a).all():
+        return float("inf")
+    return ((a - b).pow(2).mean().sqrt() / b.pow(2).mean().sqrt()).item()
+
+
+def run(options) -> int:
+    import torch
+
+    opened = open_runtime(options, "GPU benchmark")
+    if opened is None:
         return 0
+    runtime, capability = opened
     gpu = torch.cuda.get_device_name()
     meta = {
         "gpu": gpu,
@@ -409,11 +428,9 @@ def run(options) -> int:
                 outputs["fla"] = result[0] if isinstance(result, tuple) else result
             except Exception as error:  # noqa: BLE001 - recorded as the reason fla_ms is null
                 notes["fla"] = f"{type(error).__name__}: {error}"
-        if "linac" in outputs and "fla" in outputs and op != "mamba2":
-            a, b = outputs["linac"].float(), outputs["fla"].float()
-            if a.shape == b.shape:
-                error = ((a - b).pow(2).mean().sqrt() / b.pow(2).mean().sqrt()).item()
-                meta["linac_vs_fla"][key] = error
+        both = "linac" in outputs and "fla" in outputs and op != "mamba2"
+        if both and outputs["linac"].shape == outputs["fla"].shape:
+            meta["linac_vs_fla"][key] = relative_rms(torch, outputs["linac"], outputs["fla"])
         # sdpa
         if time.time() - start > options.budget_s:
             notes["sdpa"] = f"not measured: past the {options.budget_s:.0f} s budget"

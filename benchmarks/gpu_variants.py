@@ -27,22 +27,13 @@ import gpu_ops
 import problems
 
 
-def relative_rms(torch, result, reference) -> float:
-    a, b = result.double(), reference.double()
-    if not torch.isfinite(a).all():
-        return float("inf")
-    return ((a - b).pow(2).mean().sqrt() / b.pow(2).mean().sqrt()).item()
-
-
 def sweep(options) -> int:
     import torch
-    from linac_aot import Runtime
 
-    runtime = Runtime(options.lib)
-    available, _, message = runtime.cuda_status()
-    if not available:
-        print(f"SKIP: GPU variants: liblinac_runtime: {message}")
+    opened = gpu_ops.open_runtime(options, "GPU variants")
+    if opened is None:
         return 0
+    runtime = opened[0]
     manifest = json.loads((options.bundle / "manifest.json").read_text())
     variants = manifest.get("variants", [])
     if not variants:
@@ -85,7 +76,7 @@ def sweep(options) -> int:
                 call = gpu_ops.linac_call(torch, kernel, family, problem, decode=False)
                 record["ms"] = timer(call)
                 record["vs_default"] = default_ms / record["ms"]
-                record["error_vs_default"] = relative_rms(torch, call(), reference)
+                record["error_vs_default"] = gpu_ops.relative_rms(torch, call(), reference)
                 record["correct"] = record["error_vs_default"] <= tolerance
             except Exception as error:  # noqa: BLE001 - one broken variant must not stop the sweep
                 record["error"] = f"{type(error).__name__}: {error}"

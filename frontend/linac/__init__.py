@@ -9,6 +9,7 @@
 
 from . import _linac, ops, reference
 from ._runtime import CompileError, clear_memory_cache, get_kernel
+from ._tensors import release_output_pool
 from .dsl import (
     Recurrence,
     SequentialWarning,
@@ -39,6 +40,7 @@ __all__ = [
     "outer",
     "recurrence",
     "reference",
+    "release_output_pool",
     "sigmoid",
     "sqrt",
     "sum",

@@ -93,6 +93,16 @@ class OutputPool:
         with self._lock:
             return self._kept
 
+    def release(self) -> int:
+        """Drops every kept buffer (live outputs are not touched; they return to the pool
+        when they die); returns the bytes let go."""
+        with self._lock:
+            if self._busy:
+                return 0
+            released, self._kept = self._kept, 0
+            self._free.clear()
+            return released
+
     def array(self, nbytes: int, alignment: int) -> np.ndarray:
         """``nbytes`` uninitialized, ``alignment``-aligned bytes (uint8) of a pooled buffer.
         The array and its views reach the buffer through a ctypes window, whose death (the
@@ -115,6 +125,13 @@ def _pool_capacity() -> int:
 
 
 OUTPUT_POOL = OutputPool(_pool_capacity())
+
+
+def release_output_pool() -> int:
+    """Gives the memory of the dead outputs that linac keeps for reuse
+    (``LINAC_OUTPUT_POOL_MIB``, default up to 512 MiB) back to the allocator, e.g. before a
+    phase that needs it elsewhere; returns the bytes released."""
+    return OUTPUT_POOL.release()
 
 
 def aligned_empty(shape: tuple[int, ...], dtype, alignment: int = 64) -> np.ndarray:
