@@ -89,6 +89,9 @@ if [[ ! -f "$BUNDLE/manifest.json" ]]; then
   echo "error: $BUNDLE/manifest.json not found: run scripts/make-device-bundle.sh on a machine with the compiler" >&2
   return 1
 fi
+# The device tool's copy of the checkout can carry an older .git than its files: the
+# bundle's own record says which compiler made the kernels.
+python3 -c "import json, sys; m = json.load(open(sys.argv[1])); print(f\"bundle made by linac {m['linac_commit']} on {m['created']}, target {m['target']}\")" "$BUNDLE/manifest.json"
 
 stage "build the runtime without LLVM/MLIR into $BUILD"
 CONFIGURE=(-G Ninja -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release

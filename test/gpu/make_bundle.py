@@ -198,7 +198,7 @@ def main(argv=None) -> int:
     if not options.no_bench and not options.no_variants:
         variants = compile_variants(options.compiler, out, ops)
     commit = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
         check=False,
         capture_output=True,
         text=True,
