@@ -149,12 +149,11 @@ def run_in_fresh_process(options, names: list[str]) -> list[dict]:
         if options.lib:
             command += ["--lib", str(options.lib)]
         subprocess.run(command, check=False)
-        if not out.exists():
-            return [
-                {"case": name, "passed": False, "reason": "its process died", "dtype": "-"}
-                for name in names
-            ]
-        return json.loads(out.read_text())
+        records = json.loads(out.read_text()) if out.exists() else {"skipped": "it died"}
+    if isinstance(records, dict):  # the fresh process found no GPU, or died
+        reason = f"the fresh process ran none: {records.get('skipped')}"
+        return [{"case": name, "passed": False, "reason": reason, "dtype": "-"} for name in names]
+    return records
 
 
 def main(argv=None) -> int:

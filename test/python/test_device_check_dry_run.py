@@ -100,3 +100,43 @@ def test_bundle_and_device_check_dry_run(tmp_path: Path):
     cache = (tmp_path / "build" / "CMakeCache.txt").read_text()
     assert "LINAC_ENABLE_COMPILER:BOOL=OFF" in cache
     assert not (tmp_path / "build" / "bin" / "linac-compile").exists()
+
+
+def test_a_lost_cuda_context_moves_the_remaining_cases_to_a_fresh_process(
+    tmp_path: Path, monkeypatch, capsys
+):
+    """test_gpu_ops.py on a stand-in GPU whose context breaks at the second case: the rest
+    goes to a fresh process (here a real one, which finds no GPU and runs none), and every
+    case still gets a record, the lost ones failed with the reason."""
+    import types
+
+    import test_gpu_ops
+
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    names = ["a-case", "b-case", "c-case", "d-case"]
+    cases = [{"name": name, "op": "chunk_simple_gla"} for name in names]
+    (bundle / "manifest.json").write_text(json.dumps({"cases": cases}))
+    fake_torch = types.SimpleNamespace(cuda=types.SimpleNamespace(get_device_name=lambda: "fake"))
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    monkeypatch.setattr(test_gpu_ops, "gpu_unavailable", lambda lib: None)
+    monkeypatch.setattr(test_gpu_ops, "Runtime", lambda lib: types.SimpleNamespace(path="fake"))
+    ran = []
+
+    def run_case(runtime, bundle, entry):
+        ran.append(entry["name"])
+        broken = entry["name"] == "b-case"
+        reason = "AcceleratorError: misaligned address" if broken else ""
+        return [{"case": entry["name"], "dtype": "bf16", "passed": not broken, "reason": reason}]
+
+    monkeypatch.setattr(test_gpu_ops, "run_case", run_case)
+    monkeypatch.setattr(test_gpu_ops, "context_lost", lambda: ran[-1] == "b-case")
+    out = tmp_path / "records.json"
+    status = test_gpu_ops.main(["--bundle", str(bundle), "--out", str(out)])
+    assert status == 1
+    assert ran == ["a-case", "b-case"]  # nothing more in the broken process
+    records = json.loads(out.read_text())
+    assert [r["case"] for r in records] == names
+    assert [r["passed"] for r in records] == [True, False, False, False]
+    assert all("the fresh process ran none" in r["reason"] for r in records[2:])
+    assert "the CUDA context is lost after b-case" in capsys.readouterr().out
