@@ -3,6 +3,7 @@ value-tile width and block size that fits in shared memory (the bundle's kernels
 test/gpu/make_bundle.py), each timed on one problem and checked against the default kernel.
 
     python3 benchmarks/gpu_variants.py --bundle build-device --out variants.json
+    python3 benchmarks/gpu_variants.py --summarize variants.json --out tuning.json
 
 One record per variant {family, op, name, chunk_size, block_v, block_size, ms, vs_default,
 error_vs_default, default}, written after every variant. `vs_default` is the default
@@ -10,6 +11,9 @@ kernel's time over the variant's (above 1: the variant is faster); `error_vs_def
 relative RMS difference of the outputs, which must stay within the bf16 tolerance of
 test/gpu/problems.py (a variant outside it is reported as wrong, not as fast). The table at
 the end names the fastest correct variant of each op: the data for the GPU defaults.
+
+--summarize turns such records into a tuning file (format "linac-tuning-1"): the fastest
+correct variant of each kernel, which `linac-compile --tuning=FILE` compiles with.
 """
 
 from __future__ import annotations
@@ -64,7 +68,16 @@ def sweep(options) -> int:
             flush=True,
         )
         for variant in mine:
-            record = {**variant, "gpu": gpu, "B": B, "T": T, "H": H, "K": K, "V": K}
+            record = {
+                **variant,
+                "gpu": gpu,
+                "dtype": "bf16",
+                "B": B,
+                "T": T,
+                "H": H,
+                "K": K,
+                "V": K,
+            }
             record["default"] = {
                 "chunk_size": meta["chunk_size"],
                 "block_v": meta["block_v"],
@@ -108,14 +121,54 @@ def sweep(options) -> int:
     return 1 if wrong else 0
 
 
+def summarize(records: list[dict], target: str = problems.TARGET) -> dict:
+    """The tuning file of a sweep's records: per kernel, its fastest correct variant."""
+    best: dict[tuple, dict] = {}
+    for record in records:
+        if not record.get("correct") or "ms" not in record:
+            continue
+        key = (record["op"], record.get("dtype", "bf16"), record["K"], record["V"])
+        if key not in best or record["ms"] < best[key]["ms"]:
+            best[key] = record
+    gpus = sorted({r["gpu"] for r in best.values()})
+    kernels = [
+        {
+            "op": op,
+            "target": target,
+            "dtype": dtype,
+            "head_dim_k": K,
+            "head_dim_v": V,
+            "chunk_size": r["chunk_size"],
+            "block_v": r["block_v"],
+            "block_size": r["block_size"],
+            "ms": r["ms"],
+            "default_ms": r["default"]["ms"],
+            "problem": {name: r[name] for name in ("B", "T", "H")},
+        }
+        for (op, dtype, K, V), r in sorted(best.items())
+    ]
+    return {"format": "linac-tuning-1", "gpu": ", ".join(gpus), "kernels": kernels}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--bundle", type=Path, default=ROOT / "build-device")
     parser.add_argument("--lib", type=Path, default=None, help="liblinac_runtime.so")
     parser.add_argument("--out", type=Path, required=True, help="the records (JSON)")
+    parser.add_argument("--summarize", type=Path, help="a sweep's records: write the tuning file")
     parser.add_argument("--repetitions", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     options = parser.parse_args(argv)
+    if options.summarize:
+        tuning = summarize(json.loads(options.summarize.read_text()))
+        options.out.write_text(json.dumps(tuning, indent=1) + "\n")
+        for kernel in tuning["kernels"]:
+            print(
+                f"{kernel['op']:<24} chunk {kernel['chunk_size']:>2}, value tile "
+                f"{kernel['block_v']:>2}, {kernel['block_size']:>3} threads: {kernel['ms']:.3f} ms "
+                f"({kernel['default_ms'] / kernel['ms']:.2f}x the default then)"
+            )
+        return 0
     reason = gpu_ops.gpu_unavailable()
     if reason:
         print(f"SKIP: GPU variants: {reason}")

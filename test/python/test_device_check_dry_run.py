@@ -140,3 +140,41 @@ def test_a_lost_cuda_context_moves_the_remaining_cases_to_a_fresh_process(
     assert [r["passed"] for r in records] == [True, False, False, False]
     assert all("the fresh process ran none" in r["reason"] for r in records[2:])
     assert "the CUDA context is lost after b-case" in capsys.readouterr().out
+
+
+def test_summarize_keeps_the_fastest_correct_variant_of_each_kernel():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_variants
+
+    def record(op, name, ms, correct=True, chunk=16):
+        return {
+            "op": op,
+            "name": name,
+            "K": 128,
+            "V": 128,
+            "B": 4,
+            "T": 8192,
+            "H": 16,
+            "gpu": "NVIDIA H200",
+            "chunk_size": chunk,
+            "block_v": 32,
+            "block_size": 128,
+            "ms": ms,
+            "correct": correct,
+            "default": {"ms": 20.0},
+        }
+
+    records = [
+        record("chunk_gla", "fast-but-wrong", 1.0, correct=False),
+        record("chunk_gla", "slow", 9.0, chunk=32),
+        record("chunk_gla", "fast", 5.0, chunk=8),
+        {**record("chunk_mamba2", "broken", 0.0), "error": "launch failed"},
+    ]
+    del records[-1]["ms"]
+    tuning = gpu_variants.summarize(records)
+    assert tuning["format"] == "linac-tuning-1" and tuning["gpu"] == "NVIDIA H200"
+    assert [(k["op"], k["chunk_size"], k["ms"]) for k in tuning["kernels"]] == [
+        ("chunk_gla", 8, 5.0)
+    ]
+    kernel = tuning["kernels"][0]
+    assert (kernel["target"], kernel["dtype"], kernel["head_dim_k"]) == ("sm_90", "bf16", 128)

@@ -1,9 +1,11 @@
 //===- linac-compile.cpp - compile linac kernels ahead of time -----------===//
 //
-//   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90|sm_90a -o <dir>
-//       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N] [--dtype=f32|f16|bf16]
+//   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90|sm_90a -o
+//   <dir>
+//       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N]
+//       [--dtype=f32|f16|bf16]
 //       [--block-v=N] [--householder=N] [--qk-l2norm] [--beta-sigmoid=1|2]
-//       [--dt-softplus]
+//       [--dt-softplus] [--tuning=FILE]
 //       [--function=NAME] [--dump-ir] [--no-cache] [--list]
 //
 // Writes <dir>/<op>.o (cpu) or <op>.ptx and <op>.cubin (GPUs), <op>.h and
@@ -11,11 +13,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "TuningFile.h"
 #include "codegen/CHeader.h"
 #include "codegen/KernelCompiler.h"
 #include "codegen/OpLibrary.h"
-#include "codegen/cpu/CpuTarget.h"
 #include "codegen/Registration.h"
+#include "codegen/cpu/CpuTarget.h"
 #include "dialect/Linac.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -64,6 +67,12 @@ cl::opt<int64_t> blockSize("block-size",
                            cl::desc("GPU threads per block, a multiple of 32 "
                                     "in [32, 1024] (default: 128)"),
                            cl::init(128), cl::cat(category));
+cl::opt<std::string> tuningFile(
+    "tuning",
+    cl::desc("a tuning file (benchmarks/gpu_variants.py --summarize): compile "
+             "with the tiling it measured fastest for this kernel, where it "
+             "has one; --chunk-size, --block-v and --block-size still win"),
+    cl::init(""), cl::cat(category));
 cl::opt<std::string> dtype("dtype",
                            cl::desc("element type of q, k, v and the output: "
                                     "f32, f16 or bf16 (default: f32)"),
@@ -160,6 +169,51 @@ Expected<std::string> findKernelFunction(StringRef source, StringRef file) {
 
 } // namespace
 
+/// Takes the tiling of --tuning's file for kernel `op`, for each setting the
+/// command line leaves open; says on stderr what it did.
+static Error applyTuning(linac::CompileRequest &request, StringRef op) {
+  if (tuningFile.empty())
+    return Error::success();
+  linac::TuningKey key{op.str(), request.options.target, request.options.dtype,
+                       request.options.headDimK, request.options.headDimV};
+  Expected<std::optional<linac::TunedTiling>> tuned =
+      linac::lookupTuning(tuningFile, key);
+  if (!tuned)
+    return tuned.takeError();
+  if (!*tuned) {
+    errs() << formatv("linac-compile: {0} has no entry for {1} {2} K={3} V={4} "
+                      "on {5}: default tiling\n",
+                      tuningFile, op, key.dtype, key.headDimK, key.headDimV,
+                      key.target);
+    return Error::success();
+  }
+  const linac::TunedTiling &tiling = **tuned;
+  SmallVector<std::string> taken, kept;
+  auto take = [&](int64_t &setting, int64_t value, bool explicitly,
+                  StringRef what) {
+    if (explicitly) {
+      kept.push_back(what.str());
+      return;
+    }
+    setting = value;
+    taken.push_back(formatv("{0} {1}", what, value).str());
+  };
+  take(request.options.chunkSize, tiling.chunkSize,
+       request.options.chunkSize != 0, "chunk");
+  take(request.options.blockV, tiling.blockV, request.options.blockV != 0,
+       "value tile");
+  take(request.options.gpuBlockSize, tiling.blockSize,
+       blockSize.getNumOccurrences() > 0, "threads");
+  errs() << formatv("linac-compile: from {0} (fastest measured on {1}, "
+                    "{2:F3} ms): {3}",
+                    tuningFile, tiling.gpu, tiling.ms,
+                    taken.empty() ? "nothing" : join(taken, ", "));
+  if (!kept.empty())
+    errs() << "; the command line sets the " << join(kept, ", ");
+  errs() << "\n";
+  return Error::success();
+}
+
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
   std::string parseErrors;
@@ -248,6 +302,8 @@ int main(int argc, char **argv) {
       if (!linac::findBuiltinKernel(input))
         return createStringError("usage: unknown op '" + input +
                                  "' (run linac-compile --list)");
+      if (Error error = applyTuning(request, input))
+        return std::move(error);
       return linac::compileBuiltin(input, request);
     }
     ErrorOr<std::unique_ptr<MemoryBuffer>> file = MemoryBuffer::getFile(input);
@@ -263,6 +319,8 @@ int main(int argc, char **argv) {
         return kernel.takeError();
       request.funcName = std::move(*kernel);
     }
+    if (Error error = applyTuning(request, request.funcName))
+      return std::move(error);
     return linac::compile(request);
   }();
   if (!result) {
