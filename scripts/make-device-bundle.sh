@@ -5,7 +5,10 @@
 # flash-linear-attention wheel (fla-core, pure Python) and einops, and GoogleTest's sources.
 #
 #   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-variants]
-#                                  [--no-wheels]
+#                                  [--tuning FILE | --no-tuning] [--no-wheels]
+#
+# The kernels take the tilings of benchmarks/results/gpu/tuning-sm_90-h200.json (the H200
+# sweep's, via linac-compile --tuning) where it has them; --no-tuning keeps the defaults.
 #
 # build-device/ is ignored by git (/build-*/) and stays under the 64 MiB the device tool
 # carries. Needs build/bin/linac-compile and the linac Python package (scripts/setup.sh).
@@ -22,7 +25,9 @@ while (($#)); do
     --ops) shift; PASS+=(--ops); while (($#)) && [[ "$1" != -* ]]; do PASS+=("$1"); shift; done ;;
     --no-bench) PASS+=(--no-bench); shift ;;
     --no-variants) PASS+=(--no-variants); shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --tuning) PASS+=(--tuning "$2"); shift 2 ;;
+    --no-tuning) PASS+=(--no-tuning); shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "make-device-bundle.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done

@@ -4,7 +4,7 @@ its inputs and the CPU kernels' results, so the GPU machine needs neither LLVM n
 Python extension.
 
     python3 test/gpu/make_bundle.py -o build-device [--ops chunk_simple_gla ...] [--no-bench]
-        [--no-variants]
+        [--no-variants] [--tuning FILE | --no-tuning]
 
 Layout of the bundle:
     manifest.json                   target, cases, kernels, what made it
@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_TUNING = ROOT / "benchmarks" / "results" / "gpu" / "tuning-sm_90-h200.json"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems
 
@@ -139,7 +140,16 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--no-variants", action="store_true", help="skip the tile-option sweep's kernels"
     )
+    parser.add_argument(
+        "--tuning",
+        type=Path,
+        default=DEFAULT_TUNING if DEFAULT_TUNING.exists() else None,
+        help="compile with the tilings of this tuning file (linac-compile --tuning; default: "
+        "the committed H200 sweep's)",
+    )
+    parser.add_argument("--no-tuning", action="store_true", help="the compiler's default tilings")
     options = parser.parse_args(argv)
+    tuning = {} if options.no_tuning or not options.tuning else {"tuning": options.tuning}
     if not options.compiler.exists():
         raise SystemExit(f"{options.compiler} not found: build linac first (ninja -C build)")
     listed = subprocess.run(
@@ -160,7 +170,10 @@ def main(argv=None) -> int:
     for i, case in enumerate(cases):
         for dtype in case.dtypes:
             folder = out / "kernels" / problems.kernel_dir(dtype, case.K, case.V)
-            compile_kernel(options.compiler, case.op, dtype, case.K, case.V, case.options, folder)
+            compile_options = {**case.options, **tuning}
+            compile_kernel(
+                options.compiler, case.op, dtype, case.K, case.V, compile_options, folder
+            )
         folder = out / "kernels" / problems.kernel_dir(case.dtypes[0], case.K, case.V)
         metadata = json.loads((folder / f"{case.op}.json").read_text())
         inputs = problems.make_inputs(metadata, case, seed=i)
@@ -210,6 +223,7 @@ def main(argv=None) -> int:
         "ops": ops,
         "cases": manifest_cases,
         "variants": variants,
+        "tuning": str(tuning["tuning"]) if tuning else None,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"{len(cases)} cases in {out} ({time.time() - start:.0f} s)")
