@@ -308,19 +308,10 @@ llvm::Expected<KernelArtifact> compileKernel(ModuleOp module,
   if (*kind == TargetKind::Nvptx &&
       (options.chunkSize == 0 || options.blockV == 0)) {
     tilings.clear();
-    for (auto [chunk, blockV] :
-         std::initializer_list<std::pair<int64_t, int64_t>>{{0, 64},
-                                                            {0, 32},
-                                                            {32, 64},
-                                                            {32, 32},
-                                                            {16, 32},
-                                                            {0, 16},
-                                                            {32, 16},
-                                                            {16, 16},
-                                                            {8, 32},
-                                                            {16, 8},
-                                                            {8, 16},
-                                                            {8, 8}}) {
+    static constexpr std::pair<int64_t, int64_t> kMeasuredOrder[] = {
+        {0, 64},  {0, 32},  {32, 64}, {32, 32}, {16, 32}, {0, 16},
+        {32, 16}, {16, 16}, {8, 32},  {16, 8},  {8, 16},  {8, 8}};
+    for (auto [chunk, blockV] : kMeasuredOrder) {
       std::pair<int64_t, int64_t> tiling = {
           options.chunkSize ? options.chunkSize : chunk,
           options.blockV ? options.blockV : blockV};

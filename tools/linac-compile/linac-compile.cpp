@@ -1,9 +1,7 @@
 //===- linac-compile.cpp - compile linac kernels ahead of time -----------===//
 //
-//   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90|sm_90a -o
-//   <dir>
-//       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N]
-//       [--dtype=f32|f16|bf16]
+//   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90|sm_90a -o <dir>
+//       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N] [--dtype=f32|f16|bf16]
 //       [--block-v=N] [--householder=N] [--qk-l2norm] [--beta-sigmoid=1|2]
 //       [--dt-softplus] [--tuning=FILE]
 //       [--function=NAME] [--dump-ir] [--no-cache] [--list]
@@ -14,11 +12,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "TuningFile.h"
+
 #include "codegen/CHeader.h"
 #include "codegen/KernelCompiler.h"
 #include "codegen/OpLibrary.h"
-#include "codegen/Registration.h"
 #include "codegen/cpu/CpuTarget.h"
+#include "codegen/Registration.h"
 #include "dialect/Linac.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
