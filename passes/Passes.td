@@ -324,7 +324,9 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     For each function with a linac grid (an `scf.parallel` whose
     `linac.grid` attribute names its dimensions), creates a `gpu.func` kernel with the same arguments in a
     `gpu.module`, maps the grid to block ids, puts the local buffers in
-    workgroup memory, distributes the parallel loops of each `linalg` op
+    workgroup memory (each aligned to 16 bytes, `llvm.align`, since LLVM
+    merges neighbouring shared accesses into 8- and 16-byte ones), fails when
+    they need more than 48 KiB, distributes the parallel loops of each `linalg` op
     over the block's threads (strided by the block size), runs the
     remaining stores on thread 0, and separates the stages with
     `gpu.barrier`. With `tensor-cores`, the matrix products (contractions
