@@ -519,6 +519,29 @@ def machine() -> dict:
     }
 
 
+# A drop of the FMA peak between the start and the end of a run larger than this means the
+# machine was shared while it ran: its ratios can be off by as much (seen on this project's
+# VMs: 306 to 223 GFLOP/s, and K=V=128 ratios 20% apart between runs of one hour).
+PEAK_DRIFT_WARNING = 0.10
+
+
+def machine_steadiness(peak_runs: list[dict]) -> dict:
+    """The change of the FMA peak from the start to the end of the run, and a warning when it
+    exceeds PEAK_DRIFT_WARNING."""
+    rates = [float(p["gflops_all_threads"]) for p in peak_runs]
+    if len(rates) < 2:
+        return {"peak_drift": None, "warning": None}
+    drift = (rates[-1] - rates[0]) / max(rates[0], rates[-1])
+    warning = None
+    if abs(drift) > PEAK_DRIFT_WARNING:
+        warning = (
+            f"the FMA peak moved {100 * drift:+.0f}% during the run ({rates[0]:.0f} -> "
+            f"{rates[-1]:.0f} GFLOP/s): the machine was shared, and the ratios may be off "
+            "by as much; run again"
+        )
+    return {"peak_drift": drift, "warning": warning}
+
+
 def fma_peak(peak_json: str | None, threads: int) -> dict:
     """The FMA peak: read from `peak_json`, or benchmarks/fma_peak.c compiled and run here."""
     if peak_json:
@@ -1162,6 +1185,9 @@ def main() -> None:
             )
     print_decode([r for r in records if r["op"] == "decode"])
     print(f"\nload average at start {load_start}, at end {load_end} ({info['usable_cores']} cores)")
+    steadiness = machine_steadiness(peak_runs)
+    if steadiness["warning"]:
+        print(f"WARNING: {steadiness['warning']}")
 
     document = {
         "benchmark": "cpu_ops",
@@ -1180,7 +1206,7 @@ def main() -> None:
             "ftz": bool(args.ftz),
         },
         "machine": info,
-        "fma_peak": {"runs": peak_runs, "gflops_used": peak},
+        "fma_peak": {"runs": peak_runs, "gflops_used": peak, **steadiness},
         "load_start": load_start,
         "load_end": load_end,
         "records": records,

@@ -82,6 +82,24 @@ def test_configuration_and_peak(document: tuple[dict, Path]) -> None:
     assert len(peak["runs"]) == 2  # measured at the start and at the end
     assert peak["gflops_used"] == max(r["gflops_all_threads"] for r in peak["runs"]) > 0
     assert doc["machine"]["usable_cores"] >= 1
+    first, last = (r["gflops_all_threads"] for r in peak["runs"])
+    assert peak["peak_drift"] == pytest.approx((last - first) / max(first, last))
+    assert (peak["warning"] is not None) == (abs(peak["peak_drift"]) > 0.10)
+
+
+def test_a_falling_peak_is_flagged() -> None:
+    sys.path.insert(0, str(SCRIPT.parent))
+    import cpu_ops
+
+    steady = cpu_ops.machine_steadiness(
+        [{"gflops_all_threads": 305.6}, {"gflops_all_threads": 301.2}]
+    )
+    assert steady["warning"] is None and steady["peak_drift"] == pytest.approx(-4.4 / 305.6)
+    shared = cpu_ops.machine_steadiness(
+        [{"gflops_all_threads": 306.1}, {"gflops_all_threads": 223.2}]
+    )
+    assert "moved -27%" in shared["warning"] and "run again" in shared["warning"]
+    assert cpu_ops.machine_steadiness([{"gflops_all_threads": 300.0}])["warning"] is None
 
 
 def test_chunk_records(document: tuple[dict, Path]) -> None:
