@@ -46,10 +46,10 @@ def compile_kernel(
     out: Path,
     may_not_fit: bool = False,
 ) -> bool:
-    """linac-compile <op> for the bundle's target into `out` (skipped when already there).
-    `may_not_fit`: a kernel over the shared-memory limit returns False instead of failing."""
-    if (out / f"{op}.json").exists():
-        return True
+    """linac-compile <op> for the bundle's target into `out`, every time: a kernel left from
+    an earlier bundle may come from another compiler or tuning file, and linac's kernel cache
+    makes an unchanged one quick. `may_not_fit`: a kernel over the shared-memory limit
+    returns False instead of failing."""
     command = [
         str(compiler),
         op,
