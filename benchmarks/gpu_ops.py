@@ -24,7 +24,9 @@ forced (the default backend, noted, if that fails); decode: one query against a 
 --decode-context tokens.
 
 Timing: CUDA events around each call, after warm-up calls (Triton compiles and autotunes
-there); the median of --repetitions (fewer, at least 3, for calls over 100 ms). Peers stop
+there); the median of --repetitions (fewer, at least 3, for calls over 100 ms). linac's
+kernels are bound to their arguments once (AotKernel.bind), so a timed call is one ctypes
+launch; the peers' calls include their Python wrappers, as their users' do. Peers stop
 being measured, with the reason recorded, once --budget-s seconds have passed.
 
 FLOP counts (the chunked algorithm's with C = 64 whatever the implementation's chunk size, as
@@ -183,8 +185,10 @@ def linac_call(torch, kernel, op: str, p: dict, decode: bool):
         args.update({name: p[name] for name in ("q", "k", "v", "g", "beta") if name in p})
         args["output"] = torch.empty((B, T, H, V), dtype=torch.bfloat16, device="cuda")
 
+    launch = kernel.bind(args)  # the C arguments once: the timing measures the kernel
+
     def call():
-        kernel.launch(args)
+        launch()
         return args["output"]
 
     return call

@@ -162,22 +162,29 @@ class AotKernel:
         """Launches on `stream` (default: torch's current stream). `args` maps each metadata
         argument name to a CUDA tensor (absent optional buffers: a tensor whose first size
         is 0) or, for scalars, a number."""
-        import torch
+        self.bind(args, stream)()
 
+    def bind(self, args: dict, stream: int | None = None):
+        """A launcher of the kernel on `args` (as for `launch`): the C arguments, the grid
+        and the stream are worked out once, and each call of the launcher only launches, so
+        timing it measures the kernel rather than Python. The tensors must stay alive and
+        in place while the launcher is used."""
         if stream is None:
+            import torch
+
             stream = torch.cuda.current_stream().cuda_stream
         missing = [name for name in self.arg_names if name not in args]
         if missing:
             raise KeyError(f"{self.metadata['op']}: missing arguments {missing}")
         c_args = (_Arg * len(self.arg_names))()
-        keep = []  # the size/stride arrays must outlive the call
+        keep = []  # the size/stride arrays must outlive every launch
         for i, spec in enumerate(self.metadata["args"]):
             value = args[spec["name"]]
             if spec["kind"] != "buffer":
                 c_args[i].is_buffer = 0
                 c_args[i].f32 = float(value)
                 continue
-            if not isinstance(value, torch.Tensor) or (value.numel() and not value.is_cuda):
+            if not hasattr(value, "data_ptr") or (value.numel() and not value.is_cuda):
                 raise TypeError(f"{spec['name']} must be a CUDA tensor")
             if value.dim() != spec["rank"]:
                 raise ValueError(
@@ -189,14 +196,20 @@ class AotKernel:
             c_args[i].is_buffer = 1
             c_args[i].buffer = _Buffer(value.data_ptr() or None, value.dim(), sizes, strides)
         grid = self.grid(args)
-        if 0 in grid:
-            return
-        error = ctypes.create_string_buffer(_MESSAGE_SIZE)
         block = self.metadata["grid"]["block"][0]
-        status = self._runtime.lib.linac_gpu_kernel_launch(
-            self._handle, c_args, len(c_args), *grid, block, stream, error, _MESSAGE_SIZE
-        )
-        if status != 0:
-            raise RuntimeError(
-                f"{self.metadata['op']}: launch failed: {error.value.decode(errors='replace')}"
+        error = ctypes.create_string_buffer(_MESSAGE_SIZE)
+        launch = self._runtime.lib.linac_gpu_kernel_launch
+
+        def launcher() -> None:
+            if 0 in grid:
+                return
+            status = launch(
+                self._handle, c_args, len(c_args), *grid, block, stream, error, _MESSAGE_SIZE
             )
+            if status != 0:
+                raise RuntimeError(
+                    f"{self.metadata['op']}: launch failed: {error.value.decode(errors='replace')}"
+                )
+
+        launcher.keep = keep  # the arrays live as long as the launcher
+        return launcher

@@ -1,0 +1,118 @@
+"""The GPU check's ctypes launcher (test/gpu/linac_aot.py) without a GPU: stand-in tensors and
+a stand-in runtime library record what a launch would pass to liblinac_runtime.so: each
+buffer's address, sizes and strides, the scalars, the grid, the block and the stream.
+`bind` works them out once for every later launch, and refuses what is not a CUDA tensor."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "test" / "gpu"))
+from linac_aot import AotKernel
+
+METADATA = {
+    "op": "chunk_simple_gla",
+    "args": [
+        {"name": "q", "kind": "buffer", "rank": 4},
+        {"name": "output", "kind": "buffer", "rank": 4},
+        {"name": "scale", "kind": "f32"},
+    ],
+    "grid": {"x": "ceil(V / block_v)", "block": [256, 1, 1]},
+    "block_v": 32,
+}
+
+
+class StandInTensor:
+    """What the launcher reads of a torch CUDA tensor."""
+
+    def __init__(self, shape, strides, address):
+        self.shape, self._strides, self._address = tuple(shape), tuple(strides), address
+        self.is_cuda = True
+
+    def data_ptr(self):
+        return self._address
+
+    def dim(self):
+        return len(self.shape)
+
+    def stride(self):
+        return self._strides
+
+    def numel(self):
+        return int(np.prod(self.shape))
+
+
+class StandInLibrary:
+    """liblinac_runtime.so's launch and free, recording each launch's C arguments."""
+
+    def __init__(self):
+        self.launches = []
+
+    def linac_gpu_kernel_launch(self, handle, c_args, count, gx, gy, gz, block, stream, *_):
+        decoded = []
+        for i in range(count):
+            arg = c_args[i]
+            if arg.is_buffer:
+                rank = arg.buffer.rank
+                decoded.append(
+                    (
+                        arg.buffer.data,
+                        [arg.buffer.sizes[d] for d in range(rank)],
+                        [arg.buffer.strides[d] for d in range(rank)],
+                    )
+                )
+            else:
+                decoded.append(round(arg.f32, 6))
+        self.launches.append((handle, id(c_args), decoded, (gx, gy, gz), block, stream))
+        return 0
+
+    def linac_gpu_kernel_free(self, handle):
+        pass
+
+
+def _kernel():
+    library = StandInLibrary()
+    runtime = type("StandInRuntime", (), {"lib": library})()
+    return AotKernel(runtime, 7, METADATA), library
+
+
+def _args():
+    # q read through a transposed [B, H, T, K] layout; output contiguous [B, T, H, V].
+    q = StandInTensor((2, 100, 4, 64), (25600, 64, 6400, 1), 0x1000)
+    output = StandInTensor((2, 100, 4, 96), (38400, 384, 96, 1), 0x9000)
+    return {"q": q, "output": output, "scale": 0.125}
+
+
+def test_launch_and_bound_launches_pass_the_arguments_grid_and_stream():
+    kernel, library = _kernel()
+    args = _args()
+    kernel.launch(args, stream=5)
+    launcher = kernel.bind(args, stream=5)
+    launcher()
+    launcher()
+    (plain, first, second) = library.launches
+    expected = [
+        (0x1000, [2, 100, 4, 64], [25600, 64, 6400, 1]),
+        (0x9000, [2, 100, 4, 96], [38400, 384, 96, 1]),
+        0.125,
+    ]
+    # grid: ceil(V / block_v) value tiles, H heads, B sequences; 256 threads; the stream.
+    assert plain[0] == 7 and plain[2:] == (expected, (3, 4, 2), 256, 5)
+    assert first[2:] == plain[2:] and second[2:] == plain[2:]
+    assert first[1] == second[1]  # the same C argument array, worked out once
+
+
+def test_bind_refuses_what_is_not_a_cuda_tensor():
+    kernel, library = _kernel()
+    args = _args()
+    with pytest.raises(TypeError, match="q must be a CUDA tensor"):
+        kernel.bind({**args, "q": np.zeros((2, 100, 4, 64), np.float32)}, stream=0)
+    with pytest.raises(ValueError, match="output: rank 3, the kernel takes 4"):
+        kernel.bind({**args, "output": StandInTensor((2, 100, 4), (400, 4, 1), 1)}, stream=0)
+    with pytest.raises(KeyError, match="missing arguments"):
+        kernel.bind({"q": args["q"]}, stream=0)
+    assert library.launches == []
