@@ -56,6 +56,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "test" / "gpu"))
 import problems
+from linac_aot import Runtime, context_lost, gpu_unavailable
 
 C = 64  # the chunk size of the FLOP count
 
@@ -276,29 +277,6 @@ def sdpa_call(torch, p: dict, decode: bool, context: int):
 # --- the run ---------------------------------------------------------------------------------
 
 
-def gpu_unavailable() -> str | None:
-    try:
-        import torch
-    except ImportError as error:
-        return f"torch is not importable ({error})"
-    if not torch.cuda.is_available():
-        return "torch.cuda.is_available() is False (no CUDA device or driver)"
-    return None
-
-
-def open_runtime(options, stage: str):
-    """(runtime, compute capability), or None after a SKIP line naming `stage` when the
-    runtime finds no CUDA driver or device."""
-    from linac_aot import Runtime
-
-    runtime = Runtime(options.lib)
-    available, capability, message = runtime.cuda_status()
-    if not available:
-        print(f"SKIP: {stage}: liblinac_runtime: {message}")
-        return None
-    return runtime, capability
-
-
 def relative_rms(torch, result, reference) -> float:
     """rms(result - reference) / rms(reference) in float64; inf when `result` is not finite."""
     a, b = result.double(), reference.double()
@@ -310,10 +288,8 @@ def relative_rms(torch, result, reference) -> float:
 def run(options) -> int:
     import torch
 
-    opened = open_runtime(options, "GPU benchmark")
-    if opened is None:
-        return 0
-    runtime, capability = opened
+    runtime = Runtime(options.lib)
+    _, capability, _ = runtime.cuda_status()
     gpu = torch.cuda.get_device_name()
     meta = {
         "gpu": gpu,
@@ -455,22 +431,12 @@ def run(options) -> int:
             + (f", {meta['decode'][key]['linac_gbs']:.0f} GB/s" if key in meta["decode"] else ""),
             flush=True,
         )
-        if index + 1 < len(jobs) and context_lost(torch):
+        if index + 1 < len(jobs) and context_lost():
             print(f"the CUDA context is lost after {key}: the rest runs in a fresh process")
             return resume_in_fresh_process(options, path, index + 1, time.time() - start)
     print(f"wrote {path} and {path.with_suffix('.meta.json').name}")
     plot(path)
     return 0
-
-
-def context_lost(torch) -> bool:
-    """Whether the CUDA context is broken: after a faulting kernel every later call in this
-    process fails with the same error."""
-    try:
-        torch.cuda.synchronize()
-        return False
-    except Exception:  # noqa: BLE001 - torch.AcceleratorError, RuntimeError by version
-        return True
 
 
 def resume_in_fresh_process(options, path: Path, from_job: int, spent_s: float) -> int:
@@ -570,7 +536,7 @@ def main(argv=None) -> int:
     if options.plot_only:
         plot(options.plot_only)
         return 0
-    reason = gpu_unavailable()
+    reason = gpu_unavailable(options.lib)
     if reason:
         print(f"SKIP: GPU benchmark: {reason}")
         return 0

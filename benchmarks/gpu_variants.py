@@ -29,15 +29,13 @@ sys.path.insert(0, str(ROOT / "test" / "gpu"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import gpu_ops
 import problems
+from linac_aot import Runtime, gpu_unavailable
 
 
 def sweep(options) -> int:
     import torch
 
-    opened = gpu_ops.open_runtime(options, "GPU variants")
-    if opened is None:
-        return 0
-    runtime = opened[0]
+    runtime = Runtime(options.lib)
     manifest = json.loads((options.bundle / "manifest.json").read_text())
     variants = manifest.get("variants", [])
     if not variants:
@@ -169,7 +167,7 @@ def main(argv=None) -> int:
                 f"({kernel['default_ms'] / kernel['ms']:.2f}x the default then)"
             )
         return 0
-    reason = gpu_ops.gpu_unavailable()
+    reason = gpu_unavailable(options.lib)
     if reason:
         print(f"SKIP: GPU variants: {reason}")
         return 0

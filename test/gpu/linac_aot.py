@@ -47,6 +47,33 @@ def default_library() -> Path:
     return root / "build-device-runtime" / "lib" / "liblinac_runtime.so"
 
 
+def gpu_unavailable(library: str | os.PathLike | None = None) -> str | None:
+    """Why no kernel can run on a GPU here (torch missing, no CUDA device, or a runtime that
+    finds no driver), or None."""
+    try:
+        import torch
+    except ImportError as error:
+        return f"torch is not importable ({error})"
+    if not torch.cuda.is_available():
+        return "torch.cuda.is_available() is False (no CUDA device or driver)"
+    available, _, message = Runtime(library).cuda_status()
+    if not available:
+        return f"liblinac_runtime: {message}"
+    return None
+
+
+def context_lost() -> bool:
+    """Whether this process's CUDA context is broken: after a faulting kernel (a misaligned
+    or illegal address) every later call in the process fails with the same error."""
+    import torch
+
+    try:
+        torch.cuda.synchronize()
+        return False
+    except Exception:  # noqa: BLE001 - torch.AcceleratorError, RuntimeError by version
+        return True
+
+
 class Runtime:
     """liblinac_runtime.so, loaded with ctypes."""
 

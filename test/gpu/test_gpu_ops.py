@@ -27,21 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import problems
-from linac_aot import Runtime
-
-
-def gpu_unavailable(runtime_lib) -> str | None:
-    """Why the GPU check cannot run here, or None."""
-    try:
-        import torch
-    except ImportError as error:
-        return f"torch is not importable ({error})"
-    if not torch.cuda.is_available():
-        return "torch.cuda.is_available() is False (no CUDA device or driver)"
-    available, _, message = Runtime(runtime_lib).cuda_status()
-    if not available:
-        return f"liblinac_runtime: {message}"
-    return None
+from linac_aot import Runtime, context_lost, gpu_unavailable
 
 
 def _torch_dtype(name: str):
@@ -125,18 +111,6 @@ def run_case(runtime: Runtime, bundle: Path, entry: dict) -> list[dict]:
             record["reason"] = f"{type(error).__name__}: {error}"
         records.append(record)
     return records
-
-
-def context_lost() -> bool:
-    """Whether the CUDA context is broken: after a faulting kernel (a misaligned or illegal
-    address) every later call in this process fails with the same error."""
-    import torch
-
-    try:
-        torch.cuda.synchronize()
-        return False
-    except Exception:  # noqa: BLE001 - torch.AcceleratorError, RuntimeError by version
-        return True
 
 
 def run_in_fresh_process(options, names: list[str]) -> list[dict]:
