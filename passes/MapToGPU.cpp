@@ -8,6 +8,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "llvm/ADT/DenseSet.h"
 
 namespace mlir::linac {
@@ -78,6 +79,29 @@ void propagateMemorySpace(Value root, Attribute space) {
       worklist.push_back(result);
     }
   }
+}
+
+/// A constant upper bound of the index `value`, when one is known: the
+/// smaller bound of a min (the chunk pass bounds a chunk's rows by
+/// min(remaining, C), which the arith dialect's value-bounds model does not
+/// cover), else what the value-bounds analysis derives.
+std::optional<int64_t> constantUpperBound(Value value) {
+  if (std::optional<int64_t> constant = getConstantIntValue(value))
+    return constant;
+  Operation *def = value.getDefiningOp();
+  if (isa_and_nonnull<arith::MinSIOp, arith::MinUIOp>(def)) {
+    std::optional<int64_t> lhs = constantUpperBound(def->getOperand(0));
+    std::optional<int64_t> rhs = constantUpperBound(def->getOperand(1));
+    if (lhs && rhs)
+      return std::min(*lhs, *rhs);
+    return lhs ? lhs : rhs;
+  }
+  FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
+      presburger::BoundType::UB, value, /*stopCondition=*/nullptr,
+      /*closedUB=*/true);
+  if (failed(bound))
+    return std::nullopt;
+  return *bound;
 }
 
 /// Lowers the kernel body of one block: linalg ops become loops strided over
@@ -174,15 +198,45 @@ struct BlockDistributor {
     SmallVector<utils::IteratorType> iterators = op.getIteratorTypesArray();
     SmallVector<Value> sizes;
     SmallVector<unsigned> parallelDims, reductionDims;
-    Value total = arith::ConstantIndexOp::create(b, loc, 1);
     for (auto [d, range] : llvm::enumerate(ranges)) {
       sizes.push_back(getValueOrCreateConstantIndexOp(b, loc, range.size));
-      if (iterators[d] == utils::IteratorType::parallel) {
+      if (iterators[d] == utils::IteratorType::parallel)
         parallelDims.push_back(d);
-        total = arith::MulIOp::create(b, loc, total, sizes.back());
-      } else {
+      else
         reductionDims.push_back(d);
+    }
+    // The parallel dimensions the threads spread over, outermost first
+    // (those of extent 1 take index 0), and the extent each is iterated
+    // with. An inner extent that is dynamic but bounded (a chunk's rows,
+    // min(remaining, C)) is iterated up to its bound, the elements beyond
+    // it skipped: the per-element index math below then divides by
+    // constants (shifts and masks), not by a runtime value (a 64-bit
+    // division per element on the GPU). The outermost keeps its own
+    // extent, so the trip count stays what it was. Contractions keep their
+    // extents: their per-element reduction outweighs the division, and
+    // guarding it cost registers (the f32 chunk_gated_delta_rule, at 241
+    // of 255, spilled).
+    SmallVector<Value> ivs(ranges.size());
+    SmallVector<unsigned> spread, guarded;
+    SmallVector<Value> iterated(ranges.size());
+    for (unsigned d : parallelDims) {
+      if (getConstantIntValue(sizes[d]) == 1)
+        ivs[d] = arith::ConstantIndexOp::create(b, loc, 0);
+      else
+        spread.push_back(d);
+    }
+    Value total = arith::ConstantIndexOp::create(b, loc, 1);
+    for (unsigned d : spread) {
+      iterated[d] = sizes[d];
+      std::optional<int64_t> bound;
+      if (reductionDims.empty() && d != spread.front() &&
+          !getConstantIntValue(sizes[d]))
+        bound = constantUpperBound(sizes[d]);
+      if (bound && *bound > 0) {
+        iterated[d] = arith::ConstantIndexOp::create(b, loc, *bound);
+        guarded.push_back(d);
       }
+      total = arith::MulIOp::create(b, loc, total, iterated[d]);
     }
     OpOperand *init = op.getDpsInitOperand(0);
     Value out = init->get();
@@ -194,12 +248,26 @@ struct BlockDistributor {
 
     // Row-major delinearization: the innermost parallel dimension varies
     // fastest across threads, so neighbouring threads touch neighbouring
-    // elements.
-    SmallVector<Value> ivs(ranges.size());
+    // elements. The outermost needs no remainder: the loop stays below the
+    // product of the extents.
     Value linear = loop.getInductionVar();
-    for (unsigned d : llvm::reverse(parallelDims)) {
-      ivs[d] = arith::RemUIOp::create(b, loc, linear, sizes[d]);
-      linear = arith::DivUIOp::create(b, loc, linear, sizes[d]);
+    for (unsigned d : llvm::reverse(spread)) {
+      if (d == spread.front()) {
+        ivs[d] = linear;
+        break;
+      }
+      ivs[d] = arith::RemUIOp::create(b, loc, linear, iterated[d]);
+      linear = arith::DivUIOp::create(b, loc, linear, iterated[d]);
+    }
+    if (!guarded.empty()) {
+      Value inside;
+      for (unsigned d : guarded) {
+        Value below = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                            ivs[d], sizes[d]);
+        inside = inside ? arith::AndIOp::create(b, loc, inside, below) : below;
+      }
+      auto guard = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
+      b.setInsertionPointToStart(guard.thenBlock());
     }
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);

@@ -327,7 +327,10 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     workgroup memory (each aligned to 16 bytes, `llvm.align`, since LLVM
     merges neighbouring shared accesses into 8- and 16-byte ones), fails when
     they need more than 48 KiB, distributes the parallel loops of each `linalg` op
-    over the block's threads (strided by the block size), runs the
+    over the block's threads (strided by the block size; in elementwise
+    ops an inner extent bounded by a constant, such as a chunk's rows
+    `min(remaining, C)`, is iterated up to the bound with the rest skipped,
+    so the per-element index math divides by constants), runs the
     remaining stores on thread 0, and separates the stages with
     `gpu.barrier`. With `tensor-cores`, the matrix products (contractions
     `C += A * B` with static upper bounds) run instead as 16x8 output tiles

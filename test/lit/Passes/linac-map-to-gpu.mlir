@@ -40,9 +40,9 @@
 // each branch, each followed by a barrier.
 // CHECK:         scf.if %{{.*}} {
 // CHECK-NEXT:      scf.for %[[I:.*]] = %[[TID]] to %c128 step %c64 {
+// The outermost index needs no remainder: the loop stays below 16 x 8.
 // CHECK-NEXT:        %[[COL:.*]] = arith.remui %[[I]], %c8 : index
-// CHECK-NEXT:        %[[R:.*]] = arith.divui %[[I]], %c8 : index
-// CHECK-NEXT:        %[[ROW:.*]] = arith.remui %[[R]], %c16 : index
+// CHECK-NEXT:        %[[ROW:.*]] = arith.divui %[[I]], %c8 : index
 // CHECK-NEXT:        %[[X:.*]] = memref.load %[[SRC]][%[[ROW]], %[[COL]]]
 // CHECK-NEXT:        memref.store %[[X]], %[[BUF]][%[[ROW]], %[[COL]]] : memref<16x8xf32, #gpu.address_space<workgroup>>
 // CHECK-NEXT:      }
@@ -147,6 +147,64 @@ func.func @untiled(%out: memref<?x?x4x8xf32>) {
     }
     scf.reduce
   } {linac.grid = ["head", "sequence"]}
+  return
+}
+
+// -----
+
+// A chunk's rows are min(remaining, 16). The threads spread over the rows
+// times 16 columns, skipping the columns beyond the rows, so the index math
+// divides by constants; the outermost dimension keeps its own extent (the
+// trip count), and a dimension of extent 1 takes index 0.
+// CHECK-LABEL: gpu.func @bounded_rows(
+// CHECK:         %[[ROWS:.*]] = arith.minsi %{{.*}}, %c16 : index
+// CHECK:         %[[N:.*]] = arith.muli %[[ROWS]], %c16 : index
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %[[N]] step %c64 {
+// CHECK-NEXT:      %[[COL:.*]] = arith.remui %[[I]], %c16 : index
+// CHECK-NEXT:      %[[ROW:.*]] = arith.divui %[[I]], %c16 : index
+// CHECK-NEXT:      %[[IN:.*]] = arith.cmpi slt, %[[COL]], %[[ROWS]] : index
+// CHECK-NEXT:      scf.if %[[IN]] {
+// CHECK-NEXT:        memref.store %{{.*}}, %{{.*}}[%[[ROW]], %[[COL]]]
+// CHECK-NEXT:      }
+// CHECK-NEXT:    }
+// CHECK-NEXT:    gpu.barrier
+// One row: no division at all.
+// CHECK:         scf.for %[[J:.*]] = %{{.*}} to %[[ROWS]] step %c64 {
+// CHECK-NEXT:      memref.store %{{.*}}, %{{.*}}[%c0, %[[J]]]
+// CHECK-NEXT:    }
+// A contraction keeps its extents (its reduction outweighs the division).
+// CHECK:         %[[NN:.*]] = arith.muli %[[ROWS]], %[[ROWS]] : index
+// CHECK:         scf.for %[[I:.*]] = %{{.*}} to %[[NN]] step %c64 {
+// CHECK-NEXT:      arith.remui %[[I]], %[[ROWS]] : index
+// CHECK-NEXT:      arith.divui %[[I]], %[[ROWS]] : index
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @bounded_rows(%a: memref<?x?x16x16xf32>, %remaining: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %zero = arith.constant 0.0 : f32
+  %n = memref.dim %a, %c0 : memref<?x?x16x16xf32>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %scores = memref.alloca() : memref<16x16xf32>
+    %product = memref.alloca() : memref<16x16xf32>
+    %rows = arith.minsi %remaining, %c16 : index
+    %s = memref.subview %scores[0, 0] [%rows, %rows] [1, 1] : memref<16x16xf32> to memref<?x?xf32, strided<[16, 1]>>
+    linalg.fill ins(%zero : f32) outs(%s : memref<?x?xf32, strided<[16, 1]>>)
+    %row = memref.subview %scores[0, 0] [1, %rows] [1, 1] : memref<16x16xf32> to memref<1x?xf32, strided<[16, 1]>>
+    linalg.fill ins(%zero : f32) outs(%row : memref<1x?xf32, strided<[16, 1]>>)
+    %p = memref.subview %product[0, 0] [%rows, %rows] [1, 1] : memref<16x16xf32> to memref<?x?xf32, strided<[16, 1]>>
+    linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%s, %s : memref<?x?xf32, strided<[16, 1]>>, memref<?x?xf32, strided<[16, 1]>>)
+        outs(%p : memref<?x?xf32, strided<[16, 1]>>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %m = arith.mulf %x, %y : f32
+      %sum = arith.addf %o, %m : f32
+      linalg.yield %sum : f32
+    }
+    scf.reduce
+  } {linac.grid = ["sequence"]}
   return
 }
 
