@@ -8,7 +8,6 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
-#include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "llvm/ADT/DenseSet.h"
 
 namespace mlir::linac {
@@ -81,27 +80,20 @@ void propagateMemorySpace(Value root, Attribute space) {
   }
 }
 
-/// A constant upper bound of the index `value`, when one is known: the
-/// smaller bound of a min (the chunk pass bounds a chunk's rows by
-/// min(remaining, C), which the arith dialect's value-bounds model does not
-/// cover), else what the value-bounds analysis derives.
+/// A constant upper bound of the index `value`, when one is plain to see: a
+/// constant, or the smaller bound of a min (the chunk pass bounds a chunk's
+/// rows by min(remaining, C)).
 std::optional<int64_t> constantUpperBound(Value value) {
   if (std::optional<int64_t> constant = getConstantIntValue(value))
     return constant;
   Operation *def = value.getDefiningOp();
-  if (isa_and_nonnull<arith::MinSIOp, arith::MinUIOp>(def)) {
-    std::optional<int64_t> lhs = constantUpperBound(def->getOperand(0));
-    std::optional<int64_t> rhs = constantUpperBound(def->getOperand(1));
-    if (lhs && rhs)
-      return std::min(*lhs, *rhs);
-    return lhs ? lhs : rhs;
-  }
-  FailureOr<int64_t> bound = ValueBoundsConstraintSet::computeConstantBound(
-      presburger::BoundType::UB, value, /*stopCondition=*/nullptr,
-      /*closedUB=*/true);
-  if (failed(bound))
+  if (!isa_and_nonnull<arith::MinSIOp, arith::MinUIOp>(def))
     return std::nullopt;
-  return *bound;
+  std::optional<int64_t> lhs = constantUpperBound(def->getOperand(0));
+  std::optional<int64_t> rhs = constantUpperBound(def->getOperand(1));
+  if (lhs && rhs)
+    return std::min(*lhs, *rhs);
+  return lhs ? lhs : rhs;
 }
 
 /// Lowers the kernel body of one block: linalg ops become loops strided over
@@ -207,15 +199,13 @@ struct BlockDistributor {
     }
     // The parallel dimensions the threads spread over, outermost first
     // (those of extent 1 take index 0), and the extent each is iterated
-    // with. An inner extent that is dynamic but bounded (a chunk's rows,
-    // min(remaining, C)) is iterated up to its bound, the elements beyond
-    // it skipped: the per-element index math below then divides by
-    // constants (shifts and masks), not by a runtime value (a 64-bit
-    // division per element on the GPU). The outermost keeps its own
-    // extent, so the trip count stays what it was. Contractions keep their
-    // extents: their per-element reduction outweighs the division, and
-    // guarding it cost registers (the f32 chunk_gated_delta_rule, at 241
-    // of 255, spilled).
+    // with. In elementwise ops, an inner extent that is dynamic but bounded
+    // (a chunk's rows, min(remaining, C)) is iterated up to its bound, the
+    // elements beyond it skipped: the per-element index math below then
+    // divides by constants (shifts and masks), not by a runtime value (a
+    // 64-bit division per element on the GPU). The outermost keeps its own
+    // extent, so the trip count stays what it was.
+    bool elementwise = reductionDims.empty();
     SmallVector<Value> ivs(ranges.size());
     SmallVector<unsigned> spread, guarded;
     SmallVector<Value> iterated(ranges.size());
@@ -229,8 +219,7 @@ struct BlockDistributor {
     for (unsigned d : spread) {
       iterated[d] = sizes[d];
       std::optional<int64_t> bound;
-      if (reductionDims.empty() && d != spread.front() &&
-          !getConstantIntValue(sizes[d]))
+      if (elementwise && d != spread.front() && !getConstantIntValue(sizes[d]))
         bound = constantUpperBound(sizes[d]);
       if (bound && *bound > 0) {
         iterated[d] = arith::ConstantIndexOp::create(b, loc, *bound);
@@ -248,12 +237,17 @@ struct BlockDistributor {
 
     // Row-major delinearization: the innermost parallel dimension varies
     // fastest across threads, so neighbouring threads touch neighbouring
-    // elements. The outermost needs no remainder: the loop stays below the
-    // product of the extents.
+    // elements. The loop stays below the product of the extents, so the
+    // outermost index needs no remainder. Contractions keep it all the same:
+    // it tells LLVM the index's range, and without it kernels already at 255
+    // registers (the f32 chunk_gated_delta_rule, the bf16 recurrent delta
+    // rules at K = V = 128) spilled.
     Value linear = loop.getInductionVar();
     for (unsigned d : llvm::reverse(spread)) {
       if (d == spread.front()) {
-        ivs[d] = linear;
+        ivs[d] = elementwise
+                     ? linear
+                     : arith::RemUIOp::create(b, loc, linear, iterated[d]);
         break;
       }
       ivs[d] = arith::RemUIOp::create(b, loc, linear, iterated[d]);
