@@ -172,11 +172,15 @@ func.func @untiled(%out: memref<?x?x4x8xf32>) {
 // CHECK:         scf.for %[[J:.*]] = %{{.*}} to %[[ROWS]] step %c64 {
 // CHECK-NEXT:      memref.store %{{.*}}, %{{.*}}[%c0, %[[J]]]
 // CHECK-NEXT:    }
-// A contraction keeps its extents (its reduction outweighs the division).
+// A contraction keeps its indexing, the outermost remainder included (its
+// reduction outweighs the division; the remainder bounds the index for LLVM).
 // CHECK:         %[[NN:.*]] = arith.muli %[[ROWS]], %[[ROWS]] : index
 // CHECK:         scf.for %[[I:.*]] = %{{.*}} to %[[NN]] step %c64 {
-// CHECK-NEXT:      arith.remui %[[I]], %[[ROWS]] : index
-// CHECK-NEXT:      arith.divui %[[I]], %[[ROWS]] : index
+// CHECK-NEXT:      %[[COL:.*]] = arith.remui %[[I]], %[[ROWS]] : index
+// CHECK-NEXT:      %[[R:.*]] = arith.divui %[[I]], %[[ROWS]] : index
+// CHECK-NEXT:      %[[ROW:.*]] = arith.remui %[[R]], %[[ROWS]] : index
+// CHECK-NOT:       scf.if
+// CHECK:           memref.load %{{.*}}[%[[ROW]], %[[COL]]]
 #mk = affine_map<(d0, d1, d2) -> (d0, d2)>
 #nk = affine_map<(d0, d1, d2) -> (d1, d2)>
 #mn = affine_map<(d0, d1, d2) -> (d0, d1)>
