@@ -7,7 +7,8 @@ Python extension.
         [--no-variants] [--tuning FILE | --no-tuning]
 
 Layout of the bundle:
-    manifest.json                   target, cases, kernels, what made it
+    manifest.json                   target, cases, kernels, what made it, the kernels whose
+                                    ptxas log reports spilled registers
     kernels/<dtype>_k<K>_v<V>/<op>.{json,cubin,ptx,ptxas.log}
     kernels/variants/<op>/c<C>_bv<BV>_t<threads>/<op>.*
                                     the benchmark's chunked kernels with other tile options
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import re
 import subprocess
 import sys
 import time
@@ -68,6 +70,22 @@ def compile_kernel(
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
     (out / f"{op}.h").unlink(missing_ok=True)  # C launcher: not used by the device check
     return True
+
+
+def register_spills(kernels: Path) -> list[dict]:
+    """The kernels under `kernels` whose ptxas log reports spilled registers, as
+    {"kernel": path relative to `kernels`, "ptxas": the log's line}. Kernels at ptxas's
+    255-register limit tip into spilling on small changes of the compiler (see
+    test/lit/Target/ptxas-register-edge.test); the bundle names them before a GPU run."""
+    spilled = []
+    for log in sorted(kernels.rglob("*.ptxas.log")):
+        for line in log.read_text().splitlines():
+            found = re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads", line)
+            if found and (int(found.group(1)) or int(found.group(2))):
+                kernel = str(log.relative_to(kernels)).removesuffix(".ptxas.log")
+                spilled.append({"kernel": kernel, "ptxas": line.strip()})
+                break
+    return spilled
 
 
 def compile_variants(compiler: Path, out: Path, ops: list[str]) -> list[dict]:
@@ -216,6 +234,9 @@ def main(argv=None) -> int:
         capture_output=True,
         text=True,
     ).stdout.strip()
+    spills = register_spills(out / "kernels")
+    for spill in spills:
+        print(f"WARNING: {spill['kernel']} spills registers: {spill['ptxas']}", flush=True)
     manifest = {
         "target": problems.TARGET,
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -224,6 +245,7 @@ def main(argv=None) -> int:
         "cases": manifest_cases,
         "variants": variants,
         "tuning": str(tuning["tuning"]) if tuning else None,
+        "register_spills": spills,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
     print(f"{len(cases)} cases in {out} ({time.time() - start:.0f} s)")

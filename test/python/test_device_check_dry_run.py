@@ -33,6 +33,38 @@ def _has_gpu() -> bool:
     return torch.cuda.is_available()
 
 
+def test_bundle_names_the_kernels_that_spill_registers(tmp_path: Path):
+    import make_bundle
+
+    kernels = tmp_path / "kernels"
+    logs = {
+        "bf16_k128_v128/fused_recurrent_delta_rule": "64 bytes stack frame, "
+        "64 bytes spill stores, 64 bytes spill loads",
+        "bf16_k128_v128/chunk_gla": "0 bytes stack frame, 0 bytes spill stores, "
+        "0 bytes spill loads",
+        "variants/chunk_gla/c8_bv16_t64/chunk_gla": "8 bytes stack frame, "
+        "0 bytes spill stores, 4 bytes spill loads",
+    }
+    for kernel, line in logs.items():
+        log = kernels / f"{kernel}.ptxas.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(
+            "ptxas info    : Compiling entry function 'x' for 'sm_90'\n"
+            f"ptxas info    : Function properties for x\n    {line}\n"
+            "ptxas info    : Used 255 registers, used 1 barriers\n"
+        )
+    assert make_bundle.register_spills(kernels) == [
+        {
+            "kernel": "bf16_k128_v128/fused_recurrent_delta_rule",
+            "ptxas": logs["bf16_k128_v128/fused_recurrent_delta_rule"],
+        },
+        {
+            "kernel": "variants/chunk_gla/c8_bv16_t64/chunk_gla",
+            "ptxas": logs["variants/chunk_gla/c8_bv16_t64/chunk_gla"],
+        },
+    ]
+
+
 def test_bundle_and_device_check_dry_run(tmp_path: Path):
     bundle = tmp_path / "bundle"
     made = subprocess.run(
@@ -57,6 +89,7 @@ def test_bundle_and_device_check_dry_run(tmp_path: Path):
     assert [case["op"] for case in manifest["cases"]] == ["chunk_simple_gla"]
     assert (bundle / "kernels" / "bf16_k64_v64" / "chunk_simple_gla.cubin").exists()
     assert (bundle / "kernels" / "f32_k64_v64" / "chunk_simple_gla.ptx").exists()
+    assert manifest["register_spills"] == []
     # The stored inputs are the ones the kernel metadata asks for, bf16-exact where they
     # are q, k, v.
     data = np.load(bundle / "tests" / f"{manifest['cases'][0]['name']}.npz")
