@@ -32,12 +32,7 @@ mlir::linac::parseTensorCoreInputs(StringRef name) {
       .Default(std::nullopt);
 }
 
-namespace {
-
-/// The largest value `size` can take, when it is known without analysis:
-/// a constant, a static dimension, or the min with one of those (a chunk's
-/// rows are `min(remaining, C)`).
-std::optional<int64_t> staticUpperBound(OpFoldResult size) {
+std::optional<int64_t> mlir::linac::staticUpperBound(OpFoldResult size) {
   if (std::optional<int64_t> constant = getConstantIntValue(size))
     return constant;
   auto value = dyn_cast<Value>(size);
@@ -71,6 +66,8 @@ std::optional<int64_t> staticUpperBound(OpFoldResult size) {
   }
   return std::nullopt;
 }
+
+namespace {
 
 /// Follows float casts back from `value`.
 Value skipCasts(Value value) {

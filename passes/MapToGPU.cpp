@@ -80,22 +80,6 @@ void propagateMemorySpace(Value root, Attribute space) {
   }
 }
 
-/// A constant upper bound of the index `value`, when one is plain to see: a
-/// constant, or the smaller bound of a min (the chunk pass bounds a chunk's
-/// rows by min(remaining, C)).
-std::optional<int64_t> constantUpperBound(Value value) {
-  if (std::optional<int64_t> constant = getConstantIntValue(value))
-    return constant;
-  Operation *def = value.getDefiningOp();
-  if (!isa_and_nonnull<arith::MinSIOp, arith::MinUIOp>(def))
-    return std::nullopt;
-  std::optional<int64_t> lhs = constantUpperBound(def->getOperand(0));
-  std::optional<int64_t> rhs = constantUpperBound(def->getOperand(1));
-  if (lhs && rhs)
-    return std::min(*lhs, *rhs);
-  return lhs ? lhs : rhs;
-}
-
 /// Lowers the kernel body of one block: linalg ops become loops strided over
 /// the block's threads, other writes run on thread 0, barriers separate them.
 struct BlockDistributor {
@@ -220,7 +204,7 @@ struct BlockDistributor {
       iterated[d] = sizes[d];
       std::optional<int64_t> bound;
       if (elementwise && d != spread.front() && !getConstantIntValue(sizes[d]))
-        bound = constantUpperBound(sizes[d]);
+        bound = staticUpperBound(ranges[d].size);
       if (bound && *bound > 0) {
         iterated[d] = arith::ConstantIndexOp::create(b, loc, *bound);
         guarded.push_back(d);
