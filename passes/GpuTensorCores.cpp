@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/GpuTensorCores.h"
+#include "passes/LinalgHelpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -30,41 +31,6 @@ mlir::linac::parseTensorCoreInputs(StringRef name) {
       .Case("bf16", TensorCoreInputs::bf16)
       .Case("f16", TensorCoreInputs::f16)
       .Default(std::nullopt);
-}
-
-std::optional<int64_t> mlir::linac::staticUpperBound(OpFoldResult size) {
-  if (std::optional<int64_t> constant = getConstantIntValue(size))
-    return constant;
-  auto value = dyn_cast<Value>(size);
-  if (!value)
-    return std::nullopt;
-  if (auto dim = value.getDefiningOp<memref::DimOp>()) {
-    std::optional<int64_t> index = dim.getConstantIndex();
-    if (!index)
-      return std::nullopt;
-    auto type = cast<MemRefType>(dim.getSource().getType());
-    if (!type.isDynamicDim(*index))
-      return type.getDimSize(*index);
-    if (auto view = dim.getSource().getDefiningOp<memref::SubViewOp>()) {
-      // The view's dimension `index` after dropping unit dimensions.
-      llvm::SmallBitVector dropped = view.getDroppedDims();
-      int64_t kept = -1;
-      for (auto [d, size] : llvm::enumerate(view.getMixedSizes())) {
-        if (!dropped.test(d) && ++kept == *index)
-          return staticUpperBound(size);
-      }
-    }
-    return std::nullopt;
-  }
-  Operation *op = value.getDefiningOp();
-  if (isa_and_nonnull<arith::MinSIOp, arith::MinUIOp>(op)) {
-    std::optional<int64_t> lhs = staticUpperBound(op->getOperand(0));
-    std::optional<int64_t> rhs = staticUpperBound(op->getOperand(1));
-    if (lhs && rhs)
-      return std::min(*lhs, *rhs);
-    return lhs ? lhs : rhs;
-  }
-  return std::nullopt;
 }
 
 namespace {

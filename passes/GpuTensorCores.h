@@ -30,12 +30,6 @@ enum class TensorCoreInputs {
 /// Parses a pass option's value; nullopt when it is none of the names.
 std::optional<TensorCoreInputs> parseTensorCoreInputs(StringRef name);
 
-/// The largest value `size` can take, when it is known without analysis: a
-/// constant, a static dimension, or the min with one of those (a chunk's
-/// rows are `min(remaining, C)`). Bounds the tensor-core tiles and the
-/// elementwise loops of linac-map-to-gpu.
-std::optional<int64_t> staticUpperBound(OpFoldResult size);
-
 /// Replaces `op`, a contraction `C[m, n] += A[m, k] * B[k, n]` (operands in
 /// any order of their dimensions, fp32 output) whose sizes have static upper
 /// bounds, with a loop of the block's warps over 16x8 output tiles, each a

@@ -6,8 +6,45 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 using namespace mlir;
+
+std::optional<int64_t> linac::staticUpperBound(OpFoldResult size) {
+  if (std::optional<int64_t> constant = getConstantIntValue(size))
+    return constant;
+  auto value = dyn_cast<Value>(size);
+  if (!value)
+    return std::nullopt;
+  if (auto dim = value.getDefiningOp<memref::DimOp>()) {
+    std::optional<int64_t> index = dim.getConstantIndex();
+    if (!index)
+      return std::nullopt;
+    auto type = cast<MemRefType>(dim.getSource().getType());
+    if (!type.isDynamicDim(*index))
+      return type.getDimSize(*index);
+    if (auto view = dim.getSource().getDefiningOp<memref::SubViewOp>()) {
+      // The view's dimension `index` after dropping unit dimensions.
+      llvm::SmallBitVector dropped = view.getDroppedDims();
+      int64_t kept = -1;
+      for (auto [d, size] : llvm::enumerate(view.getMixedSizes())) {
+        if (!dropped.test(d) && ++kept == *index)
+          return staticUpperBound(size);
+      }
+    }
+    return std::nullopt;
+  }
+  Operation *op = value.getDefiningOp();
+  if (isa_and_nonnull<arith::MinSIOp, arith::MinUIOp>(op)) {
+    std::optional<int64_t> lhs = staticUpperBound(op->getOperand(0));
+    std::optional<int64_t> rhs = staticUpperBound(op->getOperand(1));
+    if (lhs && rhs)
+      return std::min(*lhs, *rhs);
+    return lhs ? lhs : rhs;
+  }
+  return std::nullopt;
+}
 
 Value linac::convertFloat(OpBuilder &b, Location loc, Value value, Type type) {
   Type from = value.getType();

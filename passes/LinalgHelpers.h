@@ -4,8 +4,17 @@
 #define LINAC_PASSES_LINALGHELPERS_H
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/OpDefinition.h"
+
+#include <optional>
 
 namespace mlir::linac {
+
+/// The largest value `size` can take, when it is known without analysis: a
+/// constant, a static dimension, or the min with one of those (a chunk's
+/// rows are `min(remaining, C)`). Bounds the tensor-core tiles and the
+/// elementwise loops of linac-map-to-gpu, and GLA's sub-chunks.
+std::optional<int64_t> staticUpperBound(OpFoldResult size);
 
 /// Converts a value to `type` (f16/bf16/f32): extf, truncf or nothing.
 Value convertFloat(OpBuilder &b, Location loc, Value value, Type type);

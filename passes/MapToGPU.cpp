@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 
 #include "passes/GpuTensorCores.h"
+#include "passes/LinalgHelpers.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
