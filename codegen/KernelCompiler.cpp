@@ -67,6 +67,8 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
   if (llvm::Expected<TargetKind> kind = parseTarget(request.options.target);
       !kind)
     return kind.takeError();
+  if (llvm::Error error = checkGateSums(request.options.gateSums))
+    return std::move(error);
   CompileResult result;
   KernelCache cache(KernelCache::defaultDirectory());
   std::string key = cacheKey(request);

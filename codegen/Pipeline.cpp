@@ -27,11 +27,12 @@ std::string CompileOptions::fingerprint() const {
   return llvm::formatv("target={0} K={1} V={2} chunk={3} block_v={4} dtype={5} "
                        "block={6} ptxas={7} householder={8} qk_l2norm={9} "
                        "beta_sigmoid={10} dt_softplus={11} cpu={12} "
-                       "tensor_cores={13}",
+                       "tensor_cores={13} gate_sums={14}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
-                       betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this))
-      .str() +
+                       betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
+                       perElementGateSums(*this) ? "per-element" : "by-row")
+             .str() +
          (allowSequential ? " allow_sequential" : "");
 }
 
@@ -46,6 +47,20 @@ llvm::Expected<TargetKind> parseTarget(llvm::StringRef target) {
 
 int64_t cpuDefaultChunkSize(int64_t /*headDimK*/, int64_t /*headDimV*/) {
   return 16;
+}
+
+bool perElementGateSums(const CompileOptions &options) {
+  if (options.gateSums.empty() || options.gateSums == "auto")
+    return options.target != "cpu";
+  return options.gateSums == "per-element";
+}
+
+llvm::Error checkGateSums(llvm::StringRef gateSums) {
+  if (gateSums.empty() || gateSums == "auto" || gateSums == "by-row" ||
+      gateSums == "per-element")
+    return llvm::Error::success();
+  return llvm::createStringError("unknown gate-sums '" + gateSums.str() +
+                                 "' (expected auto, by-row or per-element)");
 }
 
 std::string tensorCoreInputs(const CompileOptions &options) {
@@ -83,7 +98,11 @@ std::vector<Stage> getStages(const CompileOptions &options) {
                              options.blockV,
                              options.target == "cpu" ? "true" : "false")
                    .str()});
-  stages.push_back({"lower", "func.func(linac-lower-chunk-ops, canonicalize)"});
+  stages.push_back(
+      {"lower", llvm::formatv("func.func(linac-lower-chunk-ops{{"
+                              "per-element-sums={0}}, canonicalize)",
+                              perElementGateSums(options) ? "true" : "false")
+                    .str()});
   if (options.target == "cpu") {
     stages.push_back(
         {"llvm",

@@ -59,6 +59,10 @@ struct CompileOptions {
   /// empty or "auto" follows the dtype (bf16/f16 kernels use them, f32
   /// kernels keep fp32 products).
   std::string tensorCores;
+  /// How the chunk lowering sums the log decays: "by-row" (a running sum,
+  /// row after row), "per-element" (each sum its own loop: no chain of
+  /// barriers on a GPU); empty or "auto": by-row on CPUs, per-element on GPUs.
+  std::string gateSums;
   /// Threads per block on GPUs.
   int64_t gpuBlockSize = 128;
   /// Assemble PTX into a cubin with ptxas when it is installed.
@@ -80,6 +84,12 @@ struct CompileOptions {
 /// 64 by 1.1-1.5x. The head sizes stay in the signature for the next machine
 /// whose answer depends on them.
 int64_t cpuDefaultChunkSize(int64_t headDimK, int64_t headDimV);
+
+/// Whether `options` resolve to per-element gate sums (see `gateSums`).
+bool perElementGateSums(const CompileOptions &options);
+
+/// An error naming a `gateSums` other than auto, by-row or per-element.
+llvm::Error checkGateSums(llvm::StringRef gateSums);
 
 /// The tensor-core inputs `options` resolves to (see `tensorCores`).
 std::string tensorCoreInputs(const CompileOptions &options);

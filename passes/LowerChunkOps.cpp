@@ -148,9 +148,66 @@ struct ChunkAlgebra {
   }
 };
 
+/// g[from] + ... + g[to - 1] (of channel `channel` for vector gates, else
+/// null), added in ascending or descending order from 0: one loop, for one
+/// element of a per-element sum.
+Value sumGates(OpBuilder &b, Location loc, Value gates, Value channel,
+               Value from, Value to, bool descending) {
+  Value one = arith::ConstantIndexOp::create(b, loc, 1);
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  // Descending: step u visits from + to - 1 - u.
+  Value mirror;
+  if (descending)
+    mirror = arith::SubIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, from, to), one);
+  auto loop = scf::ForOp::create(
+      b, loc, from, to, one, ValueRange{zero},
+      [&](OpBuilder &nb, Location l, Value u, ValueRange iterArgs) {
+        Value m =
+            descending ? Value(arith::SubIOp::create(nb, l, mirror, u)) : u;
+        SmallVector<Value> indices = {m};
+        if (channel)
+          indices.push_back(channel);
+        Value g = memref::LoadOp::create(nb, l, gates, indices);
+        scf::YieldOp::create(
+            nb, l, Value(arith::AddFOp::create(nb, l, iterArgs[0], g)));
+      });
+  return loop.getResult(0);
+}
+
+/// Cumulative sums of `gates` ([n] or [n, K]) element by element, into the
+/// n * repeat rows of `sums`: row r holds the sums of step i = r / repeat,
+/// forward g[0] + ... + g[i], reverse g[i+1] + ... + g[n-1]. Each element
+/// adds its own gates in one loop, in the order the row-by-row form adds
+/// them (the same values). For GPUs, where the row-by-row form is a chain of
+/// dependent steps: a global load per row on one thread, or a barrier per row.
+void sumGatesPerElement(ChunkAlgebra &alg, Value gates, Value sums,
+                        bool reverse, int64_t repeat = 1) {
+  bool vector = cast<MemRefType>(gates.getType()).getRank() == 2;
+  Value n = alg.dim(gates, 0);
+  alg.elementwise(
+      {}, {}, sums, [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+        Value row = linalg::IndexOp::create(nb, l, 0);
+        Value i = repeat == 1
+                      ? row
+                      : Value(arith::DivUIOp::create(
+                            nb, l, row,
+                            arith::ConstantIndexOp::create(nb, l, repeat)));
+        Value channel =
+            vector ? Value(linalg::IndexOp::create(nb, l, 1)) : Value();
+        Value next = arith::AddIOp::create(
+            nb, l, i, arith::ConstantIndexOp::create(nb, l, 1));
+        if (reverse)
+          return sumGates(nb, l, gates, channel, next, n, /*descending=*/true);
+        return sumGates(nb, l, gates, channel,
+                        arith::ConstantIndexOp::create(nb, l, 0), next,
+                        /*descending=*/false);
+      });
+}
+
 /// Forward: S_i = g_0 + ... + g_i; reverse: S_i = g_{i+1} + ... + g_{n-1}.
 /// Each S_i is written to rows [i * repeat, (i + 1) * repeat).
-LogicalResult lower(ChunkCumsumOp op) {
+LogicalResult lower(ChunkCumsumOp op, bool perElementSums) {
   OpBuilder b(op);
   ChunkAlgebra alg{b, op.getLoc()};
   Location loc = op.getLoc();
@@ -160,6 +217,19 @@ LogicalResult lower(ChunkCumsumOp op) {
   bool vector = cast<MemRefType>(gates.getType()).getRank() == 2;
   Value zero = alg.index(0), one = alg.index(1), n = alg.dim(gates, 0);
   Value copies = alg.index(repeat);
+  if (perElementSums) {
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {
+        repeat == 1 ? n : arith::MulIOp::create(b, loc, n, copies).getResult()};
+    if (vector) {
+      offsets.push_back(b.getIndexAttr(0));
+      sizes.push_back(alg.mixedSize(gates, 1));
+    }
+    sumGatesPerElement(alg, gates, alg.view(result, offsets, sizes), reverse,
+                       repeat);
+    op.erase();
+    return success();
+  }
   // Step u visits row i = u (forward) or n - 1 - u (reverse).
   auto rowAt = [&](OpBuilder &nb, Location l, Value u) -> Value {
     if (!reverse)
@@ -227,9 +297,24 @@ LogicalResult lower(ChunkCumsumOp op) {
 
 /// Window sums of scalar gates over tokens: E[i, t] = g_{t+1} + ... + g_i
 /// for t <= i, row by row (E[i, :i] = E[i-1, :i] + g_i): only additions.
-void buildWindowSums(ChunkAlgebra &alg, Value gates, Value sums) {
+/// Per element, each window is one loop in that same order (for GPUs).
+void buildWindowSums(ChunkAlgebra &alg, Value gates, Value sums,
+                     bool perElementSums) {
   OpBuilder &b = alg.b;
   Location loc = alg.loc;
+  if (perElementSums) {
+    alg.elementwise({}, {}, sums,
+                    [&](OpBuilder &nb, Location l, ValueRange) -> Value {
+                      Value one = arith::ConstantIndexOp::create(nb, l, 1);
+                      Value i = linalg::IndexOp::create(nb, l, 0);
+                      Value t = linalg::IndexOp::create(nb, l, 1);
+                      Value from = arith::AddIOp::create(nb, l, t, one);
+                      Value to = arith::AddIOp::create(nb, l, i, one);
+                      return sumGates(nb, l, gates, Value(), from, to,
+                                      /*descending=*/false);
+                    });
+    return;
+  }
   alg.zero(sums);
   auto rows = scf::ForOp::create(b, loc, alg.index(1), alg.dim(gates, 0),
                                  alg.index(1));
@@ -249,10 +334,11 @@ void buildWindowSums(ChunkAlgebra &alg, Value gates, Value sums) {
 
 /// Causal mask and scalar decay: P[i, j] = j visible from p(i) ?
 /// P * exp(E[t(p(i)), t(j)]) : 0.
-void applyScalarDecayAndMask(ChunkAlgebra &alg, DecayedScoresOp op) {
+void applyScalarDecayAndMask(ChunkAlgebra &alg, DecayedScoresOp op,
+                             bool perElementSums) {
   Value sums = op.getWorkspace();
   if (sums)
-    buildWindowSums(alg, op.getGates(), sums);
+    buildWindowSums(alg, op.getGates(), sums, perElementSums);
   int64_t stride = op.getQueryStride(), interleave = op.getInterleave();
   bool strict = op.getStrict();
   alg.elementwise({}, {}, op.getScores(),
@@ -314,8 +400,10 @@ Value diagonalView(ChunkAlgebra &alg, Value matrix, Value row0, Value col0,
 /// Vector gates, sub-chunk by sub-chunk of 16 queries (one key per query).
 /// Keys before the sub-chunk: q_i * exp(g_{i0} + ... + g_i) times
 /// k_t * exp(g_{t+1} + ... + g_{i0-1}), one matrix product. Keys inside it:
-/// diagonal by diagonal, with running window sums per channel.
-void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op) {
+/// diagonal by diagonal, with running window sums per channel; with
+/// `perElementSums`, one contraction whose every score sums its own windows.
+void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op,
+                            bool perElementSums) {
   OpBuilder &b = alg.b;
   Location loc = alg.loc;
   Value queries = op.getQueries(), keys = op.getKeys(), gates = op.getGates();
@@ -339,13 +427,52 @@ void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op) {
                     });
   };
 
-  auto blocks = scf::ForOp::create(
-      b, loc, zero, arith::CeilDivSIOp::create(b, loc, rows, sub), one);
+  // sums[r] = g[0] + ... + g[r], row by row.
+  auto forwardSumsByRow = [&](Value sums, Value blockGates) {
+    alg.elementwise(
+        {alg.rowOf(blockGates, zero)}, {alg.map(1, {0})}, alg.rowOf(sums, zero),
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    auto forward = scf::ForOp::create(b, loc, one, alg.dim(sums, 0), one);
+    OpBuilder::InsertionGuard loopGuard(b);
+    b.setInsertionPointToStart(forward.getBody());
+    Value r = forward.getInductionVar();
+    Value row = alg.rowOf(sums, r);
+    alg.elementwise(
+        {alg.rowOf(sums, arith::SubIOp::create(b, loc, r, one))},
+        {alg.map(1, {0})}, row,
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    addRows(row, alg.rowOf(blockGates, r));
+  };
+  // sums[t] = g[t + 1] + ... + g[n - 1] for the n rows of sums, row by row.
+  auto reverseSumsByRow = [&](Value sums, Value chunkGates) {
+    Value last = arith::SubIOp::create(b, loc, alg.dim(sums, 0), one);
+    alg.zero(alg.rowOf(sums, last));
+    auto backward = scf::ForOp::create(b, loc, one, alg.dim(sums, 0), one);
+    OpBuilder::InsertionGuard loopGuard(b);
+    b.setInsertionPointToStart(backward.getBody());
+    Value t = arith::SubIOp::create(b, loc, last, backward.getInductionVar());
+    Value next = arith::AddIOp::create(b, loc, t, one);
+    Value row = alg.rowOf(sums, t);
+    alg.elementwise(
+        {alg.rowOf(sums, next)}, {alg.map(1, {0})}, row,
+        [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+    addRows(row, alg.rowOf(chunkGates, next));
+  };
+
+  // A chunk of at most 16 rows is one sub-chunk with no keys before it
+  // (without the loop, the keys-before branch folds away, and with it, on
+  // GPUs, the workspace's shared memory).
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(blocks.getBody());
-  Value i0 = arith::MulIOp::create(b, loc, blocks.getInductionVar(), sub);
-  Value count = arith::MinSIOp::create(
-      b, loc, sub, arith::SubIOp::create(b, loc, rows, i0));
+  Value i0 = zero, count = rows;
+  std::optional<int64_t> maxRows = staticUpperBound(rows);
+  if (!maxRows || *maxRows > kSubChunk) {
+    auto blocks = scf::ForOp::create(
+        b, loc, zero, arith::CeilDivSIOp::create(b, loc, rows, sub), one);
+    b.setInsertionPointToStart(blocks.getBody());
+    i0 = arith::MulIOp::create(b, loc, blocks.getInductionVar(), sub);
+    count = arith::MinSIOp::create(b, loc, sub,
+                                   arith::SubIOp::create(b, loc, rows, i0));
+  }
   Value blockQueries = alg.view(queries, {i0, idx0}, {count, width});
   Value blockGates = alg.view(gates, {i0, idx0}, {count, width});
 
@@ -358,40 +485,57 @@ void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op) {
     b.setInsertionPointToStart(before.thenBlock());
     // Forward sums from the block's start, then the rescaled queries.
     Value scaledQueries = alg.view(workspace, {idx0, idx0}, {count, width});
-    alg.elementwise({alg.rowOf(blockGates, zero)}, {alg.map(1, {0})},
-                    alg.rowOf(scaledQueries, zero),
-                    [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-    auto forward = scf::ForOp::create(b, loc, one, count, one);
-    {
-      OpBuilder::InsertionGuard loopGuard(b);
-      b.setInsertionPointToStart(forward.getBody());
-      Value r = forward.getInductionVar();
-      Value sums = alg.rowOf(scaledQueries, r);
-      alg.elementwise({alg.rowOf(scaledQueries, arith::SubIOp::create(b, loc, r, one))},
-                      {alg.map(1, {0})}, sums,
-                      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-      addRows(sums, alg.rowOf(blockGates, r));
-    }
+    if (perElementSums)
+      sumGatesPerElement(alg, blockGates, scaledQueries, /*reverse=*/false);
+    else
+      forwardSumsByRow(scaledQueries, blockGates);
     scaleByExp(blockQueries, scaledQueries);
     // Reverse sums up to the block's start, then the rescaled keys.
     Value scaledKeys =
         alg.view(workspace, {b.getIndexAttr(2 * kSubChunk), idx0}, {i0, width});
-    Value last = arith::SubIOp::create(b, loc, i0, one);
-    alg.zero(alg.rowOf(scaledKeys, last));
-    auto backward = scf::ForOp::create(b, loc, one, i0, one);
-    {
-      OpBuilder::InsertionGuard loopGuard(b);
-      b.setInsertionPointToStart(backward.getBody());
-      Value t = arith::SubIOp::create(b, loc, last, backward.getInductionVar());
-      Value next = arith::AddIOp::create(b, loc, t, one);
-      Value sums = alg.rowOf(scaledKeys, t);
-      alg.elementwise({alg.rowOf(scaledKeys, next)}, {alg.map(1, {0})}, sums,
-                      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
-      addRows(sums, alg.rowOf(gates, next));
-    }
+    if (perElementSums)
+      sumGatesPerElement(alg, alg.view(gates, {idx0, idx0}, {i0, width}),
+                         scaledKeys, /*reverse=*/true);
+    else
+      reverseSumsByRow(scaledKeys, gates);
     scaleByExp(alg.view(keys, {idx0, idx0}, {i0, width}), scaledKeys);
     alg.matmulTransposed(scaledQueries,
                          scaledKeys, alg.view(scores, {i0, idx0}, {count, i0}));
+  }
+
+  if (perElementSums) {
+    // Keys inside the sub-chunk, each score on its own: per channel, its
+    // window g_a + ... + g_{j+1} (the diagonal form's order and products).
+    Value blockKeys = alg.view(keys, {i0, idx0}, {count, width});
+    linalg::GenericOp::create(
+        b, loc, ValueRange{blockQueries, blockKeys},
+        ValueRange{alg.view(scores, {i0, i0}, {count, count})},
+        ArrayRef<AffineMap>{alg.map(3, {0, 2}), alg.map(3, {1, 2}),
+                            alg.map(3, {0, 1})},
+        ArrayRef<IteratorType>{kPar, kPar, kRed},
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value a = linalg::IndexOp::create(nb, l, 0);
+          Value j = linalg::IndexOp::create(nb, l, 1);
+          Value c = linalg::IndexOp::create(nb, l, 2);
+          Value one = arith::ConstantIndexOp::create(nb, l, 1);
+          Value from = arith::AddIOp::create(nb, l, j, one);
+          Value to = arith::AddIOp::create(nb, l, a, one);
+          Value window = sumGates(nb, l, blockGates, c, from, to,
+                                  /*descending=*/true);
+          Value q = convertFloat(nb, l, args[0], nb.getF32Type());
+          Value k = convertFloat(nb, l, args[1], nb.getF32Type());
+          Value qk = arith::MulFOp::create(nb, l, q, k);
+          Value sum = alg.mulAdd(nb, l, args[2], qk,
+                                 math::ExpOp::create(nb, l, window));
+          Value visible = arith::CmpIOp::create(
+              nb, l,
+              strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule, j,
+              a);
+          linalg::YieldOp::create(
+              nb, l,
+              Value(arith::SelectOp::create(nb, l, visible, sum, args[2])));
+        });
+    return;
   }
 
   // Keys inside the sub-chunk: diagonal d holds (query i0 + d + u, key
@@ -438,20 +582,20 @@ void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op) {
                   });
 }
 
-LogicalResult lower(DecayedScoresOp op) {
+LogicalResult lower(DecayedScoresOp op, bool perElementSums) {
   OpBuilder b(op);
   ChunkAlgebra alg{b, op.getLoc()};
   alg.zero(op.getScores());
   Value gates = op.getGates();
   if (gates && cast<MemRefType>(gates.getType()).getRank() == 2) {
-    lowerVectorDecayScores(alg, op);
+    lowerVectorDecayScores(alg, op, perElementSums);
   } else {
     // The mask below zeroes the entries above the causal diagonal.
     linalg::GenericOp products =
         alg.matmulTransposed(op.getQueries(), op.getKeys(), op.getScores());
     products->setAttr(kCausalOutputAttrName,
                       b.getI64IntegerAttr(op.getQueryStride()));
-    applyScalarDecayAndMask(alg, op);
+    applyScalarDecayAndMask(alg, op, perElementSums);
   }
   op.erase();
   return success();
@@ -842,6 +986,8 @@ LogicalResult lower(ChunkNormalizeOp op) {
 
 struct LowerChunkOpsPass
     : public linac::impl::LinacLowerChunkOpsBase<LowerChunkOpsPass> {
+  using LinacLowerChunkOpsBase::LinacLowerChunkOpsBase;
+
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
@@ -854,11 +1000,12 @@ struct LowerChunkOpsPass
     for (Operation *op : ops) {
       LogicalResult result =
           llvm::TypeSwitch<Operation *, LogicalResult>(op)
-              .Case<ChunkCumsumOp, DecayedScoresOp, DecayedRowsOp,
-                    ChunkOutputOp, ChunkReadoutOp, ChunkStateUpdateOp,
-                    UTTransformOp, ChunkMatmulOp, ChunkL2NormalizeOp,
-                    ChunkSigmoidOp, ChunkNormalizeOp, ChunkKeySumOp,
-                    ChunkScanOp, SsmInputsOp, SsmOutputOp>(
+              .Case<ChunkCumsumOp, DecayedScoresOp>(
+                  [&](auto tileOp) { return lower(tileOp, perElementSums); })
+              .Case<DecayedRowsOp, ChunkOutputOp, ChunkReadoutOp,
+                    ChunkStateUpdateOp, UTTransformOp, ChunkMatmulOp,
+                    ChunkL2NormalizeOp, ChunkSigmoidOp, ChunkNormalizeOp,
+                    ChunkKeySumOp, ChunkScanOp, SsmInputsOp, SsmOutputOp>(
                   [](auto tileOp) { return lower(tileOp); });
       if (failed(result))
         return signalPassFailure();

@@ -242,7 +242,17 @@ def LinacLowerChunkOps : Pass<"linac-lower-chunk-ops", "::mlir::func::FuncOp"> {
 
     becomes a `linalg.fill`, a `linalg.generic` contraction over K, and a
     `linalg.generic` that applies `exp(G[i] - G[j])` and the causal mask.
+
+    With `per-element-sums` (the GPU pipeline), the cumulative sums and the
+    scalar gates' window sums are elementwise ops whose every element adds
+    its own gates in one `scf.for`, in the row-by-row form's order (the same
+    bits). The row-by-row form is a chain of C dependent steps: on a GPU, C
+    global loads on one thread or C barriers per chunk.
   }];
+  let options = [
+    Option<"perElementSums", "per-element-sums", "bool", "false",
+           "each cumulative or window sum as its own loop (GPUs)">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::math::MathDialect",

@@ -61,6 +61,8 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
       options.gpuBlockSize = value.cast<int64_t>();
     else if (name == "tensor_cores")
       options.tensorCores = value.cast<std::string>();
+    else if (name == "gate_sums")
+      options.gateSums = value.cast<std::string>();
     else
       throw py::type_error("unknown compile option '" + name + "'");
   }
@@ -215,9 +217,8 @@ PYBIND11_MODULE(_linac, m) {
   m.def(
       "compile_builtin",
       [](const std::string &name, const std::string &target, int64_t k,
-         int64_t v, const std::string &dtype, int64_t chunkSize,
-         int64_t blockV, bool useCache, bool keepStages,
-         const py::kwargs &kwargs) {
+         int64_t v, const std::string &dtype, int64_t chunkSize, int64_t blockV,
+         bool useCache, bool keepStages, const py::kwargs &kwargs) {
         linac::CompileRequest request;
         request.options =
             makeOptions(target, k, v, dtype, chunkSize, blockV, kwargs);
@@ -232,7 +233,8 @@ PYBIND11_MODULE(_linac, m) {
       py::arg("use_cache") = true, py::arg("keep_stages") = false,
       "Compiles a built-in kernel; keyword options householder, qk_l2norm, "
       "beta_sigmoid, dt_softplus, block_size (GPU threads per block), "
-      "tensor_cores (auto, none, tf32, bf16, f16).");
+      "tensor_cores (auto, none, tf32, bf16, f16), gate_sums (auto, by-row, "
+      "per-element).");
   m.def(
       "compile",
       [](const std::string &source, const std::string &funcName,

@@ -62,6 +62,12 @@ cl::opt<std::string> tensorCores(
              "kernels use them, f32 kernels do not), none, tf32, bf16 or f16 "
              "(default: auto)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<std::string> gateSums(
+    "gate-sums",
+    cl::desc("how chunks sum their log decays: by-row (a running sum), "
+             "per-element (each sum its own loop, no barrier per row on a "
+             "GPU) or auto (by-row on CPUs, per-element on GPUs; default)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<int64_t> blockSize("block-size",
                            cl::desc("GPU threads per block, a multiple of 32 "
                                     "in [32, 1024] (default: 128)"),
@@ -263,6 +269,8 @@ int main(int argc, char **argv) {
       tensorCores != "bf16" && tensorCores != "f16")
     return usageError("unknown tensor-cores '" + tensorCores +
                       "' (expected auto, none, tf32, bf16 or f16)");
+  if (Error error = linac::checkGateSums(gateSums))
+    return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
     return usageError("block-size must be a multiple of 32 in [32, 1024], got " +
                       Twine(blockSize));
@@ -292,6 +300,7 @@ int main(int argc, char **argv) {
   request.options.dtSoftplus = dtSoftplus;
   request.options.cpu = cpuName;
   request.options.tensorCores = tensorCores;
+  request.options.gateSums = gateSums;
   request.options.gpuBlockSize = blockSize;
   request.useCache = !noCache;
   request.keepStages = dumpIR;

@@ -1,0 +1,88 @@
+"""The GPU's way of summing the log decays, checked on the CPU.
+
+GPU kernels sum each chunk's log decays element by element (`gate_sums="per-element"`: each
+cumulative or window sum in a loop of its own) where CPU kernels keep running sums row by row
+(one barrier per row on a GPU). Every chunked op with decays is compiled here with the GPU's
+form and compared with the float64 step-by-step reference, at the CPU's chunk size (16) and at
+64, where GLA's decayed scores split each chunk into sub-chunks of 16 (the keys before a
+sub-chunk and the band inside it take different paths).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from linac import _linac, ops, reference
+from linac.ops import _recurrence, mamba
+from linac.reference import relative_rms_error
+from optable import SPECS, OpSpec, call_mamba2, make_mamba2_inputs, make_state, tolerance
+
+B, H = 2, 2
+GATED_CHUNK_SPECS = [spec for spec in SPECS if spec.gate and not spec.recurrent]
+
+
+def _force_per_element_sums(monkeypatch, module, chunk_size: int) -> list[str]:
+    """Makes `module` compile its kernels with per-element sums at ``chunk_size``; returns
+    the list the names of the kernels it compiles are appended to."""
+    real = module.get_kernel
+    compiled = []
+
+    def per_element(name, head_dim_k, head_dim_v, dtype, target="cpu", _chunk=0, *rest, **kw):
+        compiled.append(name)
+        return real(
+            name, head_dim_k, head_dim_v, dtype, target, chunk_size, *rest,
+            gate_sums="per-element", **kw,
+        )  # fmt: skip
+
+    monkeypatch.setattr(module, "get_kernel", per_element)
+    return compiled
+
+
+def test_the_gated_chunk_ops_are_all_here() -> None:
+    kernels = {spec.kernel for spec in GATED_CHUNK_SPECS}
+    assert kernels == {
+        "chunk_simple_gla",
+        "chunk_gla",
+        "chunk_gated_delta_rule",
+        "chunk_gated_delta_product",
+    }
+
+
+@pytest.mark.parametrize("chunk_size", [16, 64])
+@pytest.mark.parametrize("spec", GATED_CHUNK_SPECS, ids=lambda spec: spec.id)
+def test_per_element_sums_match_reference(
+    spec: OpSpec, chunk_size: int, rng: np.random.Generator, monkeypatch
+) -> None:
+    compiled = _force_per_element_sums(monkeypatch, _recurrence, chunk_size)
+    # 200 tokens: three full chunks of 64 and a partial one of 8 rows.
+    T, K, V = 200, 32, 48
+    x = spec.inputs(rng, B, T, H, K, V, np.float32)
+    s0 = make_state(rng, B, H, K, V)
+
+    o, final_state = spec(x, initial_state=s0, output_final_state=True)
+    ref_o, ref_final = spec.reference(x, initial_state=s0)
+
+    assert compiled == [spec.kernel]
+    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
+    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
+
+
+@pytest.mark.parametrize("chunk_size", [16, 64])
+def test_mamba2_per_element_sums_match_reference(
+    chunk_size: int, rng: np.random.Generator, monkeypatch
+) -> None:
+    compiled = _force_per_element_sums(monkeypatch, mamba, chunk_size)
+    x = make_mamba2_inputs(rng, 2, 150, H, 32, 1, 16)
+    y, final = call_mamba2(
+        ops.mamba_chunk_scan_combined, x, chunk_size, return_final_states=True, dt_softplus=True
+    )
+    ref_y, ref_final = reference.mamba2(x.x, x.dt, x.A, x.B, x.C, dt_softplus=True)
+
+    assert compiled == ["chunk_mamba2"]
+    assert relative_rms_error(ref_y, y) <= tolerance(np.float32)
+    assert relative_rms_error(ref_final, final) <= tolerance(np.float32)
+
+
+def test_unknown_gate_sums_is_an_error() -> None:
+    with pytest.raises(Exception, match="unknown gate-sums 'rowwise'"):
+        _linac.compile_builtin("chunk_simple_gla", "cpu", 32, 32, gate_sums="rowwise")
