@@ -92,12 +92,14 @@ std::vector<Stage> getStages(const CompileOptions &options) {
   stages.push_back({"chunk", "func.func(linac-interleave-householder, "
                              "linac-chunk-recurrence, linac-chunk-ssm)"});
   stages.push_back(
-      {"tile", llvm::formatv("func.func(linac-sequential-recurrence, "
-                             "linac-tile-chunk-loop{{block-v={0} "
-                             "stage-inputs={1}}, canonicalize, cse)",
-                             options.blockV,
-                             options.target == "cpu" ? "true" : "false")
-                   .str()});
+      {"tile",
+       llvm::formatv("func.func(linac-sequential-recurrence, "
+                     "linac-tile-chunk-loop{{block-v={0} "
+                     "stage-inputs={1} stage-scalars={2}}, "
+                     "canonicalize, cse)",
+                     options.blockV, options.target == "cpu" ? "true" : "false",
+                     options.target == "cpu" ? "false" : "true")
+           .str()});
   stages.push_back(
       {"lower", llvm::formatv("func.func(linac-lower-chunk-ops{{"
                               "per-element-sums={0}}, canonicalize)",

@@ -220,7 +220,12 @@ def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
            "buffers (unit-stride rows for vector code, one conversion), and "
            "prefetch the next chunk's q, k, v and output rows into L2 (in a "
            "body without a sequential phase, marked linac.deferred_prefetch "
-           "for linac-vectorize-contractions to spread over the products)">
+           "for linac-vectorize-contractions to spread over the products)">,
+    Option<"stageScalars", "stage-scalars", "bool", "false",
+           "copy each chunk's scalar gates and beta (one value per token) "
+           "into local buffers, also without stage-inputs: on GPUs, one load "
+           "per token instead of the chain of cache misses of the sums that "
+           "read them token by token (a token's values are H floats apart)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",

@@ -107,11 +107,14 @@ struct ChunkViews {
   OpFoldResult bv;
   Value state, outTile, keySum;
   bool stageInputs = false;
+  bool stageScalars = false;
 
   /// With staging, `view` copied (as f32) into rows [0, rows) of a local
-  /// buffer of `capacity` rows allocated before the chunk loop.
-  Value staged(Value view, int64_t capacity, Operation *hoistPoint) {
-    if (!stageInputs)
+  /// buffer of `capacity` rows allocated before the chunk loop. `scalars`:
+  /// one value per token (scalar gates, beta), staged also by stageScalars.
+  Value staged(Value view, int64_t capacity, Operation *hoistPoint,
+               bool scalars = false) {
+    if (!stageInputs && !(scalars && stageScalars))
       return view;
     auto type = cast<MemRefType>(view.getType());
     SmallVector<int64_t> shape = {capacity};
@@ -246,11 +249,12 @@ struct ChunkViews {
       mapping.map(body.getArgument(arg++),
                   staged(vector ? rowsView(g, head, t0, tc, idx0, kWidth)
                                 : scalarsView(g, head, t0, tc),
-                         C, hoistPoint));
+                         C, hoistPoint, /*scalars=*/!vector));
     }
     if (Value beta = op.getBeta())
       mapping.map(body.getArgument(arg++),
-                  staged(scalarsView(beta, head, s0, sc), subSteps, hoistPoint));
+                  staged(scalarsView(beta, head, s0, sc), subSteps, hoistPoint,
+                         /*scalars=*/true));
     // With staging, the next chunk's rows are prefetched (none after the
     // last chunk: its count is <= 0).
     if (stageInputs) {
@@ -452,9 +456,25 @@ struct TileChunkLoopPass
 
     // The sequential loop(s) over chunks of C tokens: the body, then for
     // non-causal attention the readout over the whole sequence again.
-    ChunkViews views{op, b, loc, C, K, BV, batchRow, start, length, h,
-                     m.divUI(h, headsPerGroup), heads, v0, bv, state, outTile,
-                     keySum, stageInputs};
+    ChunkViews views{op,
+                     b,
+                     loc,
+                     C,
+                     K,
+                     BV,
+                     batchRow,
+                     start,
+                     length,
+                     h,
+                     m.divUI(h, headsPerGroup),
+                     heads,
+                     v0,
+                     bv,
+                     state,
+                     outTile,
+                     keySum,
+                     stageInputs,
+                     stageScalars};
     Region *readout = op.getReadout().empty() ? nullptr : &op.getReadout();
     views.emitLoop(op.getBody(), /*storeOutput=*/!readout);
     if (readout)
