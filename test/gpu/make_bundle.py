@@ -47,11 +47,12 @@ def compile_kernel(
     options: dict,
     out: Path,
     may_not_fit: bool = False,
-) -> bool:
+) -> Path | None:
     """linac-compile <op> for the bundle's target into `out`, every time: a kernel left from
     an earlier bundle may come from another compiler or tuning file, and linac's kernel cache
-    makes an unchanged one quick. `may_not_fit`: a kernel over the shared-memory limit
-    returns False instead of failing."""
+    makes an unchanged one quick. Returns the kernel's ptxas log (written when ptxas is
+    installed); `may_not_fit`: a kernel over the shared-memory limit returns None instead
+    of failing."""
     command = [
         str(compiler),
         op,
@@ -66,19 +67,20 @@ def compile_kernel(
     done = subprocess.run(command, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         if may_not_fit and "bytes of shared memory per block" in done.stderr:
-            return False
+            return None
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
     (out / f"{op}.h").unlink(missing_ok=True)  # C launcher: not used by the device check
-    return True
+    return out / f"{op}.ptxas.log"
 
 
-def register_spills(kernels: Path) -> list[dict]:
-    """The kernels under `kernels` whose ptxas log reports spilled registers, as
-    {"kernel": path relative to `kernels`, "ptxas": the log's line}. Kernels at ptxas's
-    255-register limit tip into spilling on small changes of the compiler (see
-    test/lit/Target/ptxas-register-edge.test); the bundle names them before a GPU run."""
+def register_spills(kernels: Path, logs: list[Path]) -> list[dict]:
+    """The kernels whose ptxas log (of `logs`, this bundle's, under `kernels`) reports
+    spilled registers, as {"kernel": path relative to `kernels`, "ptxas": the log's line}.
+    Kernels at ptxas's 255-register limit tip into spilling on small changes of the compiler
+    (see test/lit/Target/ptxas-register-edge.test); the bundle names them before a GPU run.
+    Logs left in the folder by an earlier, bigger bundle are not this bundle's."""
     spilled = []
-    for log in sorted(kernels.rglob("*.ptxas.log")):
+    for log in sorted(log for log in logs if log.exists()):
         for line in log.read_text().splitlines():
             found = re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads", line)
             if found and (int(found.group(1)) or int(found.group(2))):
@@ -88,9 +90,10 @@ def register_spills(kernels: Path) -> list[dict]:
     return spilled
 
 
-def compile_variants(compiler: Path, out: Path, ops: list[str]) -> list[dict]:
+def compile_variants(compiler: Path, out: Path, ops: list[str], logs: list[Path]) -> list[dict]:
     """The benchmark's chunked kernels at bf16 K = V = 128 with every tile option of the
-    sweep that fits in shared memory (problems.VARIANT_*), for benchmarks/gpu_variants.py."""
+    sweep that fits in shared memory (problems.VARIANT_*), for benchmarks/gpu_variants.py;
+    their ptxas logs are appended to `logs`."""
     K = V = problems.VARIANT_SHAPE[3]
     variants = []
     for family in problems.BENCH_OPS:
@@ -104,8 +107,10 @@ def compile_variants(compiler: Path, out: Path, ops: list[str]) -> list[dict]:
                     name = f"c{chunk}_bv{block_v}_t{threads}"
                     folder = out / "kernels" / "variants" / op / name
                     options = {"chunk-size": chunk, "block-v": block_v, "block-size": threads}
-                    if not compile_kernel(compiler, op, "bf16", K, V, options, folder, True):
+                    log = compile_kernel(compiler, op, "bf16", K, V, options, folder, True)
+                    if log is None:
                         continue
+                    logs.append(log)
                     fitted += 1
                     variants.append(
                         {
@@ -184,13 +189,16 @@ def main(argv=None) -> int:
     (out / "tests").mkdir(exist_ok=True)
     cases = problems.cases(ops, bench=not options.no_bench)
     manifest_cases = []
+    logs = []
     start = time.time()
     for i, case in enumerate(cases):
         for dtype in case.dtypes:
             folder = out / "kernels" / problems.kernel_dir(dtype, case.K, case.V)
             compile_options = {**case.options, **tuning}
-            compile_kernel(
-                options.compiler, case.op, dtype, case.K, case.V, compile_options, folder
+            logs.append(
+                compile_kernel(
+                    options.compiler, case.op, dtype, case.K, case.V, compile_options, folder
+                )
             )
         folder = out / "kernels" / problems.kernel_dir(case.dtypes[0], case.K, case.V)
         metadata = json.loads((folder / f"{case.op}.json").read_text())
@@ -227,14 +235,14 @@ def main(argv=None) -> int:
         )
     variants = []
     if not options.no_bench and not options.no_variants:
-        variants = compile_variants(options.compiler, out, ops)
+        variants = compile_variants(options.compiler, out, ops, logs)
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
         check=False,
         capture_output=True,
         text=True,
     ).stdout.strip()
-    spills = register_spills(out / "kernels")
+    spills = register_spills(out / "kernels", logs)
     for spill in spills:
         print(f"WARNING: {spill['kernel']} spills registers: {spill['ptxas']}", flush=True)
     manifest = {

@@ -53,7 +53,12 @@ def test_bundle_names_the_kernels_that_spill_registers(tmp_path: Path):
             f"ptxas info    : Function properties for x\n    {line}\n"
             "ptxas info    : Used 255 registers, used 1 barriers\n"
         )
-    assert make_bundle.register_spills(kernels) == [
+    # A log left by an earlier bundle, not compiled by this one, is not reported.
+    stale = kernels / "f32_k64_v64/fused_recurrent_gla.ptxas.log"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text(f"    {logs['bf16_k128_v128/fused_recurrent_delta_rule']}\n")
+    compiled = [kernels / f"{kernel}.ptxas.log" for kernel in logs]
+    assert make_bundle.register_spills(kernels, compiled) == [
         {
             "kernel": "bf16_k128_v128/fused_recurrent_delta_rule",
             "ptxas": logs["bf16_k128_v128/fused_recurrent_delta_rule"],
