@@ -7,6 +7,7 @@
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/DenseSet.h"
@@ -42,6 +43,9 @@ int64_t mlir::linac::localBufferBytes(Operation *root) {
 }
 
 namespace {
+
+/// Elements each thread loads ahead in an evenly split elementwise loop.
+constexpr int64_t kElementwiseUnroll = 4;
 
 bool containsLinalg(Operation *op) {
   WalkResult result = op->walk([](linalg::LinalgOp) {
@@ -201,24 +205,51 @@ struct BlockDistributor {
         spread.push_back(d);
     }
     Value total = arith::ConstantIndexOp::create(b, loc, 1);
+    std::optional<int64_t> staticTotal = 1;
     for (unsigned d : spread) {
       iterated[d] = sizes[d];
-      std::optional<int64_t> bound;
-      if (elementwise && d != spread.front() && !getConstantIntValue(sizes[d]))
+      std::optional<int64_t> size = getConstantIntValue(sizes[d]), bound;
+      if (elementwise && d != spread.front() && !size)
         bound = staticUpperBound(ranges[d].size);
       if (bound && *bound > 0) {
         iterated[d] = arith::ConstantIndexOp::create(b, loc, *bound);
         guarded.push_back(d);
       }
       total = arith::MulIOp::create(b, loc, total, iterated[d]);
+      staticTotal = size && staticTotal ? std::optional(*staticTotal * *size)
+                                        : std::nullopt;
     }
+    // An elementwise op of static extents (the state's copies and decay)
+    // whose size is a multiple of the block size gives every thread the same
+    // trip count: the loop counts from 0 and is unrolled below, so each
+    // thread issues several loads before it uses the first, instead of
+    // waiting out a memory latency per element. (Ops over a chunk's rows need
+    // a guard per element, behind which the loads cannot move: not these.)
+    int64_t evenTrips =
+        elementwise && staticTotal && *staticTotal % blockSize == 0
+            ? *staticTotal / blockSize
+            : 0;
     OpOperand *init = op.getDpsInitOperand(0);
     Value out = init->get();
     AffineMap outMap = op.getMatchingIndexingMap(init);
     bool readsOutput = !op.getMatchingBlockArgument(init).use_empty();
     Value step = arith::ConstantIndexOp::create(b, loc, blockSize);
-    auto loop = scf::ForOp::create(b, loc, threadId, total, step);
-    b.setInsertionPointToStart(loop.getBody());
+    scf::ForOp loop;
+    Value linear;
+    if (evenTrips) {
+      loop =
+          scf::ForOp::create(b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+                             arith::ConstantIndexOp::create(b, loc, evenTrips),
+                             arith::ConstantIndexOp::create(b, loc, 1));
+      b.setInsertionPointToStart(loop.getBody());
+      linear = arith::AddIOp::create(
+          b, loc, threadId,
+          arith::MulIOp::create(b, loc, loop.getInductionVar(), step));
+    } else {
+      loop = scf::ForOp::create(b, loc, threadId, total, step);
+      b.setInsertionPointToStart(loop.getBody());
+      linear = loop.getInductionVar();
+    }
 
     // Row-major delinearization: the innermost parallel dimension varies
     // fastest across threads, so neighbouring threads touch neighbouring
@@ -227,7 +258,6 @@ struct BlockDistributor {
     // it tells LLVM the index's range, and without it kernels already at 255
     // registers (the f32 chunk_gated_delta_rule, the bf16 recurrent delta
     // rules at K = V = 128) spilled.
-    Value linear = loop.getInductionVar();
     for (unsigned d : llvm::reverse(spread)) {
       if (d == spread.front()) {
         ivs[d] = elementwise
@@ -278,6 +308,10 @@ struct BlockDistributor {
     b.setInsertionPointAfter(loop);
     gpu::BarrierOp::create(b, loc);
     op->erase();
+    if (evenTrips > 1 &&
+        failed(loopUnrollByFactor(
+            loop, std::min<int64_t>(evenTrips, kElementwiseUnroll))))
+      return loop.emitOpError("could not be unrolled");
     return success();
   }
 };

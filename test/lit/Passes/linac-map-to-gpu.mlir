@@ -37,20 +37,24 @@
 // CHECK:         %[[V0:.*]] = arith.muli %[[VT]], %c8 : index
 // CHECK:         %[[SRC:.*]] = memref.subview %[[A]][%[[SEQ]], %[[HEAD]], 0, %[[V0]]] [1, 1, 16, 8]
 // Uniform control flow: the linalg ops inside an scf.if are distributed in
-// each branch, each followed by a barrier.
+// each branch, each followed by a barrier. 16 x 8 static elements on 64
+// threads are two per thread, elements tid and tid + 64: the loop is
+// unrolled, here completely.
 // CHECK:         scf.if %{{.*}} {
-// CHECK-NEXT:      scf.for %[[I:.*]] = %[[TID]] to %c128 step %c64 {
-// The outermost index needs no remainder: the loop stays below 16 x 8.
-// CHECK-NEXT:        %[[COL:.*]] = arith.remui %[[I]], %c8 : index
-// CHECK-NEXT:        %[[ROW:.*]] = arith.divui %[[I]], %c8 : index
-// CHECK-NEXT:        %[[X:.*]] = memref.load %[[SRC]][%[[ROW]], %[[COL]]]
-// CHECK-NEXT:        memref.store %[[X]], %[[BUF]][%[[ROW]], %[[COL]]] : memref<16x8xf32, #gpu.address_space<workgroup>>
-// CHECK-NEXT:      }
+// CHECK-NEXT:      %[[COL:.*]] = arith.remui %[[TID]], %c8 : index
+// CHECK-NEXT:      %[[ROW:.*]] = arith.divui %[[TID]], %c8 : index
+// CHECK-NEXT:      %[[X:.*]] = memref.load %[[SRC]][%[[ROW]], %[[COL]]]
+// CHECK-NEXT:      memref.store %[[X]], %[[BUF]][%[[ROW]], %[[COL]]] : memref<16x8xf32, #gpu.address_space<workgroup>>
+// CHECK-NEXT:      %[[I:.*]] = arith.addi %[[TID]], %c64 : index
+// The outermost index needs no remainder: the elements stay below 16 x 8.
+// CHECK-NEXT:      %[[COL2:.*]] = arith.remui %[[I]], %c8 : index
+// CHECK-NEXT:      %[[ROW2:.*]] = arith.divui %[[I]], %c8 : index
+// CHECK-NEXT:      %[[X2:.*]] = memref.load %[[SRC]][%[[ROW2]], %[[COL2]]]
+// CHECK-NEXT:      memref.store %[[X2]], %[[BUF]][%[[ROW2]], %[[COL2]]]
 // CHECK-NEXT:      gpu.barrier
 // CHECK-NEXT:    } else {
-// CHECK-NEXT:      scf.for %{{.*}} = %[[TID]] to %c128 step %c64 {
-// CHECK:             memref.store %{{.*}}, %[[BUF]]
-// CHECK:           }
+// CHECK:           memref.store %{{.*}}, %[[BUF]]
+// CHECK:           memref.store %{{.*}}, %[[BUF]]
 // CHECK-NEXT:      gpu.barrier
 // CHECK-NEXT:    }
 // A contraction: each thread owns output elements and reduces sequentially.
@@ -66,9 +70,9 @@
 // CHECK-NEXT:      memref.store %{{.*}}, %[[BUF]][%c0, %c0]
 // CHECK-NEXT:    }
 // CHECK-NEXT:    gpu.barrier
-// CHECK:         scf.for %{{.*}} = %[[TID]] to %c128 step %c64 {
-// CHECK:           memref.store %{{.*}}, %{{.*}} : memref<16x8xf32, strided<[8, 1], offset: ?>>
-// CHECK:         }
+// CHECK-NOT:     scf.for
+// CHECK:         memref.store %{{.*}}, %{{.*}} : memref<16x8xf32, strided<[8, 1], offset: ?>>
+// CHECK:         memref.store %{{.*}}, %{{.*}} : memref<16x8xf32, strided<[8, 1], offset: ?>>
 // CHECK-NEXT:    gpu.barrier
 // CHECK-NEXT:    gpu.return
 func.func @tiled(%a: memref<?x?x16x16xf32>, %flag: memref<?xi64>, %out: memref<?x?x16x8xf32>) {
@@ -114,6 +118,44 @@ func.func @tiled(%a: memref<?x?x16x16xf32>, %flag: memref<?xi64>, %out: memref<?
     }
     scf.reduce
   } {linac.grid = ["value_tile", "head", "sequence"]}
+  return
+}
+
+// -----
+
+#id = affine_map<(d0, d1) -> (d0, d1)>
+
+// 32 x 16 static elements on 64 threads: 8 each, counted from 0 and unrolled
+// by 4, so each thread has four loads in flight (element tid + 64 k).
+// CHECK-LABEL: gpu.func @even_split(
+// CHECK:         %[[TID:.*]] = gpu.thread_id x
+// CHECK:         scf.for %[[K:.*]] = %c0 to %c8 step %c4 {
+// CHECK-NEXT:      %[[STEP:.*]] = arith.muli %[[K]], %c64 : index
+// CHECK-NEXT:      %[[I0:.*]] = arith.addi %[[TID]], %[[STEP]] : index
+// CHECK:           memref.load
+// CHECK:           memref.store
+// CHECK:           memref.load
+// CHECK:           memref.store
+// CHECK:           memref.load
+// CHECK:           memref.store
+// CHECK:           memref.load
+// CHECK:           memref.store
+// CHECK-NEXT:    }
+// CHECK-NEXT:    gpu.barrier
+func.func @even_split(%a: memref<?x32x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %a, %c0 : memref<?x32x16xf32>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %buf = memref.alloca() : memref<32x16xf32>
+    %src = memref.subview %a[%sq, 0, 0] [1, 32, 16] [1, 1, 1] : memref<?x32x16xf32> to memref<32x16xf32, strided<[16, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%src : memref<32x16xf32, strided<[16, 1], offset: ?>>) outs(%buf : memref<32x16xf32>) {
+    ^bb0(%in: f32, %o: f32):
+      linalg.yield %in : f32
+    }
+    scf.reduce
+  } {linac.grid = ["sequence"]}
   return
 }
 
