@@ -91,21 +91,22 @@ std::vector<Stage> getStages(const CompileOptions &options) {
            : "func.func(linac-recognize-recurrence)"});
   stages.push_back({"chunk", "func.func(linac-interleave-householder, "
                              "linac-chunk-recurrence, linac-chunk-ssm)"});
+  // CPUs stage every input (unit-stride rows for vector code), GPUs only the
+  // one-value-per-token ones (shared memory is short).
+  bool cpu = options.target == "cpu";
   stages.push_back(
-      {"tile",
-       llvm::formatv("func.func(linac-sequential-recurrence, "
-                     "linac-tile-chunk-loop{{block-v={0} "
-                     "stage-inputs={1} stage-scalars={2}}, "
-                     "canonicalize, cse)",
-                     options.blockV, options.target == "cpu" ? "true" : "false",
-                     options.target == "cpu" ? "false" : "true")
-           .str()});
+      {"tile", llvm::formatv("func.func(linac-sequential-recurrence, "
+                             "linac-tile-chunk-loop{{block-v={0} "
+                             "stage-inputs={1} stage-scalars={2}}, "
+                             "canonicalize, cse)",
+                             options.blockV, cpu, !cpu)
+                   .str()});
   stages.push_back(
       {"lower", llvm::formatv("func.func(linac-lower-chunk-ops{{"
                               "per-element-sums={0}}, canonicalize)",
                               perElementGateSums(options) ? "true" : "false")
                     .str()});
-  if (options.target == "cpu") {
+  if (cpu) {
     stages.push_back(
         {"llvm",
          // memref.alloca_scope (per-iteration stack inside the OpenMP

@@ -215,8 +215,7 @@ LogicalResult lower(ChunkCumsumOp op, bool perElementSums) {
   int64_t repeat = op.getRepeat();
   bool reverse = op.getReverse();
   bool vector = cast<MemRefType>(gates.getType()).getRank() == 2;
-  Value zero = alg.index(0), one = alg.index(1), n = alg.dim(gates, 0);
-  Value copies = alg.index(repeat);
+  Value n = alg.dim(gates, 0), copies = alg.index(repeat);
   if (perElementSums) {
     SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0)};
     SmallVector<OpFoldResult> sizes = {
@@ -230,6 +229,7 @@ LogicalResult lower(ChunkCumsumOp op, bool perElementSums) {
     op.erase();
     return success();
   }
+  Value zero = alg.index(0), one = alg.index(1);
   // Step u visits row i = u (forward) or n - 1 - u (reverse).
   auto rowAt = [&](OpBuilder &nb, Location l, Value u) -> Value {
     if (!reverse)

@@ -234,13 +234,13 @@ struct BlockDistributor {
     AffineMap outMap = op.getMatchingIndexingMap(init);
     bool readsOutput = !op.getMatchingBlockArgument(init).use_empty();
     Value step = arith::ConstantIndexOp::create(b, loc, blockSize);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
     scf::ForOp loop;
     Value linear;
     if (evenTrips) {
-      loop =
-          scf::ForOp::create(b, loc, arith::ConstantIndexOp::create(b, loc, 0),
-                             arith::ConstantIndexOp::create(b, loc, evenTrips),
-                             arith::ConstantIndexOp::create(b, loc, 1));
+      loop = scf::ForOp::create(
+          b, loc, zero, arith::ConstantIndexOp::create(b, loc, evenTrips), one);
       b.setInsertionPointToStart(loop.getBody());
       linear = arith::AddIOp::create(
           b, loc, threadId,
@@ -278,8 +278,6 @@ struct BlockDistributor {
       auto guard = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
       b.setInsertionPointToStart(guard.thenBlock());
     }
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
     Value current;
     if (readsOutput || !reductionDims.empty())
       current = memref::LoadOp::create(b, loc, out, indicesFor(outMap, ivs));

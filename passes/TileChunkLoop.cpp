@@ -456,25 +456,10 @@ struct TileChunkLoopPass
 
     // The sequential loop(s) over chunks of C tokens: the body, then for
     // non-causal attention the readout over the whole sequence again.
-    ChunkViews views{op,
-                     b,
-                     loc,
-                     C,
-                     K,
-                     BV,
-                     batchRow,
-                     start,
-                     length,
-                     h,
-                     m.divUI(h, headsPerGroup),
-                     heads,
-                     v0,
-                     bv,
-                     state,
-                     outTile,
-                     keySum,
-                     stageInputs,
-                     stageScalars};
+    ChunkViews views{op, b, loc, C, K, BV, batchRow, start, length, h,
+                     m.divUI(h, headsPerGroup), heads, v0, bv, state, outTile,
+                     keySum, stageInputs};
+    views.stageScalars = stageScalars;
     Region *readout = op.getReadout().empty() ? nullptr : &op.getReadout();
     views.emitLoop(op.getBody(), /*storeOutput=*/!readout);
     if (readout)
