@@ -3,6 +3,7 @@
 #include "codegen/KernelMetadata.h"
 
 #include "dialect/Linac.h"
+#include "passes/Passes.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -140,6 +141,11 @@ llvm::json::Value KernelMetadata::toJson() const {
   };
   if (!sequentialReason.empty())
     object["sequential_reason"] = sequentialReason;
+  if (!profilePhases.empty())
+    object["profile"] = llvm::json::Object{
+        {"symbol", (mlir::linac::kProfileGlobalPrefix + op).str()},
+        {"counters", "int64 [phases, 2]: cycles, visits (summed over blocks)"},
+        {"phases", llvm::json::Array(profilePhases)}};
   int64_t valueTiles = (headDimV + blockV - 1) / blockV;
   if (target == "cpu") {
     object["entry"] = llvm::json::Object{

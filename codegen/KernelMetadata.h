@@ -35,6 +35,8 @@ struct KernelMetadata {
   float betaSigmoid = 0.0f;
   bool dtSoftplus = false;
   std::vector<KernelArgInfo> args;
+  /// Profiling builds: what each counted phase runs (linac-profile-phases).
+  std::vector<std::string> profilePhases;
 
   llvm::json::Value toJson() const;
 };

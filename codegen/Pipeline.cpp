@@ -33,7 +33,8 @@ std::string CompileOptions::fingerprint() const {
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
                        perElementGateSums(*this) ? "per-element" : "by-row")
              .str() +
-         (allowSequential ? " allow_sequential" : "");
+         (allowSequential ? " allow_sequential" : "") +
+         (profilePhases ? " profile_phases" : "");
 }
 
 llvm::Expected<TargetKind> parseTarget(llvm::StringRef target) {
@@ -124,12 +125,14 @@ std::vector<Stage> getStages(const CompileOptions &options) {
     return stages;
   }
   stages.push_back(
-      {"gpu", llvm::formatv("linac-map-to-gpu{{chip={0} features=+ptx80 "
-                            "block-size={1} tensor-cores={2}}, canonicalize, "
-                            "cse",
-                            options.target, options.gpuBlockSize,
-                            tensorCoreInputs(options))
-                  .str()});
+      {"gpu",
+       llvm::formatv("linac-map-to-gpu{{chip={0} features=+ptx80 "
+                     "block-size={1} tensor-cores={2}}, canonicalize, "
+                     "cse{3}",
+                     options.target, options.gpuBlockSize,
+                     tensorCoreInputs(options),
+                     options.profilePhases ? ", linac-profile-phases" : "")
+           .str()});
   stages.push_back(
       {"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
                "convert-scf-to-cf, "
@@ -272,6 +275,13 @@ runStages(ModuleOp module, StringRef funcName, CompileOptions &options,
         llvm::raw_string_ostream os(text);
         mlir::Attribute(op.getFormAttr()).print(os);
         metadata.form = text;
+      });
+    } else if (stage.name == "gpu") {
+      module.walk([&](gpu::GPUFuncOp kernel) {
+        if (auto labels = kernel->getAttrOfType<ArrayAttr>(
+                mlir::linac::kProfilePhasesAttrName))
+          for (auto label : labels.getAsValueRange<StringAttr>())
+            metadata.profilePhases.push_back(label.str());
       });
     } else if (stage.name == "lower" && !cpu && allowRetry &&
                mlir::linac::localBufferBytes(func) >

@@ -67,6 +67,9 @@ struct CompileOptions {
   int64_t gpuBlockSize = 128;
   /// Assemble PTX into a cubin with ptxas when it is installed.
   bool runPtxas = true;
+  /// GPUs: count the cycles of each phase between barriers
+  /// (linac-profile-phases), for profiling builds only.
+  bool profilePhases = false;
 
   /// A canonical one-line description of every option (part of cache keys).
   std::string fingerprint() const;

@@ -998,6 +998,11 @@ struct LowerChunkOpsPass
         ops.push_back(op);
     });
     for (Operation *op : ops) {
+      // The lowered code keeps the name of the op it came from (phase labels
+      // of linac-profile-phases, readable dumps).
+      op->setLoc(NameLoc::get(
+          StringAttr::get(op->getContext(), op->getName().stripDialect()),
+          op->getLoc()));
       LogicalResult result =
           llvm::TypeSwitch<Operation *, LogicalResult>(op)
               .Case<ChunkCumsumOp, DecayedScoresOp>(

@@ -54,6 +54,13 @@ inline constexpr llvm::StringLiteral kCausalLhsAttrName = "linac.causal_lhs";
 inline constexpr llvm::StringLiteral kDeferredPrefetchAttrName =
     "linac.deferred_prefetch";
 
+/// linac-profile-phases: the kernel's phase labels (an array of strings), and
+/// the prefix of the global that holds its (cycles, visits) counters (the
+/// kernel's name follows it).
+inline constexpr llvm::StringLiteral kProfilePhasesAttrName =
+    "linac.profile_phases";
+inline constexpr llvm::StringLiteral kProfileGlobalPrefix = "linac_profile_";
+
 /// Static shared memory a GPU block may use without opting in to more.
 inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 

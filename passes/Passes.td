@@ -371,6 +371,34 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
                            "::mlir::NVVM::NVVMDialect"];
 }
 
+def LinacProfilePhases : Pass<"linac-profile-phases", "::mlir::ModuleOp"> {
+  let summary = "Counts the cycles each phase of a GPU kernel takes (profiling builds)";
+  let description = [{
+    Splits each `gpu.func` kernel at its `gpu.barrier`s into phases (the code
+    between two barriers; the last phase ends at the return) and, on thread 0
+    of every block, reads the SM's cycle counter (`clock64`) after each
+    barrier and adds the cycles since the previous reading to that phase's
+    counter in `linac_profile_<kernel>`, a global `memref<Px2xi64>` of
+    (cycles, visits) per phase, summed over blocks with atomics. Thread 0
+    reads the counter after the barrier, so a phase's cycles include the
+    wait for the block's slowest warp. The kernel gets
+    `linac.profile_phases`, one label per phase: the chunk ops its code
+    came from (`linac-lower-chunk-ops` names them in the locations), or its
+    operations' names; each barrier gets `linac.profile_phase = i`, the
+    phase it ends, so `--dump-ir` shows where each phase lies.
+
+    The runtime reads and resets the counters
+    (`linac_gpu_kernel_read_profile`); the instrumentation costs a few
+    cycles a phase, and only profiling builds (`linac-compile
+    --profile-phases`) run this pass.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::NVVM::NVVMDialect"];
+}
+
 def LinacSequentialRecurrence
     : Pass<"linac-sequential-recurrence", "::mlir::func::FuncOp"> {
   let summary = "Runs a step that is not chunkable one token at a time";

@@ -40,6 +40,12 @@ struct IndexMath {
   }
 };
 
+/// `loc` named for what the code built at it does (labels of
+/// linac-profile-phases).
+Location named(Location loc, StringRef what) {
+  return NameLoc::get(StringAttr::get(loc->getContext(), what), loc);
+}
+
 /// A rank-reduced view `source[offsets][sizes]` with unit strides, keeping the
 /// dimensions listed in `keep`.
 Value view(OpBuilder &b, Location loc, Value source,
@@ -138,7 +144,7 @@ struct ChunkViews {
     for (unsigned d = 0; d < shape.size(); ++d)
       keep.push_back(d);
     Value local = ::view(b, loc, buffer, offsets, sizes, keep);
-    buildConvertingCopy(b, loc, view, local);
+    buildConvertingCopy(b, named(loc, "stage inputs"), view, local);
     return local;
   }
 
@@ -323,7 +329,7 @@ struct ChunkViews {
       b.clone(bodyOp, mapping);
     }
     if (storeOutput)
-      buildConvertingCopy(b, loc, out,
+      buildConvertingCopy(b, named(loc, "store output"), out,
                           rowsView(op.getOutput(), head, t0, tc, v0, bv));
   }
 };
@@ -444,7 +450,7 @@ struct TileChunkLoopPass
                   {2, 3});
     };
     buildInitialState(
-        b, loc, hasInitial,
+        b, named(loc, "load state"), hasInitial,
         [&] { return stateView(op.getInitialState()); }, state);
     Value keySum;
     if (op.getNormalize()) {
@@ -470,7 +476,8 @@ struct TileChunkLoopPass
       auto store = scf::IfOp::create(b, loc, hasFinal, /*withElse=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(store.thenBlock());
-      buildConvertingCopy(b, loc, state, stateView(op.getFinalState()));
+      buildConvertingCopy(b, named(loc, "store state"), state,
+                          stateView(op.getFinalState()));
     }
     op.erase();
     return success();

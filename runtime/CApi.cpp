@@ -131,6 +131,24 @@ int linac_gpu_kernel_launch(linac_gpu_kernel *kernel, const linac_arg *args,
   }
 }
 
+long long linac_gpu_kernel_read_global(linac_gpu_kernel *kernel,
+                                       const char *name, void *dst,
+                                       size_t capacity, int reset, char *error,
+                                       size_t error_size) {
+  if (!kernel || !name || (capacity && !dst)) {
+    report("linac_gpu_kernel_read_global: no kernel, name or destination",
+           error, error_size);
+    return -1;
+  }
+  std::string message;
+  std::size_t bytes = 0;
+  if (kernel->kernel->readGlobal(name, dst, capacity, &bytes, reset != 0,
+                                 &message))
+    return static_cast<long long>(bytes);
+  report(message, error, error_size);
+  return -1;
+}
+
 void linac_gpu_kernel_free(linac_gpu_kernel *kernel) { delete kernel; }
 
 } // extern "C"

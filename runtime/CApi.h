@@ -75,6 +75,16 @@ LINAC_C_EXPORT int linac_gpu_kernel_launch(linac_gpu_kernel *kernel,
                                            unsigned block_x, void *stream,
                                            char *error, size_t error_size);
 
+/* Waits for the device, then copies the first `capacity` bytes of the kernel
+ * module's global variable `name` (a profiling build's phase counters,
+ * "linac_profile_<op>") to `dst` and, when `reset` is nonzero, zeroes the
+ * global. Returns the global's size in bytes, or -1 and fills `error` (no
+ * such global, CUDA error). */
+LINAC_C_EXPORT long long
+linac_gpu_kernel_read_global(linac_gpu_kernel *kernel, const char *name,
+                             void *dst, size_t capacity, int reset, char *error,
+                             size_t error_size);
+
 /* Frees the handle (NULL is allowed). */
 LINAC_C_EXPORT void linac_gpu_kernel_free(linac_gpu_kernel *kernel);
 

@@ -53,6 +53,8 @@ struct CudaDriver::Api {
                                  void **optionValues);
   CuResult (*cuModuleGetFunction)(CuFunction *function, CuModule module,
                                   const char *name);
+  CuResult (*cuModuleGetGlobal)(CuDevicePtr *ptr, std::size_t *bytes,
+                                CuModule module, const char *name);
   CuResult (*cuLaunchKernel)(CuFunction function, unsigned gridX,
                              unsigned gridY, unsigned gridZ, unsigned blockX,
                              unsigned blockY, unsigned blockZ,
@@ -88,6 +90,7 @@ struct CudaDriver::Api {
     lookup(cuCtxSetCurrent, "cuCtxSetCurrent");
     lookup(cuModuleLoadDataEx, "cuModuleLoadDataEx");
     lookup(cuModuleGetFunction, "cuModuleGetFunction");
+    lookup(cuModuleGetGlobal, "cuModuleGetGlobal_v2");
     lookup(cuLaunchKernel, "cuLaunchKernel");
     lookup(cuCtxSynchronize, "cuCtxSynchronize");
     lookup(cuMemAlloc, "cuMemAlloc_v2");
@@ -200,6 +203,19 @@ bool CudaDriver::getFunction(CuModule module, const std::string &name,
     return true;
   if (error)
     *error += " (kernel " + name + ")";
+  return false;
+}
+
+bool CudaDriver::getGlobal(CuModule module, const std::string &name,
+                           CuDevicePtr *ptr, std::size_t *bytes,
+                           std::string *error) {
+  if (!check(api_->bindContext(), "cuCtxSetCurrent", error))
+    return false;
+  if (check(api_->cuModuleGetGlobal(ptr, bytes, module, name.c_str()),
+            "cuModuleGetGlobal", error))
+    return true;
+  if (error)
+    *error += " (global " + name + ")";
   return false;
 }
 

@@ -37,6 +37,9 @@ public:
                   std::string *error);
   bool getFunction(CuModule module, const std::string &name,
                    CuFunction *function, std::string *error);
+  /// The device address and size of a module's global variable.
+  bool getGlobal(CuModule module, const std::string &name, CuDevicePtr *ptr,
+                 std::size_t *bytes, std::string *error);
   /// `params` points to one pointer per kernel parameter (cuLaunchKernel).
   bool launch(CuFunction function, unsigned gridX, unsigned gridY,
               unsigned gridZ, unsigned blockX, unsigned blockY, unsigned blockZ,

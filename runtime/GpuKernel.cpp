@@ -6,6 +6,7 @@
 
 #include "runtime/GpuKernel.h"
 
+#include <algorithm>
 #include <string>
 
 using namespace linac;
@@ -48,4 +49,22 @@ bool GpuKernel::launch(const std::vector<KernelArg> &args, unsigned gridX,
   GpuLaunchParams params(args);
   return driver_->launch(function_, gridX, gridY, gridZ, blockX, 1, 1,
                          /*sharedBytes=*/0, stream, params.pointers(), error);
+}
+
+bool GpuKernel::readGlobal(const std::string &name, void *dst,
+                           std::size_t capacity, std::size_t *bytes, bool reset,
+                           std::string *error) {
+  CuDevicePtr address = 0;
+  std::size_t size = 0;
+  if (!driver_->getGlobal(module_, name, &address, &size, error) ||
+      !driver_->synchronize(error))
+    return false;
+  *bytes = size;
+  if (capacity &&
+      !driver_->copyToHost(dst, address, std::min(capacity, size), error))
+    return false;
+  if (!reset)
+    return true;
+  std::vector<char> zeros(size, 0);
+  return driver_->copyToDevice(address, zeros.data(), size, error);
 }

@@ -12,6 +12,7 @@
 #include "runtime/KernelAbi.h"
 #include "runtime/KernelArtifact.h"
 
+#include <cstddef>
 #include <memory>
 #include <vector>
 
@@ -28,6 +29,11 @@ public:
               unsigned gridY, unsigned gridZ, unsigned blockX, CuStream stream,
               std::string *error);
 
+  /// Copies the first `capacity` bytes of the module's global `name` (e.g. a
+  /// profiling build's phase counters) to `dst`, sets `bytes` to its size
+  /// and, with `reset`, zeroes it afterwards. Waits for the device first.
+  bool readGlobal(const std::string &name, void *dst, std::size_t capacity,
+                  std::size_t *bytes, bool reset, std::string *error);
   /// Whether the cubin (true) or the PTX (false) was loaded.
   bool loadedCubin() const { return loadedCubin_; }
 

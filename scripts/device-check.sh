@@ -7,20 +7,24 @@
 #   2. runs the C++ unit tests (their GPU tests run when a driver is there);
 #   3. runs every op of the bundle on the GPU against the CPU kernels' results
 #      (test/gpu/test_gpu_ops.py);
-#   4. times the tile-option variants of the chunked kernels (benchmarks/gpu_variants.py);
-#   5. benchmarks linac against flash-linear-attention and FlashAttention (sdpa)
+#   4. profiles the benchmark's chunked kernels phase by phase: the cycles between barriers
+#      of their --profile-phases builds (benchmarks/gpu_profile.py);
+#   5. times the tile-option variants of the chunked kernels (benchmarks/gpu_variants.py);
+#   6. benchmarks linac against flash-linear-attention and FlashAttention (sdpa)
 #      (benchmarks/gpu_ops.py);
-#   6. runs compute-sanitizer (memcheck, racecheck) on two ops' correctness cases.
+#   7. runs compute-sanitizer (memcheck, racecheck) on two ops' correctness cases.
 #
 #   bash scripts/device-check.sh [--bundle build-device] [--out DIR] [--build-dir DIR]
-#                                [--quick] [--no-bench] [--no-variants] [--no-sanitizer]
-#                                [--time-limit SECONDS]
+#                                [--quick] [--no-bench] [--no-variants] [--no-profile]
+#                                [--no-sanitizer] [--time-limit SECONDS]
 #
 # Everything goes to --out (default $OUT when set, else build-device-results/), at most 8
-# files (what the device tool brings back): device-check.log, unit-tests.log, gpu-tests.json,
-# variants.json, sanitizer.log, results/gpu/<date>.{json,meta.json,png}. --time-limit bounds
-# the whole check: each stage runs under `timeout` with its share of what is left, the
-# benchmark stops measuring peers in time, and its results are written after every problem.
+# files (what the device tool brings back): device-check.log, gpu-tests.json, profile.json,
+# variants.json, sanitizer.log, results/gpu/<date>.{json,meta.json,png} (the unit tests' full
+# log stays in the build folder; the check prints its summary, or its tail on failure).
+# --time-limit bounds the whole check: each stage runs under `timeout` with its share of
+# what is left, the benchmark stops measuring peers in time, and its results are written
+# after every problem.
 # Without a GPU (no nvidia-smi, no torch.cuda) the GPU stages say so and skip; the exit
 # status is then that of the build and the unit tests. Each stage prints its time.
 set -uo pipefail
@@ -32,6 +36,7 @@ BUILD="$ROOT/build-device-runtime"
 QUICK=()
 BENCH=1
 VARIANTS=1
+PROFILE=1
 SANITIZER=1
 TIME_LIMIT=0
 while (($#)); do
@@ -42,9 +47,10 @@ while (($#)); do
     --quick) QUICK=(--quick); shift ;;
     --no-bench) BENCH=0; shift ;;
     --no-variants) VARIANTS=0; shift ;;
+    --no-profile) PROFILE=0; shift ;;
     --no-sanitizer) SANITIZER=0; shift ;;
     --time-limit) TIME_LIMIT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "device-check.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -113,12 +119,12 @@ export LINAC_RUNTIME_LIB="$BUILD/lib/liblinac_runtime.so"
 
 stage "C++ unit tests"
 if [[ -x "$BUILD/bin/linac-unit-tests" ]]; then
-  if timeout "$(allow 120 60)" "$BUILD/bin/linac-unit-tests" >"$RESULTS/unit-tests.log" 2>&1; then
-    grep -E '^\[==========\]|^\[  PASSED  \]|^\[  SKIPPED \] [0-9]+ tests?,' "$RESULTS/unit-tests.log"
+  if timeout "$(allow 120 60)" "$BUILD/bin/linac-unit-tests" >"$BUILD/unit-tests.log" 2>&1; then
+    grep -E '^\[==========\]|^\[  PASSED  \]|^\[  SKIPPED \] [0-9]+ tests?,' "$BUILD/unit-tests.log"
     # Why the GPU tests skipped, if they did (gtest prints the reason after "Skipped").
-    grep -m 1 -A 1 ': Skipped$' "$RESULTS/unit-tests.log" | tail -n 1 | sed 's/^/  skip reason: /'
+    grep -m 1 -A 1 ': Skipped$' "$BUILD/unit-tests.log" | tail -n 1 | sed 's/^/  skip reason: /'
   else
-    tail -n 40 "$RESULTS/unit-tests.log"
+    tail -n 40 "$BUILD/unit-tests.log"
     fail "unit tests"
   fi
 else
@@ -131,6 +137,14 @@ stage "GPU correctness: every op of the bundle against the CPU kernels"
 if ! timeout "$(allow 180 60)" python3 "$ROOT/test/gpu/test_gpu_ops.py" --bundle "$BUNDLE" \
     --out "$RESULTS/gpu-tests.json" "${REQUIRE[@]}"; then
   fail "GPU correctness"
+fi
+
+if ((BENCH && PROFILE)); then
+  stage "GPU phase profile of the chunked kernels (cycles between barriers)"
+  if ! timeout "$(allow 60 150)" python3 "$ROOT/benchmarks/gpu_profile.py" --bundle "$BUNDLE" \
+      --out "$RESULTS/profile.json"; then
+    fail "GPU phase profile"
+  fi
 fi
 
 if ((BENCH && VARIANTS)); then

@@ -4,7 +4,7 @@
 # of time for sm_90 (linac-compile), the CPU kernels' results for the correctness cases, the
 # flash-linear-attention wheel (fla-core, pure Python) and einops, and GoogleTest's sources.
 #
-#   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-variants]
+#   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-variants] [--no-profile]
 #                                  [--tuning FILE | --no-tuning] [--no-wheels]
 #
 # The kernels take the tilings of benchmarks/results/gpu/tuning-sm_90-h200.json (the H200
@@ -25,6 +25,7 @@ while (($#)); do
     --ops) shift; PASS+=(--ops); while (($#)) && [[ "$1" != -* ]]; do PASS+=("$1"); shift; done ;;
     --no-bench) PASS+=(--no-bench); shift ;;
     --no-variants) PASS+=(--no-variants); shift ;;
+    --no-profile) PASS+=(--no-profile); shift ;;
     --tuning) PASS+=(--tuning "$2"); shift 2 ;;
     --no-tuning) PASS+=(--no-tuning); shift ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;

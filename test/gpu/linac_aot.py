@@ -115,6 +115,16 @@ class Runtime:
             ctypes.c_char_p,
             ctypes.c_size_t,
         ]
+        lib.linac_gpu_kernel_read_global.restype = ctypes.c_longlong
+        lib.linac_gpu_kernel_read_global.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_char_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_int,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+        ]
         lib.linac_gpu_kernel_free.argtypes = [ctypes.c_void_p]
         self.lib = lib
         self.path = path
@@ -172,6 +182,39 @@ class AotKernel:
     @property
     def loaded_cubin(self) -> bool:
         return bool(self._runtime.lib.linac_gpu_kernel_loaded_cubin(self._handle))
+
+    def read_profile(self, reset: bool = True) -> list[tuple[int, int]]:
+        """A profiling build's counters (linac-compile --profile-phases): (cycles, visits)
+        per phase, in the order of metadata["profile"]["phases"], summed over the blocks of
+        every launch since the last reset; `reset` zeroes them. Waits for the device."""
+        profile = self.metadata.get("profile")
+        if not profile:
+            raise ValueError(
+                f"{self.metadata['op']} is not a profiling build (linac-compile --profile-phases)"
+            )
+        phases = len(profile["phases"])
+        counters = (ctypes.c_uint64 * (2 * phases))()
+        error = ctypes.create_string_buffer(_MESSAGE_SIZE)
+        size = self._runtime.lib.linac_gpu_kernel_read_global(
+            self._handle,
+            profile["symbol"].encode(),
+            counters,
+            ctypes.sizeof(counters),
+            int(reset),
+            error,
+            _MESSAGE_SIZE,
+        )
+        if size < 0:
+            raise RuntimeError(
+                f"{self.metadata['op']}: reading the profile failed: "
+                f"{error.value.decode(errors='replace')}"
+            )
+        if size != ctypes.sizeof(counters):
+            raise RuntimeError(
+                f"{self.metadata['op']}: {profile['symbol']} holds {size} bytes, the metadata "
+                f"names {phases} phases ({ctypes.sizeof(counters)} bytes)"
+            )
+        return [(counters[2 * i], counters[2 * i + 1]) for i in range(phases)]
 
     def grid(self, args: dict) -> tuple[int, int, int]:
         """(value tiles, heads, sequences): the metadata's grid rule, with H and N read from

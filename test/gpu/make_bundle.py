@@ -4,7 +4,7 @@ its inputs and the CPU kernels' results, so the GPU machine needs neither LLVM n
 Python extension.
 
     python3 test/gpu/make_bundle.py -o build-device [--ops chunk_simple_gla ...] [--no-bench]
-        [--no-variants] [--tuning FILE | --no-tuning]
+        [--no-variants] [--no-profile] [--tuning FILE | --no-tuning]
 
 Layout of the bundle:
     manifest.json                   target, cases, kernels, what made it, the kernels whose
@@ -13,6 +13,9 @@ Layout of the bundle:
     kernels/variants/<op>/c<C>_bv<BV>_t<threads>/<op>.*
                                     the benchmark's chunked kernels with other tile options
                                     (benchmarks/gpu_variants.py times them)
+    kernels/profile/bf16_k128_v128/<op>.*
+                                    the benchmark's chunked kernels built with
+                                    --profile-phases (benchmarks/gpu_profile.py)
     tests/<case>.npz                input_<arg> (q, k, v, x, B, C, z as bf16 bits, uint16;
                                     the others float32/int64), reference_output and
                                     reference_final_state (the float32 CPU kernel),
@@ -127,6 +130,23 @@ def compile_variants(compiler: Path, out: Path, ops: list[str], logs: list[Path]
     return variants
 
 
+def compile_profiles(compiler: Path, out: Path, ops: list[str], tuning: dict) -> list[str]:
+    """The benchmark's chunked kernels at bf16 K = V = 128, tiled as the benchmark's, built
+    with --profile-phases (cycle counters per phase) for benchmarks/gpu_profile.py."""
+    K = V = problems.BENCH_SHAPES[0][3]
+    folder = out / "kernels" / "profile" / problems.kernel_dir("bf16", K, V)
+    profiled = []
+    for family in problems.BENCH_OPS:
+        op = problems.bench_kernels(family)[0]
+        if op in ops:
+            options = {**tuning, "profile-phases": "true"}
+            compile_kernel(compiler, op, "bf16", K, V, options, folder)
+            profiled.append(op)
+    if profiled:
+        print(f"profiling builds of {', '.join(profiled)} in {folder}", flush=True)
+    return profiled
+
+
 def run_on_cpu(op: str, case: problems.Case, dtype: str, inputs: dict) -> tuple:
     """(output, final_state) of the CPU kernel `op` in `dtype` on `inputs`, as float32."""
     from linac._runtime import get_kernel
@@ -171,6 +191,9 @@ def main(argv=None) -> int:
         "the committed H200 sweep's)",
     )
     parser.add_argument("--no-tuning", action="store_true", help="the compiler's default tilings")
+    parser.add_argument(
+        "--no-profile", action="store_true", help="skip the profiling builds (--profile-phases)"
+    )
     options = parser.parse_args(argv)
     tuning = {} if options.no_tuning or not options.tuning else {"tuning": options.tuning}
     if not options.compiler.exists():
@@ -236,6 +259,9 @@ def main(argv=None) -> int:
     variants = []
     if not options.no_bench and not options.no_variants:
         variants = compile_variants(options.compiler, out, ops, logs)
+    profiles = []
+    if not options.no_bench and not options.no_profile:
+        profiles = compile_profiles(options.compiler, out, ops, tuning)
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
         check=False,
@@ -252,6 +278,7 @@ def main(argv=None) -> int:
         "ops": ops,
         "cases": manifest_cases,
         "variants": variants,
+        "profiles": profiles,
         "tuning": str(tuning["tuning"]) if tuning else None,
         "register_spills": spills,
     }

@@ -131,6 +131,7 @@ def test_bundle_and_device_check_dry_run(tmp_path: Path):
         assert "SKIP: GPU correctness tests (1 cases)" in log
         assert "SKIP: GPU benchmark" in log
         assert "SKIP: GPU variants" in log
+        assert "SKIP: GPU phase profile" in log
         assert "SKIP: no GPU or no compute-sanitizer" in log
         assert "GPU parts skipped" in log
         assert "skipped" in json.loads((out / "gpu-tests.json").read_text())
@@ -216,3 +217,48 @@ def test_summarize_keeps_the_fastest_correct_variant_of_each_kernel():
     ]
     kernel = tuning["kernels"][0]
     assert (kernel["target"], kernel["dtype"], kernel["head_dim_k"]) == ("sm_90", "bf16", 128)
+
+
+def test_bundle_profiling_builds_name_their_phases(tmp_path: Path):
+    import make_bundle
+
+    profiled = make_bundle.compile_profiles(COMPILER, tmp_path, ["chunk_simple_gla"], {})
+    assert profiled == ["chunk_simple_gla"]
+    folder = tmp_path / "kernels" / "profile" / "bf16_k128_v128"
+    metadata = json.loads((folder / "chunk_simple_gla.json").read_text())
+    profile = metadata["profile"]
+    assert profile["symbol"] == "linac_profile_chunk_simple_gla"
+    assert profile["phases"][0] == "load state"
+    assert "chunk loop: chunk_state_update [mma.sync]" in profile["phases"]
+    assert profile["phases"][-1].startswith("end: ")
+    assert "linac_profile_chunk_simple_gla" in (folder / "chunk_simple_gla.ptx").read_text()
+
+
+def test_profile_summary_checks_and_shares_the_counters():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_profile
+
+    labels = [
+        "load state",
+        "chunk loop: chunk_output [mma.sync]",
+        "chunk loop: store output",
+        "end: store state",
+    ]
+    # 4 blocks x 2 launches, 16 chunk steps per block.
+    counters = [(800, 8), (96_000, 128), (32_000, 128), (1_200, 8)]
+    summary = gpu_profile.summarize(labels, counters, blocks=4, launches=2)
+    assert summary["chunk_steps_per_block"] == 16
+    assert summary["cycles_per_block"] == (800 + 96_000 + 32_000 + 1_200) / 8
+    assert summary["cycles_per_chunk_step"] == (96_000 + 32_000) / 128
+    shares = [phase["share"] for phase in summary["phases"]]
+    assert abs(sum(shares) - 1.0) < 1e-12 and shares[1] == 96_000 / 130_000
+    assert summary["phases"][1]["cycles_per_visit"] == 750
+    # Counters that do not add up are refused, not reported.
+    with pytest.raises(ValueError, match="'end: store state' was visited 7 times"):
+        gpu_profile.summarize(labels, counters[:3] + [(1_200, 7)], blocks=4, launches=2)
+    with pytest.raises(ValueError, match="visited unequally"):
+        gpu_profile.summarize(
+            labels, [counters[0], (96_000, 128), (32_000, 120), counters[3]], 4, 2
+        )
+    with pytest.raises(ValueError, match="4 phase labels but 3 counters"):
+        gpu_profile.summarize(labels, counters[:3], 4, 2)

@@ -116,3 +116,52 @@ def test_bind_refuses_what_is_not_a_cuda_tensor():
     with pytest.raises(KeyError, match="missing arguments"):
         kernel.bind({"q": args["q"]}, stream=0)
     assert library.launches == []
+
+
+class StandInProfileLibrary(StandInLibrary):
+    """read_global of a profiling build: 3 phases of (cycles, visits) counters."""
+
+    def __init__(self, counters, size=None):
+        super().__init__()
+        self.counters, self.size, self.reads = counters, size, []
+
+    def linac_gpu_kernel_read_global(self, handle, name, dst, capacity, reset, *_):
+        import ctypes
+
+        self.reads.append((handle, name, capacity, reset))
+        values = (ctypes.c_uint64 * (capacity // 8)).from_address(ctypes.addressof(dst))
+        for i, value in enumerate(self.counters[: capacity // 8]):
+            values[i] = value
+        return len(self.counters) * 8 if self.size is None else self.size
+
+
+def _profiling_kernel(library):
+    metadata = {
+        **METADATA,
+        "profile": {"symbol": "linac_profile_chunk_simple_gla", "phases": ["a", "b", "c"]},
+    }
+    runtime = type("StandInRuntime", (), {"lib": library})()
+    return AotKernel(runtime, 7, metadata)
+
+
+def test_read_profile_pairs_the_counters_by_phase():
+    library = StandInProfileLibrary([10, 1, 2000, 16, 30, 1])
+    kernel = _profiling_kernel(library)
+    assert kernel.read_profile() == [(10, 1), (2000, 16), (30, 1)]
+    assert kernel.read_profile(reset=False) == [(10, 1), (2000, 16), (30, 1)]
+    assert library.reads == [
+        (7, b"linac_profile_chunk_simple_gla", 48, 1),
+        (7, b"linac_profile_chunk_simple_gla", 48, 0),
+    ]
+
+
+def test_read_profile_refuses_a_plain_build_and_a_mismatched_global():
+    kernel, _ = _kernel()
+    with pytest.raises(ValueError, match="not a profiling build"):
+        kernel.read_profile()
+    kernel = _profiling_kernel(StandInProfileLibrary([0] * 8, size=64))
+    with pytest.raises(RuntimeError, match="holds 64 bytes, the metadata names 3 phases"):
+        kernel.read_profile()
+    kernel = _profiling_kernel(StandInProfileLibrary([0] * 6, size=-1))
+    with pytest.raises(RuntimeError, match="reading the profile failed"):
+        kernel.read_profile()

@@ -80,6 +80,10 @@ TEST(CApiTest, RefusesMissingArguments) {
             -1);
   EXPECT_NE(std::string(error).find("no kernel"), std::string::npos);
   EXPECT_EQ(linac_gpu_kernel_loaded_cubin(nullptr), 0);
+  EXPECT_EQ(linac_gpu_kernel_read_global(nullptr, "linac_profile_op", nullptr,
+                                         0, 0, error, sizeof(error)),
+            -1);
+  EXPECT_NE(std::string(error).find("no kernel"), std::string::npos);
   linac_gpu_kernel_free(nullptr);
 }
 

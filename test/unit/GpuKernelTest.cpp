@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <vector>
 
 using namespace linac;
@@ -95,6 +96,48 @@ TEST_F(GpuKernelTest, RejectsAnArtifactWithoutUsableCode) {
   std::string error;
   EXPECT_FALSE(GpuKernel::load(artifact, &error));
   EXPECT_NE(error.find("has no PTX"), std::string::npos) << error;
+}
+
+// Each thread adds one to the first of two counters in a module global, as a
+// profiling build's phase counters are added to.
+constexpr const char *kCountThreadsPtx = R"(
+.version 7.0
+.target sm_50
+.address_size 64
+.visible .global .align 8 .u64 thread_count[2];
+.visible .entry count_threads()
+{
+  .reg .b64 %rd<3>;
+  mov.u64 %rd1, thread_count;
+  atom.global.add.u64 %rd2, [%rd1], 1;
+  ret;
+}
+)";
+
+TEST_F(GpuKernelTest, ReadsAndResetsAModuleGlobal) {
+  KernelArtifact artifact = ptxArtifact();
+  artifact.symbol = "count_threads";
+  artifact.ptx = kCountThreadsPtx;
+  std::string error;
+  std::unique_ptr<GpuKernel> kernel = GpuKernel::load(artifact, &error);
+  ASSERT_TRUE(kernel) << error;
+  ASSERT_TRUE(kernel->launch({}, 3, 2, 1, 32, nullptr, &error)) << error;
+  std::uint64_t counts[2] = {7, 7};
+  std::size_t bytes = 0;
+  ASSERT_TRUE(kernel->readGlobal("thread_count", counts, sizeof(counts), &bytes,
+                                 /*reset=*/true, &error))
+      << error;
+  EXPECT_EQ(bytes, sizeof(counts));
+  EXPECT_EQ(counts[0], 3u * 2u * 32u);
+  EXPECT_EQ(counts[1], 0u);
+  ASSERT_TRUE(kernel->readGlobal("thread_count", counts, sizeof(counts), &bytes,
+                                 /*reset=*/false, &error))
+      << error;
+  EXPECT_EQ(counts[0], 0u) << "reset left the counter";
+  EXPECT_FALSE(kernel->readGlobal("no_such_global", counts, sizeof(counts),
+                                  &bytes, false, &error));
+  EXPECT_NE(error.find("cuModuleGetGlobal failed"), std::string::npos) << error;
+  EXPECT_NE(error.find("no_such_global"), std::string::npos) << error;
 }
 
 TEST_F(GpuKernelTest, ReportsAMissingKernel) {

@@ -118,6 +118,12 @@ cl::opt<bool> allowSequential(
     cl::desc("compile a step linac cannot chunk as a sequential recurrent "
              "kernel (with a warning) instead of failing"),
     cl::cat(category));
+cl::opt<bool> profilePhases(
+    "profile-phases",
+    cl::desc("GPUs: a profiling build that counts the cycles of each phase "
+             "between the kernel's barriers (read back with "
+             "benchmarks/gpu_profile.py)"),
+    cl::cat(category));
 cl::opt<bool> list("list", cl::desc("list the built-in ops and exit"),
                    cl::cat(category));
 
@@ -276,6 +282,9 @@ int main(int argc, char **argv) {
                       Twine(blockSize));
   if (blockV < 0)
     return usageError("block-v must be positive, got " + Twine(blockV));
+  if (profilePhases && target == "cpu")
+    return usageError("--profile-phases counts GPU cycles; give a GPU --target "
+                      "(sm_80, sm_90 or sm_90a)");
   if (!linac::isKnownCpu(cpuName))
     return usageError("unknown CPU '" + cpuName +
                       "' (e.g. native, x86-64, x86-64-v3, x86-64-v4)");
@@ -302,6 +311,7 @@ int main(int argc, char **argv) {
   request.options.tensorCores = tensorCores;
   request.options.gateSums = gateSums;
   request.options.gpuBlockSize = blockSize;
+  request.options.profilePhases = profilePhases;
   request.useCache = !noCache;
   request.keepStages = dumpIR;
 
