@@ -112,16 +112,21 @@ std::vector<Stage> getStages(const CompileOptions &options) {
         {"llvm",
          // memref.alloca_scope (per-iteration stack inside the OpenMP
          // loop) must lower before scf-to-cf splits its single block.
-         "func.func(linac-vectorize-contractions, linac-approximate-math, "
-         "linac-align-buffers, "
-         "convert-linalg-to-loops), convert-scf-to-openmp, "
-         "expand-strided-metadata, lower-affine, "
-         "arith-expand{include-bf16=true}, convert-vector-to-scf, "
-         "convert-vector-to-llvm{reassociate-fp-reductions=true}, "
-         "convert-math-to-llvm, "
-         "finalize-memref-to-llvm, convert-scf-to-cf, convert-arith-to-llvm, "
-         "convert-index-to-llvm, convert-openmp-to-llvm, convert-func-to-llvm, "
-         "convert-cf-to-llvm, reconcile-unrealized-casts, canonicalize, cse"});
+         "func.func(linac-vectorize-contractions{vector-bits=" +
+             std::to_string(cpuVectorBits(options.cpu)) +
+             "}, linac-approximate-math, "
+             "linac-align-buffers, "
+             "convert-linalg-to-loops), convert-scf-to-openmp, "
+             "expand-strided-metadata, lower-affine, "
+             "arith-expand{include-bf16=true}, convert-vector-to-scf, "
+             "convert-vector-to-llvm{reassociate-fp-reductions=true}, "
+             "convert-math-to-llvm, "
+             "finalize-memref-to-llvm, convert-scf-to-cf, "
+             "convert-arith-to-llvm, "
+             "convert-index-to-llvm, convert-openmp-to-llvm, "
+             "convert-func-to-llvm, "
+             "convert-cf-to-llvm, reconcile-unrealized-casts, canonicalize, "
+             "cse"});
     return stages;
   }
   stages.push_back(

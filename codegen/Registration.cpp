@@ -16,24 +16,46 @@
 
 namespace {
 
+/// Options of the `linac-to-cpu` replay pipeline.
+struct CpuPipelineOptions
+    : public mlir::PassPipelineOptions<CpuPipelineOptions> {
+  Option<std::string> cpu{
+      *this, "cpu",
+      llvm::cl::desc("the CPU whose vector registers the micro-kernels' "
+                     "tiles follow (an LLVM CPU name; default the host)"),
+      llvm::cl::init("")};
+};
+
+/// Adds the pipeline's MLIR stages for `options` to `pm`.
+void addStages(mlir::OpPassManager &pm, const linac::CompileOptions &options) {
+  for (const linac::Stage &stage : linac::getStages(options))
+    if (mlir::failed(mlir::parsePassPipeline(stage.pipeline, pm)))
+      llvm::report_fatal_error("bad built-in pipeline: " +
+                               llvm::Twine(stage.pipeline));
+}
+
 /// `linac-to-cpu` / `linac-to-nvvm`: the pipeline's MLIR stages with default
 /// options, so linac-opt replays what the compiler does.
-void registerTargetPipeline(linac::TargetKind kind) {
-  bool cpu = kind == linac::TargetKind::Cpu;
-  mlir::PassPipelineRegistration<>(
-      cpu ? "linac-to-cpu" : "linac-to-nvvm",
-      cpu ? "every linac stage, from specialization to the LLVM dialect"
-          : "every linac stage, from specialization to a gpu.binary with PTX",
-      [cpu](mlir::OpPassManager &pm) {
+void registerTargetPipelines() {
+  mlir::PassPipelineRegistration<CpuPipelineOptions>(
+      "linac-to-cpu",
+      "every linac stage, from specialization to the LLVM dialect",
+      [](mlir::OpPassManager &pm, const CpuPipelineOptions &cpuOptions) {
         linac::CompileOptions options;
-        options.target = cpu ? "cpu" : "sm_90";
+        options.target = "cpu";
+        options.cpu = cpuOptions.cpu;
+        addStages(pm, options);
+      });
+  mlir::PassPipelineRegistration<>(
+      "linac-to-nvvm",
+      "every linac stage, from specialization to a gpu.binary with PTX",
+      [](mlir::OpPassManager &pm) {
+        linac::CompileOptions options;
+        options.target = "sm_90";
         // Small tiles fit every family's buffers in a block's shared memory.
-        options.chunkSize = cpu ? 0 : 16;
-        options.blockV = cpu ? 0 : 16;
-        for (const linac::Stage &stage : linac::getStages(options))
-          if (mlir::failed(mlir::parsePassPipeline(stage.pipeline, pm)))
-            llvm::report_fatal_error("bad built-in pipeline: " +
-                                     llvm::Twine(stage.pipeline));
+        options.chunkSize = 16;
+        options.blockV = 16;
+        addStages(pm, options);
       });
 }
 
@@ -52,7 +74,6 @@ void linac::registerAllPasses() {
   std::call_once(once, [] {
     mlir::registerAllPasses();
     mlir::linac::registerLinacPasses();
-    registerTargetPipeline(TargetKind::Cpu);
-    registerTargetPipeline(TargetKind::Nvptx);
+    registerTargetPipelines();
   });
 }

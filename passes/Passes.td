@@ -298,7 +298,17 @@ def LinacVectorizeContractions
 
     becomes `scf.for` tiles of `vector.transfer_read`, `vector.fma` and
     `vector.transfer_write` with `vector.create_mask`.
+
+    The tiles follow the vector registers (`vector-bits`): 16-lane vectors
+    and 16 accumulators (8 x 2 and 4 x 4 rank-1 tiles, 4 x 4 dot products)
+    for AVX-512's 32 registers; 8 lanes and 12 accumulators (6 x 2 and 3 x 4,
+    2 x 4 dot products) for AVX2's 16; 4 lanes for SSE.
   }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
+           "width of the target's vector registers: 512 (AVX-512), 256 "
+           "(AVX2) or 128 (SSE)">
+  ];
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];

@@ -27,28 +27,45 @@ namespace {
 
 using utils::IteratorType;
 
-/// f32 lanes per vector register.
-constexpr int64_t kLanes = 16;
-/// Rank-1 micro-kernel tiles hold 16 accumulators: 8 output rows by 2
-/// vectors, or 4 rows by 4 vectors where that covers whole output rows of
-/// 33-64 columns known statically. (Measured with benchmarks/ab_objects.py
-/// against 4 x 2: 8 x 2 is 5-27% faster at K = V = 128 across
-/// chunk_simple_gla, chunk_gla and chunk_gated_delta_rule, 4 x 4 4-9% faster
-/// at K = V = 64 but 10% slower at K = V = 128.)
-constexpr int64_t kRankOneRows = 8;
-constexpr int64_t kRankOneVectors = 2;
+/// The micro-kernels' register tiles for one vector register width.
+struct RegisterTiles {
+  /// f32 lanes per vector register.
+  int64_t lanes;
+  /// Rank-1 tiles: rows x vectors of accumulators, or, where that covers
+  /// whole output rows known statically (more than rankOneVectors and at most
+  /// wideVectors vectors), wideRows x wideVectors.
+  int64_t rankOneRows, rankOneVectors;
+  int64_t wideRows, wideVectors;
+  /// Dot-product tiles: dotRows x dotColumns outputs, whose sums are reduced
+  /// into one vector, a lane each (dotRows * dotColumns == lanes).
+  int64_t dotRows, dotColumns;
+};
+
+/// AVX-512 (32 registers of 16 lanes): 16 accumulators, 8 output rows by 2
+/// vectors, or 4 by 4 for output rows of 33-64 columns. (Measured with
+/// benchmarks/ab_objects.py against 4 x 2: 8 x 2 is 5-27% faster at K = V =
+/// 128 across chunk_simple_gla, chunk_gla and chunk_gated_delta_rule, 4 x 4
+/// 4-9% faster at K = V = 64 but 10% slower at K = V = 128.)
+constexpr RegisterTiles kTiles512 = {16, 8, 2, 4, 4, 4, 4};
+/// AVX2 (16 registers of 8 lanes): 8 accumulators, 2 rows by 4 vectors.
+/// AVX-512's tiles on 8-lane vectors (32 accumulators) spill: 2.1x slower.
+/// Measured on chunk_simple_gla, K = V = 128, on a 2-core AMD EPYC (Zen,
+/// AVX2) with benchmarks/ab_objects.py: 2 x 4 21.9 ms, 4 x 2 24.3, 8 x 1
+/// 33.6, 6 x 2 (12 accumulators) 28.7, 3 x 4 34.6, 4 x 3 39.9, 2 x 6 46.4.
+constexpr RegisterTiles kTiles256 = {8, 2, 4, 2, 4, 2, 4};
+/// SSE (16 registers of 4 lanes), e.g. the portable x86-64: AVX2's tiles.
+constexpr RegisterTiles kTiles128 = {4, 2, 4, 2, 4, 2, 2};
+
+// The dot-product tile's sums are reduced into one vector, a lane each.
+static_assert(kTiles512.dotRows * kTiles512.dotColumns == kTiles512.lanes &&
+              kTiles256.dotRows * kTiles256.dotColumns == kTiles256.lanes &&
+              kTiles128.dotRows * kTiles128.dotColumns == kTiles128.lanes);
+
 /// Deferred prefetches: a burst of lines per this many reduction steps of
 /// an output tile (one at least), at most kMaxBursts (from a depth of 64 on).
 /// Three bursts measured best at depths 64 and 128 (seven at 128: +2%).
 constexpr int64_t kStepsPerPrefetchBurst = 16;
 constexpr int64_t kMaxBursts = 3;
-constexpr int64_t kWideRows = 4;
-constexpr int64_t kWideVectors = 4;
-/// Dot-product tiles: kDotRows x kDotColumns outputs.
-constexpr int64_t kDotRows = 4;
-constexpr int64_t kDotColumns = 4;
-// The dot-product tile's sums are reduced into one vector, a lane each.
-static_assert(kDotRows * kDotColumns == kLanes);
 
 /// Which product a contraction computes, in terms of the loops:
 ///   RankOne:    out[i, j] (+|-)= sum_r A(i, r) B[r, j]  (A read as lhs[i][r]
@@ -146,7 +163,8 @@ std::optional<Contraction> matchContraction(linalg::GenericOp op) {
     c.lhsTransposed = true;
     return c;
   }
-  if (!c.subtract && is({par, par, red}, map({0, 2}), map({1, 2}), map({0, 1}))) {
+  if (!c.subtract &&
+      is({par, par, red}, map({0, 2}), map({1, 2}), map({0, 1}))) {
     c.form = Form::DotProduct;
     c.causalStride = causalStrideOf(op, linac::kCausalOutputAttrName);
     return c;
@@ -281,6 +299,7 @@ struct DeferredPrefetch {
 struct MicroKernel {
   OpBuilder &b;
   Location loc;
+  const RegisterTiles &tiles;
   /// Prefetches to issue from this contraction's tiles (rank-1 form only).
   SmallVector<DeferredPrefetch> prefetches;
 
@@ -373,8 +392,8 @@ struct MicroKernel {
   Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
   Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  VectorType vecType(Type element, int64_t lanes = kLanes) {
-    return VectorType::get({lanes}, element);
+  VectorType vecType(Type element, int64_t lanes = 0) {
+    return VectorType::get({lanes ? lanes : tiles.lanes}, element);
   }
   Value f32(Value v) {
     Type f32Type = b.getF32Type();
@@ -382,13 +401,14 @@ struct MicroKernel {
     if (auto vt = dyn_cast<VectorType>(t)) {
       if (vt.getElementType() == f32Type)
         return v;
-      return arith::ExtFOp::create(b, loc, vecType(f32Type, vt.getNumElements()),
-                                   v);
+      return arith::ExtFOp::create(b, loc,
+                                   vecType(f32Type, vt.getNumElements()), v);
     }
     return t == f32Type ? v : arith::ExtFOp::create(b, loc, f32Type, v);
   }
   /// A mask of the first `count` lanes (count clamped to [0, lanes]).
-  Value mask(Value count, int64_t lanes = kLanes) {
+  Value mask(Value count, int64_t lanes = 0) {
+    lanes = lanes ? lanes : tiles.lanes;
     Value clamped = max(min(count, c(lanes)), c(0));
     return vector::CreateMaskOp::create(
         b, loc, VectorType::get({lanes}, b.getI1Type()), ValueRange{clamped});
@@ -402,7 +422,7 @@ struct MicroKernel {
   }
   /// A vector read; with no mask, every lane is in bounds.
   Value read(Value memref, Value row, Value col, Value laneMask,
-             int64_t lanes = kLanes) {
+             int64_t lanes = 0) {
     Type element = cast<MemRefType>(memref.getType()).getElementType();
     Value padding = arith::ConstantOp::create(b, loc, b.getZeroAttr(element));
     Value vec = vector::TransferReadOp::create(
@@ -425,7 +445,7 @@ struct MicroKernel {
                ? end
                : arith::MulIOp::create(b, loc, end, c(k.causalStride));
   }
-  Value zeros(int64_t lanes = kLanes) {
+  Value zeros(int64_t lanes = 0) {
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(vecType(b.getF32Type(), lanes), 0.0f));
   }
@@ -458,11 +478,11 @@ struct MicroKernel {
     Value depth = dim(k.rhs, 0);
     int64_t staticCols = cast<MemRefType>(k.out.getType()).getDimSize(1);
     bool wide = !ShapedType::isDynamic(staticCols) &&
-                staticCols > kRankOneVectors * kLanes &&
-                staticCols <= kWideVectors * kLanes;
-    const int64_t tileRows = wide ? kWideRows : kRankOneRows;
-    const int64_t tileVectors = wide ? kWideVectors : kRankOneVectors;
-    int64_t tileCols = tileVectors * kLanes;
+                staticCols > tiles.rankOneVectors * tiles.lanes &&
+                staticCols <= tiles.wideVectors * tiles.lanes;
+    const int64_t tileRows = wide ? tiles.wideRows : tiles.rankOneRows;
+    const int64_t tileVectors = wide ? tiles.wideVectors : tiles.rankOneVectors;
+    int64_t tileCols = tileVectors * tiles.lanes;
     Value colTiles;
     SmallVector<PrefetchSchedule> schedules;
     if (!prefetches.empty()) {
@@ -481,14 +501,14 @@ struct MicroKernel {
     Value lastRow = sub(rows, c(1));
 
     // Row ii of the tile is valid when i0 + ii < rows; lane v of vector w
-    // when j0 + 16 w + v < cols. Invalid rows read clamped indices (never
+    // when j0 + lanes * w + v < cols. Invalid rows read clamped indices (never
     // stored) and masks keep every access in bounds.
     SmallVector<Value> rowIndex, masks, colIndex;
     SmallVector<Value> initial;
     for (int64_t ii = 0; ii < tileRows; ++ii)
       rowIndex.push_back(min(add(i0, c(ii)), lastRow));
     for (int64_t w = 0; w < tileVectors; ++w) {
-      colIndex.push_back(add(j0, c(w * kLanes)));
+      colIndex.push_back(add(j0, c(w * tiles.lanes)));
       masks.push_back(
           maskUnlessWhole(sub(cols, colIndex.back()), staticCols, tileCols));
     }
@@ -598,7 +618,7 @@ struct MicroKernel {
                                           add(i0, c(ii)), rows);
       for (int64_t w = 0; w < tileVectors; ++w) {
         Value rowMask = vector::BroadcastOp::create(
-            b, loc, VectorType::get({kLanes}, b.getI1Type()), valid);
+            b, loc, VectorType::get({tiles.lanes}, b.getI1Type()), valid);
         if (masks[w])
           rowMask = arith::AndIOp::create(b, loc, masks[w], rowMask);
         write(reduction.getResult(ii * tileVectors + w), k.out, add(i0, c(ii)),
@@ -607,20 +627,20 @@ struct MicroKernel {
     }
   }
 
-  /// A vector whose lane n is the sum of the lanes of accs[n] (kLanes
-  /// vectors of kLanes lanes): log2(kLanes) levels that each add the two
+  /// A vector whose lane n is the sum of the lanes of accs[n] (`lanes`
+  /// vectors of `lanes` lanes): log2(lanes) levels that each add the two
   /// halves of every accumulator's partial sums, packing two vectors into
-  /// one (kLanes - 1 additions in all, instead of a full reduction per
+  /// one (lanes - 1 additions in all, instead of a full reduction per
   /// accumulator).
   Value transposeReduce(SmallVector<Value> vectors) {
-    int64_t width = kLanes; // partial sums per accumulator in each vector
+    int64_t width = tiles.lanes; // partial sums per accumulator in each vector
     while (vectors.size() > 1) {
       int64_t half = width / 2;
       // Accumulator blocks of `width` lanes: the first halves of both
       // vectors' blocks, then the second halves.
       SmallVector<int64_t> firstHalves, secondHalves;
-      for (int64_t source : {int64_t(0), kLanes})
-        for (int64_t block = 0; block < kLanes; block += width)
+      for (int64_t source : {int64_t(0), tiles.lanes})
+        for (int64_t block = 0; block < tiles.lanes; block += width)
           for (int64_t lane = 0; lane < half; ++lane) {
             firstHalves.push_back(source + block + lane);
             secondHalves.push_back(source + block + half + lane);
@@ -639,55 +659,57 @@ struct MicroKernel {
     return vectors.front();
   }
 
-  /// out[i, j] += sum_d lhs[i, d] rhs[j, d]: kDotRows x kDotColumns dot
+  /// out[i, j] += sum_d lhs[i, d] rhs[j, d]: dotRows x dotColumns dot
   /// products accumulated lane-wise over d, reduced together at the end.
   void dotProduct(const Contraction &k) {
     Value rows = dim(k.out, 0), cols = dim(k.out, 1);
     Value depth = dim(k.lhs, 1);
-    auto rowLoop = scf::ForOp::create(b, loc, c(0), rows, c(kDotRows));
+    auto rowLoop = scf::ForOp::create(b, loc, c(0), rows, c(tiles.dotRows));
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(rowLoop.getBody());
     Value i0 = rowLoop.getInductionVar();
     // With a causal output, columns past the tile's last visible key
-    // ((i0 + kDotRows) * s - 1) are discarded: not computed.
+    // ((i0 + dotRows) * s - 1) are discarded: not computed.
     Value tileCols =
-        k.causalStride ? min(cols, causalEnd(i0, k, kDotRows)) : cols;
-    auto colLoop = scf::ForOp::create(b, loc, c(0), tileCols, c(kDotColumns));
+        k.causalStride ? min(cols, causalEnd(i0, k, tiles.dotRows)) : cols;
+    auto colLoop =
+        scf::ForOp::create(b, loc, c(0), tileCols, c(tiles.dotColumns));
     b.setInsertionPointToStart(colLoop.getBody());
     Value j0 = colLoop.getInductionVar();
     SmallVector<Value> lhsRows, rhsRows;
-    for (int64_t ii = 0; ii < kDotRows; ++ii)
+    for (int64_t ii = 0; ii < tiles.dotRows; ++ii)
       lhsRows.push_back(min(add(i0, c(ii)), sub(rows, c(1))));
-    for (int64_t jj = 0; jj < kDotColumns; ++jj)
+    for (int64_t jj = 0; jj < tiles.dotColumns; ++jj)
       rhsRows.push_back(min(add(j0, c(jj)), sub(cols, c(1))));
-    SmallVector<Value> initial(kDotRows * kDotColumns, zeros());
+    SmallVector<Value> initial(tiles.dotRows * tiles.dotColumns, zeros());
     auto reduction = scf::ForOp::create(
-        b, loc, c(0), depth, c(kLanes), initial,
+        b, loc, c(0), depth, c(tiles.lanes), initial,
         [&](OpBuilder &nb, Location l, Value d, ValueRange acc) {
           OpBuilder::InsertionGuard inner(b);
           b.setInsertionPoint(nb.getInsertionBlock(), nb.getInsertionPoint());
           Value laneMask = maskUnlessWhole(
               sub(depth, d), cast<MemRefType>(k.lhs.getType()).getDimSize(1),
-              kLanes);
+              tiles.lanes);
           SmallVector<Value> a, bv;
-          for (int64_t ii = 0; ii < kDotRows; ++ii)
+          for (int64_t ii = 0; ii < tiles.dotRows; ++ii)
             a.push_back(read(k.lhs, lhsRows[ii], d, laneMask));
-          for (int64_t jj = 0; jj < kDotColumns; ++jj)
+          for (int64_t jj = 0; jj < tiles.dotColumns; ++jj)
             bv.push_back(read(k.rhs, rhsRows[jj], d, laneMask));
           SmallVector<Value> next;
-          for (int64_t ii = 0; ii < kDotRows; ++ii)
-            for (int64_t jj = 0; jj < kDotColumns; ++jj)
+          for (int64_t ii = 0; ii < tiles.dotRows; ++ii)
+            for (int64_t jj = 0; jj < tiles.dotColumns; ++jj)
               next.push_back(vector::FMAOp::create(
-                  b, l, a[ii], bv[jj], acc[ii * kDotColumns + jj]));
+                  b, l, a[ii], bv[jj], acc[ii * tiles.dotColumns + jj]));
           scf::YieldOp::create(b, l, next);
         });
-    Value columnMask = mask(sub(cols, j0), kDotColumns);
+    Value columnMask = mask(sub(cols, j0), tiles.dotColumns);
     Value tileSums =
         transposeReduce(llvm::to_vector_of<Value>(reduction.getResults()));
-    for (int64_t ii = 0; ii < kDotRows; ++ii) {
+    for (int64_t ii = 0; ii < tiles.dotRows; ++ii) {
       Value sums = vector::ExtractStridedSliceOp::create(
-          b, loc, tileSums, /*offsets=*/ArrayRef<int64_t>{ii * kDotColumns},
-          /*sizes=*/ArrayRef<int64_t>{kDotColumns},
+          b, loc, tileSums,
+          /*offsets=*/ArrayRef<int64_t>{ii * tiles.dotColumns},
+          /*sizes=*/ArrayRef<int64_t>{tiles.dotColumns},
           /*strides=*/ArrayRef<int64_t>{1});
       Value row = add(i0, c(ii));
       Value valid =
@@ -695,8 +717,9 @@ struct MicroKernel {
       Value rowMask = arith::AndIOp::create(
           b, loc, columnMask,
           vector::BroadcastOp::create(
-              b, loc, VectorType::get({kDotColumns}, b.getI1Type()), valid));
-      Value current = read(k.out, lhsRows[ii], j0, rowMask, kDotColumns);
+              b, loc, VectorType::get({tiles.dotColumns}, b.getI1Type()),
+              valid));
+      Value current = read(k.out, lhsRows[ii], j0, rowMask, tiles.dotColumns);
       write(arith::AddFOp::create(b, loc, current, sums), k.out, row, j0,
             rowMask);
     }
@@ -706,7 +729,18 @@ struct MicroKernel {
 struct VectorizeContractionsPass
     : public linac::impl::LinacVectorizeContractionsBase<
           VectorizeContractionsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
+    if (vectorBits != 512 && vectorBits != 256 && vectorBits != 128) {
+      getOperation().emitError()
+          << "linac-vectorize-contractions: vector-bits "
+          << vectorBits.getValue() << " is not 512, 256 or 128";
+      return signalPassFailure();
+    }
+    const RegisterTiles &tiles = vectorBits == 512   ? kTiles512
+                                 : vectorBits == 256 ? kTiles256
+                                                     : kTiles128;
     SmallVector<std::pair<linalg::GenericOp, Contraction>> matches;
     getOperation().walk([&](linalg::GenericOp op) {
       if (std::optional<Contraction> contraction = matchContraction(op))
@@ -737,7 +771,7 @@ struct VectorizeContractionsPass
     });
     for (auto &[op, contraction] : matches) {
       OpBuilder b(op);
-      MicroKernel kernel{b, op.getLoc()};
+      MicroKernel kernel{b, op.getLoc(), tiles};
       if (auto it = deferred.find(op); it != deferred.end())
         kernel.prefetches = it->second;
       if (contraction.form == Form::RankOne) {

@@ -94,6 +94,26 @@ std::string linac::hostCpuDescription() {
   return text;
 }
 
+int64_t linac::cpuVectorBits(StringRef cpu) {
+  auto bitsOf = [](auto has) -> int64_t {
+    return has("avx512f") ? 512 : has("avx") ? 256 : 128;
+  };
+  if (cpu.empty() || cpu == "native") {
+    StringMap<bool> features = sys::getHostCPUFeatures();
+    return bitsOf([&](StringRef name) { return features.lookup(name); });
+  }
+  initializeNativeTarget();
+  std::string error, triple = sys::getDefaultTargetTriple();
+  const Target *target = TargetRegistry::lookupTarget(Triple(triple), error);
+  if (!target)
+    return 128;
+  std::unique_ptr<MCSubtargetInfo> info(
+      target->createMCSubtargetInfo(Triple(triple), cpu, ""));
+  return bitsOf([&](StringRef name) {
+    return info && info->checkFeatures(("+" + name).str());
+  });
+}
+
 bool linac::isKnownCpu(StringRef cpu) {
   if (cpu.empty() || cpu == "native")
     return true;

@@ -18,6 +18,10 @@ std::string hostCpuDescription();
 /// empty name mean the host).
 bool isKnownCpu(llvm::StringRef cpu);
 
+/// The width in bits of `cpu`'s widest f32 vector registers (empty or
+/// "native": the host): 512 with AVX-512, 256 with AVX, else 128.
+int64_t cpuVectorBits(llvm::StringRef cpu);
+
 /// Translates a module in the LLVM dialect to LLVM IR, adds the packed entry
 /// point `<funcName>_packed(void **args)` that calls
 /// `_mlir_ciface_<funcName>`, optimizes at -O3 for `cpu` (empty or "native":

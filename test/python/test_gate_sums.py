@@ -15,7 +15,14 @@ import pytest
 from linac import _linac, ops, reference
 from linac.ops import _recurrence, mamba
 from linac.reference import relative_rms_error
-from optable import SPECS, OpSpec, call_mamba2, make_mamba2_inputs, make_state, tolerance
+from optable import (
+    SPECS,
+    OpSpec,
+    call_mamba2,
+    check_chunked_against_reference,
+    make_mamba2_inputs,
+    tolerance,
+)
 
 B, H = 2, 2
 GATED_CHUNK_SPECS = [spec for spec in SPECS if spec.gate and not spec.recurrent]
@@ -54,17 +61,8 @@ def test_per_element_sums_match_reference(
     spec: OpSpec, chunk_size: int, rng: np.random.Generator, monkeypatch
 ) -> None:
     compiled = _force_per_element_sums(monkeypatch, _recurrence, chunk_size)
-    # 200 tokens: three full chunks of 64 and a partial one of 8 rows.
-    T, K, V = 200, 32, 48
-    x = spec.inputs(rng, B, T, H, K, V, np.float32)
-    s0 = make_state(rng, B, H, K, V)
-
-    o, final_state = spec(x, initial_state=s0, output_final_state=True)
-    ref_o, ref_final = spec.reference(x, initial_state=s0)
-
+    check_chunked_against_reference(spec, rng, B, H)
     assert compiled == [spec.kernel]
-    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
-    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
 
 
 @pytest.mark.parametrize("chunk_size", [16, 64])
