@@ -64,7 +64,15 @@ std::string phaseLabel(Operation *end) {
     label = "(nothing)";
   if (mma)
     label += " [mma.sync]";
-  if (end->getParentOfType<scf::ForOp>())
+  // The chunk loop is the outermost loop with barriers; a loop inside it (the
+  // UT transform's rows) visits its phases several times a chunk.
+  int64_t loops = 0;
+  for (Operation *parent = end->getParentOp(); parent;
+       parent = parent->getParentOp())
+    loops += isa<scf::ForOp>(parent);
+  if (loops > 1)
+    label = "chunk loop, inner loop: " + label;
+  else if (loops == 1)
     label = "chunk loop: " + label;
   else if (isa<gpu::ReturnOp>(end))
     label = "end: " + label;

@@ -222,8 +222,11 @@ def test_summarize_keeps_the_fastest_correct_variant_of_each_kernel():
 def test_bundle_profiling_builds_name_their_phases(tmp_path: Path):
     import make_bundle
 
-    profiled = make_bundle.compile_profiles(COMPILER, tmp_path, ["chunk_simple_gla"], {})
-    assert profiled == ["chunk_simple_gla"]
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_profile
+
+    ops = ["chunk_simple_gla", "chunk_delta_rule"]
+    assert make_bundle.compile_profiles(COMPILER, tmp_path, ops, {}) == ops
     folder = tmp_path / "kernels" / "profile" / "bf16_k128_v128"
     metadata = json.loads((folder / "chunk_simple_gla.json").read_text())
     profile = metadata["profile"]
@@ -232,6 +235,17 @@ def test_bundle_profiling_builds_name_their_phases(tmp_path: Path):
     assert "chunk loop: chunk_state_update [mma.sync]" in profile["phases"]
     assert profile["phases"][-1].startswith("end: ")
     assert "linac_profile_chunk_simple_gla" in (folder / "chunk_simple_gla.ptx").read_text()
+    # The delta rule's UT transform has barriers in a loop over the chunk's rows, inside the
+    # chunk loop; counters as a launch of 2 blocks of 3 chunk steps of 16 rows would leave
+    # them add up.
+    phases = json.loads((folder / "chunk_delta_rule.json").read_text())["profile"]["phases"]
+    assert "chunk loop, inner loop: ut_transform" in phases
+    visits = {"chunk loop: ": 6, "chunk loop, inner loop: ": 96}
+    counters = [
+        (10, next((v for p, v in visits.items() if label.startswith(p)), 2)) for label in phases
+    ]
+    summary = gpu_profile.summarize(phases, counters, blocks=2, launches=1)
+    assert summary["chunk_steps_per_block"] == 3
 
 
 def test_profile_summary_checks_and_shares_the_counters():
@@ -241,24 +255,24 @@ def test_profile_summary_checks_and_shares_the_counters():
     labels = [
         "load state",
         "chunk loop: chunk_output [mma.sync]",
+        "chunk loop, inner loop: ut_transform",
         "chunk loop: store output",
         "end: store state",
     ]
-    # 4 blocks x 2 launches, 16 chunk steps per block.
-    counters = [(800, 8), (96_000, 128), (32_000, 128), (1_200, 8)]
+    # 4 blocks x 2 launches, 16 chunk steps per block, 16 inner steps per chunk step.
+    counters = [(800, 8), (96_000, 128), (20_000, 2048), (32_000, 128), (1_200, 8)]
+    total = 800 + 96_000 + 20_000 + 32_000 + 1_200
     summary = gpu_profile.summarize(labels, counters, blocks=4, launches=2)
     assert summary["chunk_steps_per_block"] == 16
-    assert summary["cycles_per_block"] == (800 + 96_000 + 32_000 + 1_200) / 8
-    assert summary["cycles_per_chunk_step"] == (96_000 + 32_000) / 128
+    assert summary["cycles_per_block"] == total / 8
+    assert summary["cycles_per_chunk_step"] == (96_000 + 20_000 + 32_000) / 128
     shares = [phase["share"] for phase in summary["phases"]]
-    assert abs(sum(shares) - 1.0) < 1e-12 and shares[1] == 96_000 / 130_000
+    assert abs(sum(shares) - 1.0) < 1e-12 and shares[1] == 96_000 / total
     assert summary["phases"][1]["cycles_per_visit"] == 750
     # Counters that do not add up are refused, not reported.
     with pytest.raises(ValueError, match="'end: store state' was visited 7 times"):
-        gpu_profile.summarize(labels, counters[:3] + [(1_200, 7)], blocks=4, launches=2)
+        gpu_profile.summarize(labels, counters[:4] + [(1_200, 7)], blocks=4, launches=2)
     with pytest.raises(ValueError, match="visited unequally"):
-        gpu_profile.summarize(
-            labels, [counters[0], (96_000, 128), (32_000, 120), counters[3]], 4, 2
-        )
-    with pytest.raises(ValueError, match="4 phase labels but 3 counters"):
-        gpu_profile.summarize(labels, counters[:3], 4, 2)
+        gpu_profile.summarize(labels, counters[:3] + [(32_000, 120), counters[4]], 4, 2)
+    with pytest.raises(ValueError, match="5 phase labels but 4 counters"):
+        gpu_profile.summarize(labels, counters[:4], 4, 2)
