@@ -395,7 +395,8 @@ def LinacProfilePhases : Pass<"linac-profile-phases", "::mlir::ModuleOp"> {
     `linac.profile_phases`, one label per phase: the chunk ops its code
     came from (`linac-lower-chunk-ops` names them in the locations), or its
     operations' names, after "chunk loop: " inside the chunk loop and
-    "chunk loop, inner loop: " in a loop inside it; each barrier gets `linac.profile_phase = i`, the
+    "chunk loop, inner loop: " in a loop inside it, and followed by
+    " [conditional]" under a condition (it may not run); each barrier gets `linac.profile_phase = i`, the
     phase it ends, so `--dump-ir` shows where each phase lies.
 
     The runtime reads and resets the counters

@@ -65,11 +65,17 @@ std::string phaseLabel(Operation *end) {
   if (mma)
     label += " [mma.sync]";
   // The chunk loop is the outermost loop with barriers; a loop inside it (the
-  // UT transform's rows) visits its phases several times a chunk.
+  // UT transform's rows) visits its phases several times a chunk. A barrier
+  // under a condition (the initial state's load) may not be visited at all.
   int64_t loops = 0;
+  bool conditional = false;
   for (Operation *parent = end->getParentOp(); parent;
-       parent = parent->getParentOp())
+       parent = parent->getParentOp()) {
     loops += isa<scf::ForOp>(parent);
+    conditional |= isa<scf::IfOp>(parent);
+  }
+  if (conditional)
+    label += " [conditional]";
   if (loops > 1)
     label = "chunk loop, inner loop: " + label;
   else if (loops == 1)

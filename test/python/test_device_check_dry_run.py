@@ -231,19 +231,23 @@ def test_bundle_profiling_builds_name_their_phases(tmp_path: Path):
     metadata = json.loads((folder / "chunk_simple_gla.json").read_text())
     profile = metadata["profile"]
     assert profile["symbol"] == "linac_profile_chunk_simple_gla"
-    assert profile["phases"][0] == "load state"
+    assert profile["phases"][0] == "load state [conditional]"
     assert "chunk loop: chunk_state_update [mma.sync]" in profile["phases"]
     assert profile["phases"][-1].startswith("end: ")
     assert "linac_profile_chunk_simple_gla" in (folder / "chunk_simple_gla.ptx").read_text()
     # The delta rule's UT transform has barriers in a loop over the chunk's rows, inside the
-    # chunk loop; counters as a launch of 2 blocks of 3 chunk steps of 16 rows would leave
-    # them add up.
+    # chunk loop; counters as a launch of 2 blocks of 3 chunk steps of 16 rows, without an
+    # initial or final state, would leave them add up.
     phases = json.loads((folder / "chunk_delta_rule.json").read_text())["profile"]["phases"]
     assert "chunk loop, inner loop: ut_transform" in phases
     visits = {"chunk loop: ": 6, "chunk loop, inner loop: ": 96}
-    counters = [
-        (10, next((v for p, v in visits.items() if label.startswith(p)), 2)) for label in phases
-    ]
+
+    def visited(label: str) -> int:
+        if label.endswith("[conditional]"):
+            return 0
+        return next((v for p, v in visits.items() if label.startswith(p)), 2)
+
+    counters = [(10, visited(label)) for label in phases]
     summary = gpu_profile.summarize(phases, counters, blocks=2, launches=1)
     assert summary["chunk_steps_per_block"] == 3
 
@@ -253,15 +257,16 @@ def test_profile_summary_checks_and_shares_the_counters():
     import gpu_profile
 
     labels = [
-        "load state",
+        "load state [conditional]",
         "chunk loop: chunk_output [mma.sync]",
         "chunk loop, inner loop: ut_transform",
         "chunk loop: store output",
         "end: store state",
     ]
     # 4 blocks x 2 launches, 16 chunk steps per block, 16 inner steps per chunk step.
-    counters = [(800, 8), (96_000, 128), (20_000, 2048), (32_000, 128), (1_200, 8)]
-    total = 800 + 96_000 + 20_000 + 32_000 + 1_200
+    # No initial state: the conditional load is never visited.
+    counters = [(0, 0), (96_000, 128), (20_000, 2048), (32_000, 128), (1_200, 8)]
+    total = 96_000 + 20_000 + 32_000 + 1_200
     summary = gpu_profile.summarize(labels, counters, blocks=4, launches=2)
     assert summary["chunk_steps_per_block"] == 16
     assert summary["cycles_per_block"] == total / 8
@@ -276,3 +281,5 @@ def test_profile_summary_checks_and_shares_the_counters():
         gpu_profile.summarize(labels, counters[:3] + [(32_000, 120), counters[4]], 4, 2)
     with pytest.raises(ValueError, match="5 phase labels but 4 counters"):
         gpu_profile.summarize(labels, counters[:4], 4, 2)
+    with pytest.raises(ValueError, match="conditional phase 'load state .* 9 times, more than 8"):
+        gpu_profile.summarize(labels, [(800, 9)] + counters[1:], 4, 2)

@@ -1,6 +1,6 @@
 // RUN: linac-opt %s --linac-profile-phases | FileCheck %s
 
-// Five phases: up to the first barrier; the loop's body up to its first
+// Five phases: up to the first barrier (under a condition: maybe never); the loop's body up to its first
 // barrier (from the second chunk on, with the tail of the chunk before); from
 // there to the barrier of the inner loop (visited once per inner step); from
 // there to the loop's last barrier; after the loop to the return. Each is
@@ -10,7 +10,7 @@
 
 // CHECK: memref.global @linac_profile_kernel : memref<5x2xi64, #gpu.address_space<global>> = dense<0> {alignment = 8 : i64}
 // CHECK-LABEL: gpu.func @kernel
-// CHECK-SAME: linac.profile_phases = ["load state", "chunk loop: chunk_output [mma.sync]", "chunk loop, inner loop: ut_transform", "chunk loop: stage inputs, chunk_state_update", "end: store state"]
+// CHECK-SAME: linac.profile_phases = ["load state [conditional]", "chunk loop: chunk_output [mma.sync]", "chunk loop, inner loop: ut_transform", "chunk loop: stage inputs, chunk_state_update", "end: store state"]
 // CHECK: %[[TID:.*]] = gpu.thread_id x
 // CHECK: %[[LEADER:.*]] = arith.cmpi eq, %[[TID]], %{{.*}}
 // CHECK: %[[COUNTERS:.*]] = memref.get_global @linac_profile_kernel
@@ -40,12 +40,14 @@
 
 module attributes {gpu.container_module} {
   gpu.module @kernels {
-    gpu.func @kernel(%buffer: memref<64xf32>, %n: index) kernel {
+    gpu.func @kernel(%buffer: memref<64xf32>, %n: index, %initial: i1) kernel {
       %c0 = arith.constant 0 : index
       %c1 = arith.constant 1 : index
       %zero = arith.constant 0.0 : f32
-      memref.store %zero, %buffer[%c0] : memref<64xf32> loc(#load_state)
-      gpu.barrier
+      scf.if %initial {
+        memref.store %zero, %buffer[%c0] : memref<64xf32> loc(#load_state)
+        gpu.barrier
+      }
       scf.for %i = %c0 to %n step %c1 {
         %a = arith.constant 0 : i32
         %c = arith.constant 0.0 : f32
