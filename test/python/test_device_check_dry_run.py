@@ -283,3 +283,73 @@ def test_profile_summary_checks_and_shares_the_counters():
         gpu_profile.summarize(labels, counters[:4], 4, 2)
     with pytest.raises(ValueError, match="conditional phase 'load state .* 9 times, more than 8"):
         gpu_profile.summarize(labels, [(800, 9)] + counters[1:], 4, 2)
+
+
+def test_profile_runs_the_profiling_builds_and_writes_the_report(
+    tmp_path: Path, monkeypatch, capsys
+):
+    """gpu_profile.py's run on a stand-in GPU: a real profiling build's metadata, stand-in
+    launches and counters as a GPU would leave them (conditional phases unvisited)."""
+    import math
+    import types
+
+    import make_bundle
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_ops
+    import gpu_profile
+    from linac_aot import AotKernel
+
+    make_bundle.compile_profiles(COMPILER, tmp_path, ["chunk_simple_gla"], {})
+    B, T, H, K = gpu_profile.PROFILE_SHAPE
+    launched = []
+
+    class StandInKernel:
+        def __init__(self, metadata: dict):
+            self.metadata = metadata
+
+        grid = AotKernel.grid
+
+        def read_profile(self, reset: bool = True) -> list[tuple[int, int]]:
+            blocks = math.prod(self.grid({"output": types.SimpleNamespace(shape=(B, T, H, K))}))
+            runs = blocks * launched.count(self)
+            launched.clear()
+            steps = runs * math.ceil(T / self.metadata["chunk_size"])
+            counts = []
+            for label in self.metadata["profile"]["phases"]:
+                visits = 0 if "[conditional]" in label else steps if "loop" in label else runs
+                counts.append((100 * visits, visits))
+            return counts
+
+    def load(folder: Path, op: str) -> StandInKernel:
+        return StandInKernel(json.loads((folder / f"{op}.json").read_text()))
+
+    fake_torch = types.SimpleNamespace(
+        cuda=types.SimpleNamespace(get_device_name=lambda: "Stand-in GPU"),
+        empty=lambda shape, device: types.SimpleNamespace(shape=shape),
+    )
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    monkeypatch.setattr(gpu_profile, "gpu_unavailable", lambda lib: None)
+    monkeypatch.setattr(gpu_profile, "Runtime", lambda lib: types.SimpleNamespace(load=load))
+    monkeypatch.setattr(gpu_ops, "Timer", lambda torch, repetitions, warmup: lambda f: 2.5)
+    monkeypatch.setattr(gpu_ops, "make_problem", lambda *args, **kwargs: {})
+    monkeypatch.setattr(
+        gpu_ops,
+        "linac_call",
+        lambda torch, kernel, *args, **kwargs: lambda: launched.append(kernel),
+    )
+    out = tmp_path / "profile.json"
+    argv = ["--bundle", str(tmp_path), "--out", str(out), "--ops", "simple_gla", "gla"]
+    assert gpu_profile.main(argv) == 0
+    report = json.loads(out.read_text())
+    assert report["gpu"] == "Stand-in GPU" and list(report["ops"]) == ["simple_gla"]
+    result = report["ops"]["simple_gla"]
+    metadata = json.loads(
+        (tmp_path / "kernels/profile/bf16_k128_v128/chunk_simple_gla.json").read_text()
+    )
+    assert result["chunk_steps_per_block"] == math.ceil(T / metadata["chunk_size"])
+    assert result["launches"] == 3 and result["profiled_ms"] == 2.5
+    assert [p["label"] for p in result["phases"]] == metadata["profile"]["phases"]
+    printed = capsys.readouterr().out
+    assert "SKIP: chunk_gla: no profiling build" in printed
+    assert "K cycles per chunk step" in printed
