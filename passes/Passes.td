@@ -301,8 +301,8 @@ def LinacVectorizeContractions
 
     The tiles follow the vector registers (`vector-bits`): 16-lane vectors
     and 16 accumulators (8 x 2 and 4 x 4 rank-1 tiles, 4 x 4 dot products)
-    for AVX-512's 32 registers; 8 lanes and 12 accumulators (6 x 2 and 3 x 4,
-    2 x 4 dot products) for AVX2's 16; 4 lanes for SSE.
+    for AVX-512's 32 registers; 8 lanes and 8 accumulators (2 x 4 rank-1
+    tiles, 2 x 4 dot products) for AVX2's 16; 4 lanes (2 x 4, 2 x 2) for SSE.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
