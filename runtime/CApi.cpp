@@ -140,13 +140,19 @@ long long linac_gpu_kernel_read_global(linac_gpu_kernel *kernel,
            error, error_size);
     return -1;
   }
-  std::string message;
-  std::size_t bytes = 0;
-  if (kernel->kernel->readGlobal(name, dst, capacity, &bytes, reset != 0,
-                                 &message))
-    return static_cast<long long>(bytes);
-  report(message, error, error_size);
-  return -1;
+  try {
+    std::string message;
+    std::size_t bytes = 0;
+    if (kernel->kernel->readGlobal(name, dst, capacity, &bytes, reset != 0,
+                                   &message))
+      return static_cast<long long>(bytes);
+    report(message, error, error_size);
+    return -1;
+  } catch (const std::exception &exception) {
+    report(std::string("linac_gpu_kernel_read_global: ") + exception.what(),
+           error, error_size);
+    return -1;
+  }
 }
 
 void linac_gpu_kernel_free(linac_gpu_kernel *kernel) { delete kernel; }
