@@ -396,11 +396,12 @@ def LinacProfilePhases : Pass<"linac-profile-phases", "::mlir::ModuleOp"> {
     came from (`linac-lower-chunk-ops` names them in the locations), or its
     operations' names, after "chunk loop: " inside the chunk loop and
     "chunk loop, inner loop: " in a loop inside it, and followed by
-    " [conditional]" under a condition (it may not run); each barrier gets `linac.profile_phase = i`, the
-    phase it ends, so `--dump-ir` shows where each phase lies.
+    " [conditional]" under a condition (it may not run); each barrier gets
+    `linac.profile_phase = i`, the phase it ends, so `--dump-ir` shows where
+    each phase lies.
 
     The runtime reads and resets the counters
-    (`linac_gpu_kernel_read_profile`); the instrumentation costs a few
+    (`linac_gpu_kernel_read_global`); the instrumentation costs a few
     cycles a phase, and only profiling builds (`linac-compile
     --profile-phases`) run this pass.
   }];

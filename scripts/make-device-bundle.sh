@@ -4,8 +4,8 @@
 # of time for sm_90 (linac-compile), the CPU kernels' results for the correctness cases, the
 # flash-linear-attention wheel (fla-core, pure Python) and einops, and GoogleTest's sources.
 #
-#   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-variants] [--no-profile]
-#                                  [--tuning FILE | --no-tuning] [--no-wheels]
+#   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-variants]
+#                                  [--no-profile] [--tuning FILE | --no-tuning] [--no-wheels]
 #
 # The kernels take the tilings of benchmarks/results/gpu/tuning-sm_90-h200.json (the H200
 # sweep's, via linac-compile --tuning) where it has them; --no-tuning keeps the defaults.

@@ -84,6 +84,18 @@ Error addPackedEntry(Module &module, StringRef funcName) {
   return Error::success();
 }
 
+/// The subtarget of CPU `cpu` ("": the generic one) of the host's
+/// architecture, or null when LLVM has no target for it.
+std::unique_ptr<MCSubtargetInfo> hostArchSubtarget(StringRef cpu) {
+  initializeNativeTarget();
+  std::string error, triple = sys::getDefaultTargetTriple();
+  const Target *target = TargetRegistry::lookupTarget(Triple(triple), error);
+  if (!target)
+    return nullptr;
+  return std::unique_ptr<MCSubtargetInfo>(
+      target->createMCSubtargetInfo(Triple(triple), cpu, ""));
+}
+
 } // namespace
 
 std::string linac::hostCpuDescription() {
@@ -102,13 +114,7 @@ int64_t linac::cpuVectorBits(StringRef cpu) {
     StringMap<bool> features = sys::getHostCPUFeatures();
     return bitsOf([&](StringRef name) { return features.lookup(name); });
   }
-  initializeNativeTarget();
-  std::string error, triple = sys::getDefaultTargetTriple();
-  const Target *target = TargetRegistry::lookupTarget(Triple(triple), error);
-  if (!target)
-    return 128;
-  std::unique_ptr<MCSubtargetInfo> info(
-      target->createMCSubtargetInfo(Triple(triple), cpu, ""));
+  std::unique_ptr<MCSubtargetInfo> info = hostArchSubtarget(cpu);
   return bitsOf([&](StringRef name) {
     return info && info->checkFeatures(("+" + name).str());
   });
@@ -117,13 +123,7 @@ int64_t linac::cpuVectorBits(StringRef cpu) {
 bool linac::isKnownCpu(StringRef cpu) {
   if (cpu.empty() || cpu == "native")
     return true;
-  initializeNativeTarget();
-  std::string error, triple = sys::getDefaultTargetTriple();
-  const Target *target = TargetRegistry::lookupTarget(Triple(triple), error);
-  if (!target)
-    return false;
-  std::unique_ptr<MCSubtargetInfo> info(
-      target->createMCSubtargetInfo(Triple(triple), "", ""));
+  std::unique_ptr<MCSubtargetInfo> info = hostArchSubtarget("");
   return info && info->isCPUStringValid(cpu);
 }
 
