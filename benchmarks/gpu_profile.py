@@ -13,7 +13,9 @@ metadata names each phase by the chunk ops its code came from ("chunk loop: chun
 visit (per chunk step, for the chunk loop's phases), and the chunk step's cycles in all.
 The profiling build's time is given beside the benchmark kernel's, to show what the
 counters cost. It checks the counters first: every phase outside the chunk loop is visited
-once per block and launch, and the chunk loop's phases equally often.
+once per block and launch and the chunk loop's own phases equally often; those of a loop
+inside it ("chunk loop, inner loop") more often, conditional ones ("[conditional]", the
+initial state's load) at most as often, maybe never.
 
 Writes --out (JSON): {gpu, shape, ops: {op: {kernel, profiled_ms, plain_ms, blocks,
 launches, chunk_steps_per_block, cycles_per_block, cycles_per_chunk_step, phases: [{phase,
