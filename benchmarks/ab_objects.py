@@ -16,9 +16,10 @@ a wrong kernel means nothing.
 
 Inputs: B sequences of T tokens, H heads, row-major; q, v and the other inputs uniform in
 [-0.5, 0.5], k in [-0.05, 0.05], gates g in [-0.2, -0.01], beta in [0.1, 0.9]; no initial
-or final state, no cu_seqlens. f32 kernels only. Threads: --threads (OMP_NUM_THREADS). Buffers
-of 4 MiB or more get transparent huge pages (madvise), as numpy's do, so the TLB behaves as in
-benchmarks/cpu_ops.py; --pages small gives 4 KiB pages.
+or final state, and no cu_seqlens unless --lengths packs sequences of those lengths into one
+batch (B=1, as variable-length serving calls the kernels). f32 kernels only. Threads:
+--threads (OMP_NUM_THREADS). Buffers of 4 MiB or more get transparent huge pages (madvise), as
+numpy's do, so the TLB behaves as in benchmarks/cpu_ops.py; --pages small gives 4 KiB pages.
 """
 
 from __future__ import annotations
@@ -68,12 +69,28 @@ def dims(shape: list, sizes: dict[str, int]) -> list[int]:
     return result
 
 
-def harness_source(meta: dict, variants: int, sizes: dict[str, int], tolerance: float) -> str:
-    """A C program calling v1_ciface ... vN_ciface in turn (see the module's docstring)."""
+def harness_source(
+    meta: dict,
+    variants: int,
+    sizes: dict[str, int],
+    tolerance: float,
+    offsets: list[int] | None = None,
+) -> str:
+    """A C program calling v1_ciface ... vN_ciface in turn (see the module's docstring);
+    with `offsets`, cu_seqlens holds them (one packed batch of variable-length sequences)."""
     params, setup, call_args = [], [], []
     output = None
     for index, arg in enumerate(meta["args"]):
         name = f"a{index}"
+        if arg["name"] == "cu_seqlens" and offsets:
+            params.append(f"linac_buffer{arg['rank']} *")
+            call_args.append(f"&{name}")
+            setup.append(
+                f"  int64_t {name}_data[] = {{{', '.join(map(str, offsets))}}};\n"
+                f"  linac_buffer1 {name} = {{(void *){name}_data, (void *){name}_data, 0, "
+                f"{{{len(offsets)}}}, {{1}}}};"
+            )
+            continue
         if arg["kind"] != "buffer":
             if arg["kind"] not in SCALAR_TYPES:
                 fail(f"argument {arg['name']}: scalar kind {arg['kind']} not supported")
@@ -232,6 +249,11 @@ def main() -> None:
     )
     parser.add_argument("--tolerance", type=float, default=1e-4)
     parser.add_argument(
+        "--lengths",
+        help="comma-separated sequence lengths: one packed batch (B=1, T their sum) with "
+        "cu_seqlens, as in variable-length serving (replaces --B and --T)",
+    )
+    parser.add_argument(
         "--pages",
         choices=("huge", "small"),
         default="huge",
@@ -250,6 +272,21 @@ def main() -> None:
             if meta[key] != metas[0][key]:
                 fail(f"{folder}: {key} differs from {args.folders[0]}'s; compare builds of one op")
     sizes = {"B": args.B, "T": args.T, "H": args.H, "N": args.B}
+    offsets = None
+    if args.lengths is not None:
+        try:
+            lengths = [int(n) for n in args.lengths.split(",")]
+        except ValueError:
+            fail(f"--lengths {args.lengths!r}: expected comma-separated integers")
+        if not lengths or min(lengths) < 1:
+            fail(f"--lengths {args.lengths!r}: every length must be at least 1")
+        if not any(arg["name"] == "cu_seqlens" for arg in metas[0]["args"]):
+            fail(f"--lengths: {metas[0]['op']} takes no cu_seqlens")
+        offsets = [0]
+        for n in lengths:
+            offsets.append(offsets[-1] + n)
+        args.B, args.T = 1, offsets[-1]
+        sizes.update(B=1, T=offsets[-1], N=len(lengths))
     with tempfile.TemporaryDirectory(prefix="linac-ab-") as tmp:
         work = Path(tmp)
         if args.keep:
@@ -259,7 +296,7 @@ def main() -> None:
             renamed_object(f, m, i + 1, work) for i, (f, m) in enumerate(zip(args.folders, metas))
         ]
         (work / "harness.c").write_text(
-            harness_source(metas[0], len(objects), sizes, args.tolerance)
+            harness_source(metas[0], len(objects), sizes, args.tolerance, offsets)
         )
         libdir = llvm_libdir()
         compiler = os.environ.get("CC", "cc")
@@ -297,7 +334,9 @@ def main() -> None:
         print(f"ab_objects: {message}", file=sys.stderr)
         sys.exit(1)
     print(
-        f"{metas[0]['op']} (B={args.B}, T={args.T}, H={args.H}), "
+        f"{metas[0]['op']} (B={args.B}, T={args.T}, H={args.H}"
+        + (f", lengths {args.lengths}" if offsets else "")
+        + "), "
         f"threads {args.threads or 'default'}, {args.pages} pages, {records[0]['rounds']} rounds in {args.seconds:g} s:"
     )
     for record, folder in zip(records, args.folders):

@@ -117,6 +117,7 @@ std::vector<Stage> getStages(const CompileOptions &options) {
              "}, linac-approximate-math, "
              "linac-align-buffers, "
              "convert-linalg-to-loops), convert-scf-to-openmp, "
+             "func.func(linac-balance-grid), "
              "expand-strided-metadata, lower-affine, "
              "arith-expand{include-bf16=true}, convert-vector-to-scf, "
              "convert-vector-to-llvm{reassociate-fp-reductions=true}, "

@@ -331,6 +331,20 @@ def LinacAlignBuffers : Pass<"linac-align-buffers", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def LinacBalanceGrid : Pass<"linac-balance-grid", "::mlir::func::FuncOp"> {
+  let summary = "Hands the grid's items to threads as they free up (CPU)";
+  let description = [{
+    Gives every `omp.wsloop` without a schedule (the kernel's grid over
+    sequences and heads, from `convert-scf-to-openmp`) a dynamic schedule:
+    one item at a time to the next free thread, instead of OpenMP's default
+    static shares. A static share ends with its slowest item, so sequences of
+    different lengths (`cu_seqlens`) or a core shared with another process
+    left the other threads idle. Each item is a whole chunk loop, so handing
+    them out one by one costs nothing measurable.
+  }];
+  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
+}
+
 def LinacApproximateMath : Pass<"linac-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "Math functions as polynomials, so that the loops around them vectorize (CPU)";
   let description = [{

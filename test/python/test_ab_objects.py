@@ -111,3 +111,22 @@ def test_folders_of_different_ops_are_refused(tmp_path: Path):
     run = _ab(str(first), str(other))
     assert run.returncode == 2
     assert "differs from" in run.stderr and "compare builds of one op" in run.stderr
+
+
+def test_lengths_pack_one_batch_with_cu_seqlens(tmp_path: Path):
+    first = _compile(tmp_path / "a", "chunk_simple_gla")
+    second = _compile(tmp_path / "b", "chunk_simple_gla", "--chunk-size=8")
+    keep = tmp_path / "harness"
+    run = _ab(str(first), str(second), "--lengths", "5,30,7", "--keep", str(keep))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "B=1, T=42, H=2, lengths 5,30,7" in run.stdout
+    source = (keep / "harness.c").read_text()
+    assert "= {0, 5, 35, 42};" in source
+
+
+@pytest.mark.parametrize("lengths", ["5,x", "5,0", ""])
+def test_bad_lengths_are_refused(tmp_path: Path, lengths: str):
+    build = _compile(tmp_path / "a", "chunk_simple_gla")
+    run = _ab(str(build), str(build), "--lengths", lengths)
+    assert run.returncode == 2
+    assert "--lengths" in run.stderr

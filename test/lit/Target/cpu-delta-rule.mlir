@@ -7,7 +7,7 @@
 
 // CHECK-LABEL: llvm.func @gated_delta_product(
 // CHECK:         omp.parallel {
-// CHECK:           omp.wsloop {
+// CHECK:           omp.wsloop schedule(dynamic) {
 // The L2 norm: 1 / sqrt(x . x + 1e-6).
 // CHECK:             llvm.intr.sqrt(%{{.*}}) : (f32) -> f32
 // The sigmoid step sizes: 2 / (1 + exp(-beta)), exp as a polynomial

@@ -12,7 +12,7 @@
 // CHECK-SAME:    %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: !llvm.ptr, %{{[^:]+}}: i64,
 // The grid: one OpenMP work-sharing loop over (head, sequence).
 // CHECK:         omp.parallel {
-// CHECK:           omp.wsloop {
+// CHECK:           omp.wsloop schedule(dynamic) {
 // CHECK-NEXT:        omp.loop_nest (%{{.*}}, %{{.*}}) : i64 = (%{{.*}}, %{{.*}}) to (%{{.*}}, %{{.*}}) step (%{{.*}}, %{{.*}}) {
 // Per grid point local buffers live on a stack frame that is released after
 // each iteration.

@@ -59,6 +59,8 @@
 // 4-lane row crosses the output's edge (they are slow on AMD Zen).
 // LLVM-LABEL: llvm.func @simple_gla(
 // LLVM:         omp.parallel
+// The grid's items go to threads one at a time (linac-balance-grid).
+// LLVM:         omp.wsloop schedule(dynamic)
 // The chunk's stack buffers on cache lines (linac-align-buffers).
 // LLVM:         llvm.alloca %{{.*}} x f32 {alignment = 64 : i64}
 // LLVM:         ^bb{{[0-9]+}}(%{{[^:]+}}: i64, %{{[^:]+}}: vector<16xf32>, %{{[^:]+}}: vector<16xf32>,
