@@ -51,7 +51,10 @@ constexpr RegisterTiles kTiles512 = {16, 8, 2, 4, 4, 4, 4};
 /// AVX-512's tiles on 8-lane vectors (32 accumulators) spill: 2.1x slower.
 /// Measured on chunk_simple_gla, K = V = 128, on a 2-core AMD EPYC (Zen,
 /// AVX2) with benchmarks/ab_objects.py: 2 x 4 21.9 ms, 4 x 2 24.3, 8 x 1
-/// 33.6, 6 x 2 (12 accumulators) 28.7, 3 x 4 34.6, 4 x 3 39.9, 2 x 6 46.4.
+/// 33.6, 6 x 2 (12 accumulators) 28.7, 3 x 4 34.6, 4 x 3 39.9, 2 x 6 46.4;
+/// again once whole rows were stored unmasked (times relative to 2 x 4, also
+/// chunk_gla and chunk_gated_delta_rule): 4 x 2 0.96-1.01, 6 x 2 1.01-1.05,
+/// 3 x 4 1.46; dot-product tiles 4 x 2, 8 x 1, 1 x 8: 1.02-1.07.
 constexpr RegisterTiles kTiles256 = {8, 2, 4, 2, 4, 2, 4};
 /// SSE (16 registers of 4 lanes), e.g. the portable x86-64: AVX2's tiles.
 constexpr RegisterTiles kTiles128 = {4, 2, 4, 2, 4, 2, 2};
