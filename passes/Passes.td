@@ -303,6 +303,12 @@ def LinacVectorizeContractions
     and 16 accumulators (8 x 2 and 4 x 4 rank-1 tiles, 4 x 4 dot products)
     for AVX-512's 32 registers; 8 lanes and 8 accumulators (2 x 4 rank-1
     tiles, 2 x 4 dot products) for AVX2's 16; 4 lanes (2 x 4, 2 x 2) for SSE.
+
+    The rank-1 reduction loops carry `loop_annotation =
+    #llvm.loop_annotation<unroll = <disable = true>>`, which reaches LLVM IR
+    as `llvm.loop.unroll.disable`: each step is already a tile of FMAs, and
+    LLVM's unrolling of the short static reductions (depth 64 at K = V = 64)
+    made its scheduler spill the accumulators.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"512",
@@ -311,7 +317,8 @@ def LinacVectorizeContractions
   ];
   let dependentDialects = ["::mlir::vector::VectorDialect",
                            "::mlir::scf::SCFDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def LinacAlignBuffers : Pass<"linac-align-buffers", "::mlir::func::FuncOp"> {

@@ -11,6 +11,7 @@
 
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -26,6 +27,10 @@ using namespace mlir;
 namespace {
 
 using utils::IteratorType;
+
+/// The attribute SCF-to-CF copies from an scf.for to its loop's branch and
+/// the CF-to-LLVM conversion carries into llvm.cond_br (llvm.loop metadata).
+constexpr llvm::StringLiteral kLoopAnnotationAttrName = "loop_annotation";
 
 /// The micro-kernels' register tiles for one vector register width.
 struct RegisterTiles {
@@ -409,6 +414,25 @@ struct MicroKernel {
     }
     return t == f32Type ? v : arith::ExtFOp::create(b, loc, f32Type, v);
   }
+  /// Tells LLVM not to unroll `loop`: a micro-kernel's reduction step is
+  /// already a tile of FMAs, and LLVM unrolled the short static reductions
+  /// (depth 64 at K = V = 64) into blocks where its scheduler spilled the
+  /// accumulators (chunk_simple_gla at K = V = 64 was 1.3x slower on AVX2).
+  /// The attribute rides scf.for -> cf.cond_br -> llvm.cond_br to LLVM IR.
+  void keepRolled(scf::ForOp loop) {
+    MLIRContext *context = b.getContext();
+    auto unroll = LLVM::LoopUnrollAttr::get(
+        context, /*disable=*/b.getBoolAttr(true), /*count=*/{},
+        /*runtimeDisable=*/{}, /*full=*/{}, /*followupUnrolled=*/{},
+        /*followupRemainder=*/{}, /*followupAll=*/{});
+    auto annotation = LLVM::LoopAnnotationAttr::get(
+        context, /*disableNonforced=*/{}, /*vectorize=*/{}, /*interleave=*/{},
+        unroll, /*unrollAndJam=*/{}, /*licm=*/{}, /*distribute=*/{},
+        /*pipeline=*/{}, /*peeled=*/{}, /*unswitch=*/{}, /*mustProgress=*/{},
+        /*isVectorized=*/{}, /*startLoc=*/{}, /*endLoc=*/{},
+        /*parallelAccesses=*/{});
+    loop->setAttr(kLoopAnnotationAttrName, annotation);
+  }
   /// A mask of the first `count` lanes (count clamped to [0, lanes]).
   Value mask(Value count, int64_t lanes = 0) {
     lanes = lanes ? lanes : tiles.lanes;
@@ -538,7 +562,7 @@ struct MicroKernel {
     // Inf in a later row of B cannot reach row ii (0 * NaN = NaN).
     auto reduce = [&](Value lower, Value upper, ValueRange init,
                       bool causalRows) {
-      return scf::ForOp::create(
+      auto loop = scf::ForOp::create(
           b, loc, lower, upper, c(1), init,
           [&](OpBuilder &nb, Location l, Value r, ValueRange acc) {
             OpBuilder::InsertionGuard inner(b);
@@ -572,6 +596,8 @@ struct MicroKernel {
             }
             scf::YieldOp::create(b, l, next);
           });
+      keepRolled(loop);
+      return loop;
     };
     // Deferred prefetches are issued between parts of the tile's
     // reduction: after its first output reads, away from its stores.

@@ -15,6 +15,7 @@
 // RUN: linac-opt %s --pass-pipeline='builtin.module(func.func(linac-specialize{head-dim-k=64 head-dim-v=64}), linac-to-cpu{cpu=x86-64-v4})' > %t.llvm.mlir
 // RUN: FileCheck %s --check-prefix=LLVM < %t.llvm.mlir
 // RUN: FileCheck %s --check-prefix=FMAS < %t.llvm.mlir
+// RUN: mlir-translate --mlir-to-llvmir %t.llvm.mlir | FileCheck %s --check-prefix=IR
 
 // Before: the products are linalg.generic contractions on the staged buffers.
 // LOWER-LABEL: func.func @simple_gla(
@@ -73,6 +74,15 @@
 // LLVM-NOT:     llvm.intr.masked.store {{.*}} : vector<16xf32>
 // LLVM:         llvm.store %{{.*}}, %{{.*}} {{.*}}: vector<16xf32>, !llvm.ptr
 // LLVM-NOT:     llvm.intr.masked.store {{.*}} : vector<16xf32>
+
+// The rank-1 reduction loops reach LLVM IR marked not to be unrolled (each
+// step is a tile of FMAs already; unrolled, LLVM spilled the accumulators):
+// the 10 loops of Q S, P V (before and on the diagonal) and the state
+// update, with their prefetch bursts' parts.
+// IR-COUNT-10: br {{.*}}, !llvm.loop ![[ROLLED:[0-9]+]]
+// IR-NOT:      !llvm.loop
+// IR:          ![[ROLLED]] = distinct !{![[ROLLED]], ![[DISABLE:[0-9]+]]}
+// IR:          ![[DISABLE]] = !{!"llvm.loop.unroll.disable"}
 
 // The dot-product kernel's 16 vector FMAs and the rank-1 kernels' 16 each
 // (Q S, the two reductions of P V, the state update) reach the LLVM dialect (80).
