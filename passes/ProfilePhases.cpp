@@ -24,6 +24,7 @@ using namespace mlir::linac;
 
 namespace {
 
+/// Whether `op` is a barrier or has one nested in it (the walk visits `op`).
 bool holdsBarrier(Operation *op) {
   return op->walk([](gpu::BarrierOp) { return WalkResult::interrupt(); })
       .wasInterrupted();
@@ -39,7 +40,7 @@ std::string phaseLabel(Operation *end) {
   Block::iterator begin = block->begin();
   for (Block::iterator it(end); it != block->begin();) {
     --it;
-    if (isa<gpu::BarrierOp>(*it) || holdsBarrier(&*it)) {
+    if (holdsBarrier(&*it)) {
       begin = std::next(it);
       break;
     }
