@@ -104,8 +104,9 @@ std::vector<Stage> getStages(const CompileOptions &options) {
                    .str()});
   stages.push_back(
       {"lower", llvm::formatv("func.func(linac-lower-chunk-ops{{"
-                              "per-element-sums={0}}, canonicalize)",
-                              perElementGateSums(options) ? "true" : "false")
+                              "per-element-sums={0} factored-band={1}}, "
+                              "canonicalize)",
+                              perElementGateSums(options), cpu)
                     .str()});
   if (cpu) {
     stages.push_back(

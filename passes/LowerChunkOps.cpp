@@ -397,13 +397,156 @@ Value diagonalView(ChunkAlgebra &alg, Value matrix, Value row0, Value col0,
       ArrayRef<OpFoldResult>{count}, ArrayRef<OpFoldResult>{stride});
 }
 
+/// Vector gates, the keys inside a sub-chunk of `count` queries from row
+/// `i0`, exactly: diagonal d holds (query i0 + d + u, key i0 + u), with window
+/// sums acc[d + u] = g_{i0+u+1} + ... + g_{i0+d+u} (workspace rows [16, 32)),
+/// one exp per score and channel.
+void buildExactBand(ChunkAlgebra &alg, DecayedScoresOp op, Value blockGates,
+                    Value i0, Value count) {
+  OpBuilder &b = alg.b;
+  Location loc = alg.loc;
+  OpBuilder::InsertionGuard guard(b);
+  Value queries = op.getQueries(), keys = op.getKeys(), scores = op.getScores();
+  bool strict = op.getStrict();
+  Value width = alg.dim(queries, 1), zero = alg.index(0), one = alg.index(1);
+  OpFoldResult idx0 = b.getIndexAttr(0);
+  Value acc = alg.view(op.getWorkspace(), {b.getIndexAttr(kSubChunk), idx0},
+                       {count, width});
+  alg.zero(acc);
+  auto diagonals = scf::ForOp::create(b, loc, zero, count, one);
+  b.setInsertionPointToStart(diagonals.getBody());
+  Value d = diagonals.getInductionVar();
+  Value length = arith::SubIOp::create(b, loc, count, d);
+  Value accRows = alg.view(acc, {d, idx0}, {length, width});
+  Value firstQuery = arith::AddIOp::create(b, loc, i0, d);
+  Value queryRows = alg.view(queries, {firstQuery, idx0}, {length, width});
+  Value keyRows = alg.view(keys, {i0, idx0}, {length, width});
+  Value isDiagonal =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d, zero);
+  Value include =
+      strict ? arith::XOrIOp::create(b, loc, isDiagonal,
+                                     arith::ConstantIntOp::create(b, loc, 1, 1))
+             : arith::ConstantIntOp::create(b, loc, 1, 1).getResult();
+  auto band = scf::IfOp::create(b, loc, include, /*withElse=*/false);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(band.thenBlock());
+    Value diagonal = diagonalView(alg, scores, firstQuery, i0, length);
+    linalg::GenericOp::create(
+        b, loc, ValueRange{queryRows, keyRows, accRows}, ValueRange{diagonal},
+        ArrayRef<AffineMap>{alg.map(2, {0, 1}), alg.map(2, {0, 1}),
+                            alg.map(2, {0, 1}), alg.map(2, {0})},
+        ArrayRef<IteratorType>{kPar, kRed},
+        [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value q = convertFloat(nb, l, args[0], nb.getF32Type());
+          Value k = convertFloat(nb, l, args[1], nb.getF32Type());
+          Value weight = math::ExpOp::create(nb, l, args[2]);
+          Value qk = arith::MulFOp::create(nb, l, q, k);
+          linalg::YieldOp::create(nb, l,
+                                  alg.mulAdd(nb, l, args[3], qk, weight));
+        });
+  }
+  // Widen each window by one token for the next diagonal.
+  alg.elementwise({alg.view(blockGates, {idx0, idx0}, {length, width})},
+                  {alg.map(2, {0, 1})}, accRows,
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    return arith::AddFOp::create(nb, l, args[1], args[0]);
+                  });
+}
+
+/// The largest |g_{t+1} + ... + g_last| of a sub-chunk for which its scores
+/// are factored: the two factors stay within exp(+-20) of q and k, far from
+/// f32's range, and the rounding of the sums (shared by both factors up to
+/// the later token) moves each weight by a few units in the last place.
+constexpr float kFactoredBandRange = 20.0f;
+
+/// Whether every |sums[t, c]| <= kFactoredBandRange (false for NaN): the
+/// largest per channel into workspace row 0, then the largest of those into
+/// workspace[1, 0], both plain reductions LLVM vectorizes.
+Value sumsWithinFactoredRange(ChunkAlgebra &alg, Value sums, Value workspace) {
+  OpBuilder &b = alg.b;
+  Location loc = alg.loc;
+  OpFoldResult idx0 = b.getIndexAttr(0), idx1 = b.getIndexAttr(1);
+  auto largerMagnitude = [](OpBuilder &nb, Location l, ValueRange args) {
+    Value magnitude = math::AbsFOp::create(nb, l, args[0]);
+    linalg::YieldOp::create(
+        nb, l, Value(arith::MaximumFOp::create(nb, l, args[1], magnitude)));
+  };
+  Value width = alg.dim(sums, 1);
+  Value perChannel =
+      alg.rowOf(alg.view(workspace, {idx0, idx0}, {idx1, width}), alg.index(0));
+  alg.zero(perChannel);
+  linalg::GenericOp::create(
+      b, loc, ValueRange{sums}, ValueRange{perChannel},
+      ArrayRef<AffineMap>{alg.map(2, {0, 1}), alg.map(2, {1})},
+      ArrayRef<IteratorType>{kRed, kPar}, largerMagnitude);
+  auto workspaceType = cast<MemRefType>(workspace.getType());
+  SmallVector<OpFoldResult> offsets = {idx1, idx0}, unit = {idx1, idx1};
+  auto scalarType = memref::SubViewOp::inferRankReducedResultType(
+      {}, workspaceType, offsets, unit, unit);
+  Value largest = memref::SubViewOp::create(
+      b, loc, cast<MemRefType>(scalarType), workspace, offsets, unit, unit);
+  alg.zero(largest);
+  linalg::GenericOp::create(
+      b, loc, ValueRange{perChannel}, ValueRange{largest},
+      ArrayRef<AffineMap>{alg.map(1, {0}),
+                          AffineMap::get(1, 0, b.getContext())},
+      ArrayRef<IteratorType>{kRed}, largerMagnitude);
+  Value value = memref::LoadOp::create(b, loc, largest, ValueRange{});
+  return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLE, value,
+                               alg.f32Const(kFactoredBandRange));
+}
+
+/// Vector gates, the keys inside a sub-chunk as one matrix product: with
+/// R_t = g_{t+1} + ... + g_last (`reverseSums`), the window of query a and
+/// key j <= a is R_j - R_a, so its score is (q_a * exp(-R_a)) . (k_j *
+/// exp(R_j)): 2 exps per row and channel instead of one per score and
+/// channel. The causal mask then zeroes the keys after each query.
+/// `reverseSums` is rescaled in place into the keys' factor; `scaledQueries`
+/// receives the queries'.
+void buildFactoredBand(ChunkAlgebra &alg, DecayedScoresOp op, Value queries,
+                       Value keys, Value reverseSums, Value scaledQueries,
+                       Value scores) {
+  alg.elementwise({queries, reverseSums},
+                  {alg.map(2, {0, 1}), alg.map(2, {0, 1})}, scaledQueries,
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Value q = convertFloat(nb, l, args[0], nb.getF32Type());
+                    Value toEnd = arith::NegFOp::create(nb, l, args[1]);
+                    return arith::MulFOp::create(
+                        nb, l, q, math::ExpOp::create(nb, l, toEnd));
+                  });
+  alg.elementwise({keys}, {alg.map(2, {0, 1})}, reverseSums,
+                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
+                    Value k = convertFloat(nb, l, args[0], nb.getF32Type());
+                    return arith::MulFOp::create(
+                        nb, l, k, math::ExpOp::create(nb, l, args[1]));
+                  });
+  linalg::GenericOp products =
+      alg.matmulTransposed(scaledQueries, reverseSums, scores);
+  products->setAttr(kCausalOutputAttrName, alg.b.getI64IntegerAttr(1));
+  bool strict = op.getStrict();
+  alg.elementwise(
+      {}, {}, scores, [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
+        Value i = linalg::IndexOp::create(nb, l, 0);
+        Value j = linalg::IndexOp::create(nb, l, 1);
+        Value visible = arith::CmpIOp::create(
+            nb, l,
+            strict ? arith::CmpIPredicate::ult : arith::CmpIPredicate::ule, j,
+            i);
+        Value zero = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0.0f));
+        return arith::SelectOp::create(nb, l, visible, args[0], zero);
+      });
+}
+
 /// Vector gates, sub-chunk by sub-chunk of 16 queries (one key per query).
 /// Keys before the sub-chunk: q_i * exp(g_{i0} + ... + g_i) times
 /// k_t * exp(g_{t+1} + ... + g_{i0-1}), one matrix product. Keys inside it:
 /// diagonal by diagonal, with running window sums per channel; with
-/// `perElementSums`, one contraction whose every score sums its own windows.
+/// `perElementSums`, one contraction whose every score sums its own windows;
+/// with `factoredBand`, one matrix product of rescaled rows where the
+/// sub-chunk's gate sums allow it (the diagonals where they do not).
 void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op,
-                            bool perElementSums) {
+                            bool perElementSums, bool factoredBand) {
   OpBuilder &b = alg.b;
   Location loc = alg.loc;
   Value queries = op.getQueries(), keys = op.getKeys(), gates = op.getGates();
@@ -538,57 +681,33 @@ void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op,
     return;
   }
 
-  // Keys inside the sub-chunk: diagonal d holds (query i0 + d + u, key
-  // i0 + u), with window sums acc[d + u] = g_{i0+u+1} + ... + g_{i0+d+u}.
-  Value acc = alg.view(workspace, {b.getIndexAttr(kSubChunk), idx0},
-                       {count, width});
-  alg.zero(acc);
-  auto diagonals = scf::ForOp::create(b, loc, zero, count, one);
-  b.setInsertionPointToStart(diagonals.getBody());
-  Value d = diagonals.getInductionVar();
-  Value length = arith::SubIOp::create(b, loc, count, d);
-  Value accRows = alg.view(acc, {d, idx0}, {length, width});
-  Value firstQuery = arith::AddIOp::create(b, loc, i0, d);
-  Value queryRows = alg.view(queries, {firstQuery, idx0}, {length, width});
-  Value keyRows = alg.view(keys, {i0, idx0}, {length, width});
-  Value isDiagonal = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d, zero);
-  Value include = strict ? arith::XOrIOp::create(
-                               b, loc, isDiagonal,
-                               arith::ConstantIntOp::create(b, loc, 1, 1))
-                         : arith::ConstantIntOp::create(b, loc, 1, 1).getResult();
-  auto band = scf::IfOp::create(b, loc, include, /*withElse=*/false);
-  {
-    OpBuilder::InsertionGuard inner(b);
-    b.setInsertionPointToStart(band.thenBlock());
-    Value diagonal = diagonalView(alg, scores, firstQuery, i0, length);
-    linalg::GenericOp::create(
-        b, loc, ValueRange{queryRows, keyRows, accRows}, ValueRange{diagonal},
-        ArrayRef<AffineMap>{alg.map(2, {0, 1}), alg.map(2, {0, 1}),
-                            alg.map(2, {0, 1}), alg.map(2, {0})},
-        ArrayRef<IteratorType>{kPar, kRed},
-        [&](OpBuilder &nb, Location l, ValueRange args) {
-          Value q = convertFloat(nb, l, args[0], nb.getF32Type());
-          Value k = convertFloat(nb, l, args[1], nb.getF32Type());
-          Value weight = math::ExpOp::create(nb, l, args[2]);
-          Value qk = arith::MulFOp::create(nb, l, q, k);
-          linalg::YieldOp::create(nb, l, alg.mulAdd(nb, l, args[3], qk, weight));
-        });
+  if (!factoredBand) {
+    buildExactBand(alg, op, blockGates, i0, count);
+    return;
   }
-  // Widen each window by one token for the next diagonal.
-  alg.elementwise({alg.view(blockGates, {idx0, idx0}, {length, width})},
-                  {alg.map(2, {0, 1})}, accRows,
-                  [](OpBuilder &nb, Location l, ValueRange args) -> Value {
-                    return arith::AddFOp::create(nb, l, args[1], args[0]);
-                  });
+  // Factored when the sub-chunk's gate sums are small, else exact.
+  Value tail =
+      alg.view(workspace, {b.getIndexAttr(kSubChunk), idx0}, {count, width});
+  reverseSumsByRow(tail, blockGates);
+  Value small = sumsWithinFactoredRange(alg, tail, workspace);
+  auto branch = scf::IfOp::create(b, loc, small, /*withElse=*/true);
+  b.setInsertionPointToStart(branch.thenBlock());
+  buildFactoredBand(alg, op, alg.view(queries, {i0, idx0}, {count, width}),
+                    alg.view(keys, {i0, idx0}, {count, width}), tail,
+                    alg.view(workspace, {idx0, idx0}, {count, width}),
+                    alg.view(scores, {i0, i0}, {count, count}));
+  b.setInsertionPointToStart(branch.elseBlock());
+  buildExactBand(alg, op, blockGates, i0, count);
 }
 
-LogicalResult lower(DecayedScoresOp op, bool perElementSums) {
+LogicalResult lower(DecayedScoresOp op, bool perElementSums,
+                    bool factoredBand) {
   OpBuilder b(op);
   ChunkAlgebra alg{b, op.getLoc()};
   alg.zero(op.getScores());
   Value gates = op.getGates();
   if (gates && cast<MemRefType>(gates.getType()).getRank() == 2) {
-    lowerVectorDecayScores(alg, op, perElementSums);
+    lowerVectorDecayScores(alg, op, perElementSums, factoredBand);
   } else {
     // The mask below zeroes the entries above the causal diagonal.
     linalg::GenericOp products =
@@ -1005,8 +1124,11 @@ struct LowerChunkOpsPass
           op->getLoc()));
       LogicalResult result =
           llvm::TypeSwitch<Operation *, LogicalResult>(op)
-              .Case<ChunkCumsumOp, DecayedScoresOp>(
+              .Case<ChunkCumsumOp>(
                   [&](auto tileOp) { return lower(tileOp, perElementSums); })
+              .Case<DecayedScoresOp>([&](auto tileOp) {
+                return lower(tileOp, perElementSums, factoredBand);
+              })
               .Case<DecayedRowsOp, ChunkOutputOp, ChunkReadoutOp,
                     ChunkStateUpdateOp, UTTransformOp, ChunkMatmulOp,
                     ChunkL2NormalizeOp, ChunkSigmoidOp, ChunkNormalizeOp,

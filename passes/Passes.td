@@ -253,10 +253,22 @@ def LinacLowerChunkOps : Pass<"linac-lower-chunk-ops", "::mlir::func::FuncOp"> {
     its own gates in one `scf.for`, in the row-by-row form's order (the same
     bits). The row-by-row form is a chain of C dependent steps: on a GPU, C
     global loads on one thread or C barriers per chunk.
+
+    With `factored-band` (the CPU pipeline), the scores of vector (per
+    channel) gates inside a sub-chunk of 16 queries, which otherwise take one
+    `exp` per score and channel, diagonal by diagonal, are `(q_a exp(-R_a))
+    . (k_j exp(R_j))` with `R_t = g_{t+1} + ... + g_last` when every
+    `|R_t|` of the sub-chunk is at most 20: one masked matrix product and two
+    `exp` per row and channel. A sub-chunk with stronger (or infinite, or NaN)
+    gates takes the exact diagonals.
   }];
   let options = [
     Option<"perElementSums", "per-element-sums", "bool", "false",
            "each cumulative or window sum as its own loop (GPUs)">,
+    Option<"factoredBand", "factored-band", "bool", "false",
+           "vector-gate scores inside a sub-chunk as one matrix product of "
+           "rescaled queries and keys when its gate sums lie within +-20, "
+           "else by diagonals (CPUs)">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",

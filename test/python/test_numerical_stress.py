@@ -190,6 +190,35 @@ def test_gate_closed_on_some_key_channels(
     assert relative_rms_error(ref_final, final_state) <= 1e-5
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [spec for spec in GATED_SPECS if spec.gate == "vector"],
+    ids=lambda spec: spec.id,
+)
+def test_vector_gates_on_either_side_of_the_factored_band_range(
+    spec: OpSpec, rng: np.random.Generator
+) -> None:
+    # CPU kernels take the scores inside a 16-token sub-chunk as one product of rescaled
+    # queries and keys when every |g_{t+1} + ... + g_last| of the sub-chunk is at most 20,
+    # and diagonal by diagonal otherwise. Sub-chunks alternate between gates that sum to
+    # just under and just over 20 per channel (-1.3 and -1.4 a token over 15 steps), growing
+    # gates (+1.2: the factors swap sides) and a mix of channels.
+    T = 16 * 12
+    x = spec.inputs(rng, 1, T, H, K, V)
+    per_token = np.array([-1.3, -1.4, 1.2, -0.05, -1.4, -1.3], dtype=np.float32)
+    g = np.repeat(np.tile(per_token, 2), 16)[None, :, None, None] + rng.uniform(
+        -0.02, 0.02, x.g.shape
+    ).astype(np.float32)
+    g[:, 16 * 3 : 16 * 4, :, ::2] = -1.45  # some channels over the range, the rest under
+    x = replace(x, g=g.astype(np.float32))
+    s0 = make_state(rng, 1, H, K, V)
+    o, final_state = spec(x, initial_state=s0, output_final_state=True)
+    ref_o, ref_final = spec.reference(x, initial_state=s0)
+    assert np.isfinite(o).all()
+    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
+    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
+
+
 SIGMOID_SPECS = [spec for spec in OPTION_SPECS if spec.option("use_beta_sigmoid_in_kernel")]
 
 

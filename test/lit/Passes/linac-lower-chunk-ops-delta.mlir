@@ -1,4 +1,5 @@
 // RUN: linac-opt %s -split-input-file -linac-lower-chunk-ops -cse | FileCheck %s
+// RUN: linac-opt %s -split-input-file -linac-lower-chunk-ops=factored-band=true -cse | FileCheck %s --check-prefix=FACTORED
 
 // linac-lower-chunk-ops for the ops of the delta rules and of vector decays:
 // strict / strided scores, sub-chunked vector-gate scores, decayed rows,
@@ -57,6 +58,41 @@ func.func @scores_strict_strided(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %g: m
 // CHECK:           %[[BAND:.*]] = memref.reinterpret_cast
 // CHECK:           linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} {{.*}} outs(%[[BAND]] :
 // CHECK:             math.exp
+// With factored-band (CPUs), the band is one product of rescaled rows when
+// the sub-chunk's reverse gate sums R (workspace rows [16, 32)) all lie
+// within +-20: the largest |R| per channel into workspace row 0, the largest
+// of those into W[1, 0]; then q * exp(-R) and k * exp(R), their product
+// (tiles above the diagonal skipped) and the causal mask; else the diagonals.
+// FACTORED-LABEL: func.func @scores_vector(
+// FACTORED-SAME:    %[[Q:[^:]+]]: memref<?x8xf32>, %[[K:[^:]+]]: memref<?x8xf32>, %[[G:[^:]+]]: memref<?x8xf32>, %[[W:[^:]+]]: memref<48x8xf32>, %[[P:[^:]+]]: memref<?x?xf32>)
+// FACTORED:         scf.if
+// FACTORED:         %[[R:.*]] = memref.subview %[[W]][16, 0]
+// FACTORED:         linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[R]] : {{.*}}) outs(%[[PER_CHANNEL:[^ ]+]] :
+// FACTORED-NEXT:    ^bb0
+// FACTORED-NEXT:      math.absf
+// FACTORED-NEXT:      arith.maximumf
+// FACTORED:         %[[LARGEST:.*]] = memref.subview %[[W]][1, 0] [1, 1] [1, 1] : memref<48x8xf32> to memref<f32
+// FACTORED:         linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[PER_CHANNEL]] : {{.*}}) outs(%[[LARGEST]] :
+// FACTORED:         %[[BIGGEST:.*]] = memref.load %[[LARGEST]][]
+// FACTORED-NEXT:    %[[RANGE:.*]] = arith.constant 2.000000e+01 : f32
+// FACTORED-NEXT:    %[[SMALL:.*]] = arith.cmpf ole, %[[BIGGEST]], %[[RANGE]] : f32
+// FACTORED-NEXT:    scf.if %[[SMALL]] {
+// FACTORED:           %[[BAND:.*]] = memref.subview %[[P]]
+// FACTORED:           %[[SQ:.*]] = memref.subview %[[W]][0, 0]
+// FACTORED:           linalg.generic {{.*}} outs(%[[SQ]] :
+// FACTORED:             arith.negf
+// FACTORED-NEXT:        math.exp
+// FACTORED:           linalg.generic {{.*}} outs(%[[R]] :
+// FACTORED-NEXT:      ^bb0
+// FACTORED-NEXT:        math.exp
+// FACTORED:           linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[SQ]], %[[R]] : {{.*}}) outs(%[[BAND]] : {{.*}}) attrs =  {linac.causal_output = 1 : i64}
+// FACTORED:           linalg.generic {{.*}} outs(%[[BAND]] :
+// FACTORED:             arith.cmpi ule
+// FACTORED-NEXT:        arith.select
+// FACTORED:         } else {
+// FACTORED:           scf.for
+// FACTORED:             memref.reinterpret_cast
+// FACTORED:             math.exp
 func.func @scores_vector(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %g: memref<?x8xf32>, %W: memref<48x8xf32>, %P: memref<?x?xf32>) {
   linac.decayed_scores ins(%q, %k : memref<?x8xf32>, memref<?x8xf32>) gates(%g : memref<?x8xf32>) workspace(%W : memref<48x8xf32>) outs(%P : memref<?x?xf32>)
   return
@@ -72,6 +108,10 @@ func.func @scores_vector(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %g: memref<?x
 // CHECK:           %[[IS_MAIN:.*]] = arith.cmpi eq, %[[DIAG]], %c0 : index
 // CHECK:           %[[OFF_MAIN:.*]] = arith.xori %[[IS_MAIN]], %true : i1
 // CHECK:           scf.if %[[OFF_MAIN]] {
+// FACTORED-LABEL: func.func @scores_vector_strict(
+// FACTORED:           linalg.generic {{.*}} attrs =  {linac.causal_output = 1 : i64}
+// FACTORED:             arith.cmpi ult
+// FACTORED-NEXT:        arith.select
 func.func @scores_vector_strict(%q: memref<?x8xf32>, %k: memref<?x8xf32>, %g: memref<?x8xf32>, %W: memref<48x8xf32>, %P: memref<?x?xf32>) {
   linac.decayed_scores ins(%q, %k : memref<?x8xf32>, memref<?x8xf32>) gates(%g : memref<?x8xf32>) workspace(%W : memref<48x8xf32>) outs(%P : memref<?x?xf32>) {strict}
   return
