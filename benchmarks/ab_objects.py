@@ -16,8 +16,10 @@ a wrong kernel means nothing.
 
 Inputs: B sequences of T tokens, H heads, row-major; q, v and the other inputs uniform in
 [-0.5, 0.5], k in [-0.05, 0.05], gates g in [-0.2, -0.01], beta in [0.1, 0.9]; no initial
-or final state, and no cu_seqlens unless --lengths packs sequences of those lengths into one
-batch (B=1, as variable-length serving calls the kernels). f32 kernels only. Threads:
+or final state unless --state (both, as a decode step passes them: `--T 1 --B 64 --state` on
+`fused_recurrent_simple_gla` times one decode step of 64 sequences), and no cu_seqlens unless
+--lengths packs sequences of those lengths into one batch (B=1, as variable-length serving
+calls the kernels). f32 kernels only. Threads:
 --threads (OMP_NUM_THREADS). Buffers of 4 MiB or more get transparent huge pages (madvise), as
 numpy's do, so the TLB behaves as in benchmarks/cpu_ops.py; --pages small gives 4 KiB pages.
 """
@@ -35,6 +37,7 @@ from pathlib import Path
 
 # Inputs left empty: the kernel then starts from zeros and keeps no state.
 EMPTY_BUFFERS = {"initial_state", "final_state", "cu_seqlens"}
+STATE_BUFFERS = {"initial_state", "final_state"}
 # Value range per input name (others: [-0.5, 0.5]).
 RANGES = {"k": (-0.05, 0.05), "g": (-0.2, -0.01), "beta": (0.1, 0.9)}
 SCALAR_TYPES = {"f32": "float", "f64": "double", "i64": "int64_t", "i32": "int32_t"}
@@ -75,9 +78,12 @@ def harness_source(
     sizes: dict[str, int],
     tolerance: float,
     offsets: list[int] | None = None,
+    states: bool = False,
 ) -> str:
     """A C program calling v1_ciface ... vN_ciface in turn (see the module's docstring);
-    with `offsets`, cu_seqlens holds them (one packed batch of variable-length sequences)."""
+    with `offsets`, cu_seqlens holds them (one packed batch of variable-length sequences);
+    with `states`, the initial and final states are given."""
+    empty = EMPTY_BUFFERS - STATE_BUFFERS if states else EMPTY_BUFFERS
     params, setup, call_args = [], [], []
     output = None
     for index, arg in enumerate(meta["args"]):
@@ -101,7 +107,7 @@ def harness_source(
         params.append(f"linac_buffer{rank} *")
         call_args.append(f"&{name}")
         shape = [0] + [1] * (rank - 1)
-        if arg["name"] not in EMPTY_BUFFERS:
+        if arg["name"] not in empty:
             if arg["dtype"] != "f32":
                 fail(f"argument {arg['name']}: dtype {arg['dtype']}; only f32 kernels")
             shape = dims(arg["shape"], sizes)
@@ -254,6 +260,11 @@ def main() -> None:
         "cu_seqlens, as in variable-length serving (replaces --B and --T)",
     )
     parser.add_argument(
+        "--state",
+        action="store_true",
+        help="give the initial state and ask for the final one (a decode step: --T 1)",
+    )
+    parser.add_argument(
         "--pages",
         choices=("huge", "small"),
         default="huge",
@@ -267,6 +278,8 @@ def main() -> None:
     if len(args.folders) < 2:
         fail("give at least two folders to compare")
     metas = [load_metadata(folder) for folder in args.folders]
+    if args.state and not STATE_BUFFERS <= {arg["name"] for arg in metas[0]["args"]}:
+        fail(f"--state: {metas[0]['op']} takes no initial and final state")
     for folder, meta in zip(args.folders[1:], metas[1:]):
         for key in ("op", "args", "dtype"):
             if meta[key] != metas[0][key]:
@@ -296,7 +309,9 @@ def main() -> None:
             renamed_object(f, m, i + 1, work) for i, (f, m) in enumerate(zip(args.folders, metas))
         ]
         (work / "harness.c").write_text(
-            harness_source(metas[0], len(objects), sizes, args.tolerance, offsets)
+            harness_source(
+                metas[0], len(objects), sizes, args.tolerance, offsets, states=args.state
+            )
         )
         libdir = llvm_libdir()
         compiler = os.environ.get("CC", "cc")
@@ -336,6 +351,7 @@ def main() -> None:
     print(
         f"{metas[0]['op']} (B={args.B}, T={args.T}, H={args.H}"
         + (f", lengths {args.lengths}" if offsets else "")
+        + (", with states" if args.state else "")
         + "), "
         f"threads {args.threads or 'default'}, {args.pages} pages, {records[0]['rounds']} rounds in {args.seconds:g} s:"
     )

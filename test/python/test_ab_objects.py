@@ -130,3 +130,20 @@ def test_bad_lengths_are_refused(tmp_path: Path, lengths: str):
     run = _ab(str(build), str(build), "--lengths", lengths)
     assert run.returncode == 2
     assert "--lengths" in run.stderr
+
+
+def test_state_gives_the_initial_and_final_states(tmp_path: Path):
+    # As a decode step calls the kernel: from a given state. Without --state the states
+    # are empty buffers (first dimension 0); with it both have N = B sequences.
+    build = _compile(tmp_path / "a", "fused_recurrent_simple_gla")
+    keep = tmp_path / "harness"
+    run = _ab(str(build), str(build), "--state", "--keep", str(keep))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "H=2, with states" in run.stdout
+    source = (keep / "harness.c").read_text()
+    # initial_state (argument 4) and final_state (argument 6): 1 x 2 x 16 x 16 floats.
+    assert "linac_buffer4 a4 = {(void *)a4_data, (void *)a4_data, 0, {1, 2, 16, 16}" in source
+    assert "linac_buffer4 a6 = {(void *)a6_data, (void *)a6_data, 0, {1, 2, 16, 16}" in source
+    plain = _ab(str(build), str(build), "--keep", str(keep))
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert "{0, 1, 1, 1}" in (keep / "harness.c").read_text()
