@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import math
 import os
 import sys
 import threading
@@ -140,14 +141,14 @@ def aligned_empty(shape: tuple[int, ...], dtype, alignment: int = 64) -> np.ndar
     row that starts mid-line costs them 5% (chunk_simple_gla, K=V=128). Buffers of 1 MiB or
     more come from ``OUTPUT_POOL`` (see OutputPool)."""
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    # math.prod, the array interface and one ndarray constructor: np.prod, .ctypes and a
+    # slice, view and reshape made this 12 us of a 90 us decode call (B=1, H=4, K=V=64).
+    nbytes = math.prod(shape) * dtype.itemsize
     if OUTPUT_POOL.capacity and nbytes >= OUTPUT_POOL.min_bytes:
-        data = OUTPUT_POOL.array(nbytes, alignment)
-    else:
-        raw = np.empty(nbytes + alignment, dtype=np.uint8)
-        offset = -raw.ctypes.data % alignment
-        data = raw[offset : offset + nbytes]
-    return data.view(dtype).reshape(shape)
+        return OUTPUT_POOL.array(nbytes, alignment).view(dtype).reshape(shape)
+    raw = np.empty(nbytes + alignment, dtype=np.uint8)
+    offset = -raw.__array_interface__["data"][0] % alignment
+    return np.ndarray(shape, dtype, buffer=raw, offset=offset)
 
 
 def dtype_name(dtype) -> str:
