@@ -55,6 +55,49 @@ def enabled() -> bool:
     return os.environ.get("LINAC_AUTOTUNE", "0") not in ("", "0", "false", "no", "off")
 
 
+def cpu_threads() -> int:
+    """The CPU kernels' threads: LINAC_NUM_THREADS, else OMP_NUM_THREADS (its first
+    level), else the cores this process may run on, as the OpenMP runtime counts them."""
+    for name in ("LINAC_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return len(os.sched_getaffinity(0))
+
+
+# What a value tile more costs on the CPU: each recomputes the chunk's Q K^T (and GLA's
+# decays and intra-chunk scores) and reads q and k again. Measured with ab_objects.py
+# (K=V=128, T=4096, B=2, H=4, two threads: every thread busy either way), two tiles of 64
+# columns took 1.165x one of 128 for chunk_simple_gla and 1.38x for chunk_gla; the larger.
+_CPU_TILE_OVERHEAD = 0.4
+
+
+def default_tiling(target: str, head_dim_v: int, pairs: int) -> Tiling:
+    """The tiling without autotuning: the compiler's defaults, except that on CPUs a grid
+    of (sequence, head) pairs that would leave threads idle is split into 2 or 4 value
+    tiles (of 32 columns or more, a multiple of 16) where that evens the threads' shares
+    by more than a tile's extra work costs. One sequence and head on two threads at T=16384
+    (ab_objects.py): two tiles took 0.66x the time of one for chunk_simple_gla at K=V=128,
+    0.70x for chunk_gla, 0.60x for chunk_gated_delta_rule, 0.75x / 0.80x for
+    chunk_simple_gla / chunk_gla at K=V=64."""
+    if target != "cpu" or pairs <= 0:
+        return Tiling()
+    threads = cpu_threads()
+
+    def cost(tiles: int) -> float:
+        rounds = -(-pairs * tiles // threads)
+        return rounds / tiles * (1 + _CPU_TILE_OVERHEAD * (tiles - 1))
+
+    best = 1
+    for tiles in (2, 4):
+        width = head_dim_v // tiles
+        if head_dim_v % tiles or width % 16 or width < 32:
+            break
+        if cost(tiles) < 0.95 * cost(best):
+            best = tiles
+    return Tiling(block_v=head_dim_v // best) if best > 1 else Tiling()
+
+
 def candidates(target: str, head_dim_v: int, chunked: bool) -> list[Tiling]:
     """The tilings worth timing: chunk sizes around the default (chunked
     kernels only), whole and partial value tiles (more tiles: more parallel

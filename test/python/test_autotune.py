@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from linac import _autotune, ops, reference
+from linac import _autotune, _runtime, ops, reference
 
 
 @pytest.fixture
@@ -117,3 +117,55 @@ def test_gpu_candidates_cover_chunks_tiles_and_warps():
     assert {t.chunk_size for t in tilings} == {8, 16, 32, 64}
     assert {t.block_v for t in tilings} == {16, 32, 64}
     assert {t.block_size for t in tilings} == {64, 128, 256}
+
+
+@pytest.mark.parametrize(
+    ("threads", "pairs", "V", "block_v"),
+    [
+        (2, 1, 128, 64),  # one sequence and head: two tiles keep both threads busy
+        (2, 1, 64, 32),
+        (2, 3, 128, 0),  # 1.5 rounds of tiles instead of 2 of pairs: not worth a tile's work
+        (2, 2, 128, 0),  # as many pairs as threads: no split
+        (2, 8, 128, 0),
+        (2, 5, 128, 0),  # 3 rounds either way (1.2x the work split): no split
+        (1, 1, 128, 0),  # one thread: a split only adds work
+        (4, 1, 128, 32),  # four threads: four tiles of 32 (on two, 64: see the first case)
+        (2, 1, 60, 0),  # tiles below 32 columns or not multiples of 16: none
+        (2, 1, 100, 0),
+    ],
+)
+def test_cpu_default_tiling_splits_values_when_threads_would_idle(
+    monkeypatch, threads, pairs, V, block_v
+):
+    monkeypatch.setenv("LINAC_NUM_THREADS", str(threads))
+    assert _autotune.default_tiling("cpu", V, pairs) == _autotune.Tiling(block_v=block_v)
+    assert _autotune.default_tiling("sm_90", V, pairs) == _autotune.Tiling()
+
+
+def test_cpu_threads_follow_linac_then_openmp_settings(monkeypatch):
+    monkeypatch.setenv("LINAC_NUM_THREADS", "3")
+    monkeypatch.setenv("OMP_NUM_THREADS", "5,2")
+    assert _autotune.cpu_threads() == 3
+    monkeypatch.delenv("LINAC_NUM_THREADS")
+    assert _autotune.cpu_threads() == 5
+    monkeypatch.setenv("OMP_NUM_THREADS", "junk")
+    assert _autotune.cpu_threads() >= 1
+
+
+def test_one_sequence_and_head_runs_on_split_value_tiles(monkeypatch, rng):
+    # The split tiling is the kernel the call runs, and it gives the recurrence's result.
+    monkeypatch.delenv("LINAC_AUTOTUNE", raising=False)
+    monkeypatch.setenv("LINAC_NUM_THREADS", "2")
+    B, T, H, K, V = 1, 300, 1, 32, 64
+    q, k = (rng.standard_normal((B, T, H, K), dtype=np.float32) for _ in range(2))
+    v = rng.standard_normal((B, T, H, V), dtype=np.float32)
+    g = (-0.1 * np.abs(rng.standard_normal((B, T, H)))).astype(np.float32)
+    s0 = rng.standard_normal((B, H, K, V), dtype=np.float32)
+    o, state = ops.chunk_simple_gla(q, k, v, g, initial_state=s0, output_final_state=True)
+    o_ref, state_ref = reference.recurrence(q, k, v, g, initial_state=s0)
+    assert reference.relative_rms_error(o_ref, o) < 1e-5
+    assert reference.relative_rms_error(state_ref, state) < 1e-5
+    loaded = [
+        key for key in _runtime._kernels if key[0] == "chunk_simple_gla" and key[1:3] == (K, V)
+    ]
+    assert any(key[6] == 32 for key in loaded), loaded

@@ -48,7 +48,7 @@ def _kernel_for(kernel_name, p, dtype, target, modifiers, run, synchronize):
         )  # fmt: skip
 
     if not _autotune.enabled():
-        return compiled(_autotune.Tiling())
+        return compiled(_autotune.default_tiling(target, p.V, p.N * p.H))
     key = _autotune.problem_key(kernel_name, p.K, p.V, dtype, target, modifiers, p.T, p.N * p.H)
     tilings = _autotune.candidates(target, p.V, chunked=not kernel_name.startswith("fused_"))
 
