@@ -15,6 +15,7 @@ where the cache folder cannot be written the choice is kept in memory.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -55,14 +56,22 @@ def enabled() -> bool:
     return os.environ.get("LINAC_AUTOTUNE", "0") not in ("", "0", "false", "no", "off")
 
 
+_cores: int | None = None
+
+
 def cpu_threads() -> int:
     """The CPU kernels' threads: LINAC_NUM_THREADS, else OMP_NUM_THREADS (its first
-    level), else the cores this process may run on, as the OpenMP runtime counts them."""
+    level), else the cores this process may run on (counted once), as OpenMP counts them."""
+    global _cores
     for name in ("LINAC_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "").split(",")[0].strip()
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    return len(os.sched_getaffinity(0))
+        value = os.environ.get(name)
+        if value:
+            value = value.split(",")[0].strip()
+            if value.isdigit() and int(value) > 0:
+                return int(value)
+    if _cores is None:
+        _cores = len(os.sched_getaffinity(0))
+    return _cores
 
 
 # What a value tile more costs on the CPU: each recomputes the chunk's Q K^T (and GLA's
@@ -81,8 +90,16 @@ def default_tiling(target: str, head_dim_v: int, pairs: int) -> Tiling:
     0.70x for chunk_gla, 0.60x for chunk_gated_delta_rule, 0.75x / 0.80x for
     chunk_simple_gla / chunk_gla at K=V=64."""
     if target != "cpu" or pairs <= 0:
-        return Tiling()
-    threads = cpu_threads()
+        return _DEFAULT
+    return _cpu_tiling(head_dim_v, pairs, cpu_threads())
+
+
+_DEFAULT = Tiling()
+
+
+@functools.lru_cache(maxsize=1024)
+def _cpu_tiling(head_dim_v: int, pairs: int, threads: int) -> Tiling:
+    """default_tiling's CPU choice (cached: it runs on every call, decode steps included)."""
 
     def cost(tiles: int) -> float:
         rounds = -(-pairs * tiles // threads)
@@ -95,7 +112,7 @@ def default_tiling(target: str, head_dim_v: int, pairs: int) -> Tiling:
             break
         if cost(tiles) < 0.95 * cost(best):
             best = tiles
-    return Tiling(block_v=head_dim_v // best) if best > 1 else Tiling()
+    return Tiling(block_v=head_dim_v // best) if best > 1 else _DEFAULT
 
 
 def candidates(target: str, head_dim_v: int, chunked: bool) -> list[Tiling]:
