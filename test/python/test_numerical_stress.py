@@ -22,6 +22,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from linac import ops
+from linac.ops import _recurrence
 from linac.reference import relative_rms_error
 from optable import (
     DELTA_SPECS,
@@ -195,14 +196,23 @@ def test_gate_closed_on_some_key_channels(
     [spec for spec in GATED_SPECS if spec.gate == "vector"],
     ids=lambda spec: spec.id,
 )
+@pytest.mark.parametrize("chunk_size", [0, 64], ids=["default-chunk", "chunk64"])
 def test_vector_gates_on_either_side_of_the_factored_band_range(
-    spec: OpSpec, rng: np.random.Generator
+    spec: OpSpec, chunk_size: int, rng: np.random.Generator, monkeypatch
 ) -> None:
     # CPU kernels take the scores inside a 16-token sub-chunk as one product of rescaled
     # queries and keys when every |g_{t+1} + ... + g_last| of the sub-chunk is at most 20,
     # and diagonal by diagonal otherwise. Sub-chunks alternate between gates that sum to
     # just under and just over 20 per channel (-1.3 and -1.4 a token over 15 steps), growing
-    # gates (+1.2: the factors swap sides) and a mix of channels.
+    # gates (+1.2: the factors swap sides) and a mix of channels. At chunk 64 a chunk holds
+    # four sub-chunks, whose keys before each sub-chunk take another path.
+    if chunk_size:
+        real = _recurrence.get_kernel
+
+        def with_chunk(name, head_dim_k, head_dim_v, dtype, target="cpu", _chunk=0, *rest, **kw):
+            return real(name, head_dim_k, head_dim_v, dtype, target, chunk_size, *rest, **kw)
+
+        monkeypatch.setattr(_recurrence, "get_kernel", with_chunk)
     T = 16 * 12
     x = spec.inputs(rng, 1, T, H, K, V)
     per_token = np.array([-1.3, -1.4, 1.2, -0.05, -1.4, -1.3], dtype=np.float32)
