@@ -147,10 +147,61 @@ private:
 #endif
 };
 
+/// At most `maxThreads` threads for the grids started on this thread while
+/// it lives (OpenMP's nthreads ICV of the calling thread), then the caller's
+/// setting again. A small call on one thread neither forks nor wakes the
+/// pool's sleeping threads (hundreds of microseconds on a VM).
+/// The OpenMP runtime's omp_get_max_threads and omp_set_num_threads (null
+/// where it cannot be loaded).
+std::pair<int (*)(), void (*)(int)> openmpThreadFunctions() {
+  static const auto functions = [] {
+    auto library = sys::DynamicLibrary::getPermanentLibrary(openmpLibrary());
+    return std::make_pair(
+        reinterpret_cast<int (*)()>(
+            library.getAddressOfSymbol("omp_get_max_threads")),
+        reinterpret_cast<void (*)(int)>(
+            library.getAddressOfSymbol("omp_set_num_threads")));
+  }();
+  return functions;
+}
+
+class ThreadLimit {
+public:
+  explicit ThreadLimit(int maxThreads) {
+    if (maxThreads <= 0)
+      return;
+    auto [getMax, set] = openmpThreadFunctions();
+    if (!getMax || !set)
+      return;
+    int current = getMax();
+    if (maxThreads >= current)
+      return;
+    set_ = set;
+    saved_ = current;
+    set(maxThreads);
+  }
+  ~ThreadLimit() {
+    if (set_)
+      set_(saved_);
+  }
+  ThreadLimit(const ThreadLimit &) = delete;
+  ThreadLimit &operator=(const ThreadLimit &) = delete;
+
+private:
+  void (*set_)(int) = nullptr;
+  int saved_ = 0;
+};
+
 } // namespace
 
-void linac::CpuKernel::run(const std::vector<KernelArg> &args) {
+int linac::CpuKernel::maxThreads() {
+  auto getMax = openmpThreadFunctions().first;
+  return getMax ? getMax() : 0;
+}
+
+void linac::CpuKernel::run(const std::vector<KernelArg> &args, int maxThreads) {
   CpuCallFrame frame(args);
   FlushSubnormals flushed;
+  ThreadLimit limit(maxThreads);
   entry_(frame.pointers());
 }

@@ -102,7 +102,7 @@ public:
     if (!kernel_)
       throw std::runtime_error(error);
   }
-  void run(const py::list &args) {
+  void run(const py::list &args, int maxThreads) {
     std::vector<linac::KernelArg> kernelArgs;
     for (const py::handle &arg : args) {
       if (py::isinstance<py::array>(arg))
@@ -111,7 +111,7 @@ public:
         kernelArgs.push_back(linac::KernelArg::ofF32(arg.cast<float>()));
     }
     py::gil_scoped_release release;
-    kernel_->run(kernelArgs);
+    kernel_->run(kernelArgs, maxThreads);
   }
 
 private:
@@ -283,11 +283,16 @@ PYBIND11_MODULE(_linac, m) {
                           driver->computeCapability());
   });
 
+  m.def("cpu_max_threads", &linac::CpuKernel::maxThreads,
+        "The threads a CPU kernel's grid started on this thread gets "
+        "(omp_get_max_threads; 0 without the OpenMP runtime).");
   py::class_<PyCpuKernel>(m, "CpuKernel")
       .def(py::init<const linac::CompileResult &>())
       .def("run", &PyCpuKernel::run, py::arg("args"),
+           py::arg("max_threads") = 0,
            "Runs the kernel; args follow the metadata's order: numpy arrays "
-           "for buffers, floats for scalars.");
+           "for buffers, floats for scalars. max_threads > 0 caps the "
+           "threads of this call's grid.");
   py::class_<PyGpuKernel>(m, "GpuKernel")
       .def(py::init<const linac::CompileResult &>())
       .def("launch", &PyGpuKernel::launch, py::arg("args"), py::arg("grid"),

@@ -26,10 +26,11 @@ class LoadedKernel:
     gpu: object | None = None
     arg_names: list[str] = field(default_factory=list)
 
-    def run_cpu(self, args: dict) -> None:
+    def run_cpu(self, args: dict, max_threads: int = 0) -> None:
         """Runs on the host; ``args`` maps each metadata argument name to an
-        array (buffers) or a float (scalars)."""
-        self.cpu.run([args[name] for name in self.arg_names])
+        array (buffers) or a float (scalars); ``max_threads`` > 0 caps the
+        threads of this call."""
+        self.cpu.run([args[name] for name in self.arg_names], max_threads)
 
     def run_gpu(self, args: dict, grid: tuple, stream: int = 0) -> None:
         """Launches on the current CUDA device; ``args`` maps each argument

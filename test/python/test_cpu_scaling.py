@@ -13,6 +13,8 @@ machines are shared and timings are noisy; benchmarks/cpu_ops.py measures those)
 - Idle OpenMP threads stop spinning about 1 ms after a kernel (linac sets KMP_BLOCKTIME=1
   unless the user set it), instead of burning a core for libomp's default 200 ms while the
   program does something else; a KMP_BLOCKTIME the user set is kept.
+- A call with little work runs its grid on one thread (bitwise the pool's result) and leaves
+  the calling thread's OpenMP thread count as it found it.
 """
 
 from __future__ import annotations
@@ -249,3 +251,42 @@ def test_a_blocktime_the_user_set_is_kept() -> None:
     # 300 ms: the worker spins through most of the sleep (at least a third of it, even
     # on a busy machine).
     assert _cpu_seconds_idle_after_a_call("300") > 0.1
+
+
+def _decode_call(B: int, H: int, K: int):
+    rng = np.random.default_rng(3)
+    q, k, v = (rng.standard_normal((B, 1, H, K), dtype=np.float32) for _ in range(3))
+    g = -np.abs(rng.standard_normal((B, 1, H), dtype=np.float32))
+    s0 = rng.standard_normal((B, H, K, K), dtype=np.float32)
+    return lambda: ops.fused_recurrent_simple_gla(
+        q, k, v, g, initial_state=s0, output_final_state=True
+    )
+
+
+def test_small_calls_run_on_one_thread_and_leave_the_setting(monkeypatch) -> None:
+    # A call with little work caps its own grid at one thread (no fork, no waking of
+    # sleeping pool threads) and leaves the calling thread's OpenMP setting as it was;
+    # its result is bitwise that of the same kernel on the whole pool.
+    from linac import _linac, _runtime
+    from linac.ops import _recurrence
+
+    small = _decode_call(1, 2, 32)
+    before = _linac.cpu_max_threads()
+    o, state = small()
+    assert _linac.cpu_max_threads() == before
+    caps = []
+    real_run = _runtime.LoadedKernel.run_cpu
+
+    def spy(self, args, max_threads=0):
+        caps.append(max_threads)
+        return real_run(self, args, max_threads)
+
+    monkeypatch.setattr(_runtime.LoadedKernel, "run_cpu", spy)
+    small()
+    monkeypatch.setattr(_recurrence, "_SERIAL_WORK", 0)  # the same call on the whole pool
+    o_pool, state_pool = small()
+    _decode_call(64, 4, 64)()  # 1M multiply-adds: the whole pool
+    assert caps == [1, 0, 0]
+    np.testing.assert_array_equal(o, o_pool)
+    np.testing.assert_array_equal(state, state_pool)
+    assert _linac.cpu_max_threads() == before

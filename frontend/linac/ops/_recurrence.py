@@ -35,6 +35,17 @@ def _modifiers(householder: int, qk_l2norm: bool, beta_sigmoid: float) -> dict:
     return modifiers
 
 
+# Calls with at most this many multiply-adds of state per step (B T H K V) run on one
+# thread. Waking the OpenMP pool's threads after they fell asleep (1 ms after a kernel)
+# cost ~100-400 us on a 2-core VM: a one-sequence decode step of 4 heads took 225 us on
+# two threads after 2 ms idle and 76 us on one (K=V=128); back to back, 36 and 48 us.
+_SERIAL_WORK = 1 << 17
+
+
+def _is_small(p) -> bool:
+    return p.B * p.T * p.H * p.K * p.V <= _SERIAL_WORK
+
+
 def _kernel_for(kernel_name, p, dtype, target, modifiers, run, synchronize):
     """The kernel for problem `p`: the compiler's default tiling, or with
     LINAC_AUTOTUNE=1 the fastest of the candidates, timed by `run(kernel)`
@@ -236,7 +247,7 @@ def run_recurrence(
         run=lambda kernel: kernel.run_cpu(args),
         synchronize=lambda: None,
     )
-    kernel.run_cpu(args)
+    kernel.run_cpu(args, max_threads=1 if _is_small(p) else 0)
     if reverse:
         output = np.ascontiguousarray(_reversed_time(output, cu))
     return caller.wrap(output), (caller.wrap(final_state) if output_final_state else None)
