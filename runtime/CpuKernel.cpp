@@ -147,14 +147,12 @@ private:
 #endif
 };
 
-/// At most `maxThreads` threads for the grids started on this thread while
-/// it lives (OpenMP's nthreads ICV of the calling thread), then the caller's
-/// setting again. A small call on one thread neither forks nor wakes the
-/// pool's sleeping threads (hundreds of microseconds on a VM).
 /// The OpenMP runtime's omp_get_max_threads and omp_set_num_threads (null
-/// where it cannot be loaded).
+/// where it cannot be loaded), after linac's settings (configureOpenMP): the
+/// first call may be what starts the runtime.
 std::pair<int (*)(), void (*)(int)> openmpThreadFunctions() {
   static const auto functions = [] {
+    configureOpenMP();
     auto library = sys::DynamicLibrary::getPermanentLibrary(openmpLibrary());
     return std::make_pair(
         reinterpret_cast<int (*)()>(
@@ -165,6 +163,10 @@ std::pair<int (*)(), void (*)(int)> openmpThreadFunctions() {
   return functions;
 }
 
+/// At most `maxThreads` threads for the grids started on this thread while
+/// it lives (OpenMP's nthreads ICV of the calling thread), then the caller's
+/// setting again. A small call on one thread neither forks nor wakes the
+/// pool's sleeping threads (hundreds of microseconds on a VM).
 class ThreadLimit {
 public:
   explicit ThreadLimit(int maxThreads) {
