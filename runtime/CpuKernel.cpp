@@ -49,6 +49,12 @@ const char *openmpLibrary() {
   return env && *env ? env : LINAC_LIBOMP_PATH;
 }
 
+/// A function of the OpenMP runtime (loaded on first use), or null.
+template <typename Fn> Fn openmpFunction(const char *name) {
+  auto library = sys::DynamicLibrary::getPermanentLibrary(openmpLibrary());
+  return reinterpret_cast<Fn>(library.getAddressOfSymbol(name));
+}
+
 /// LINAC_NUM_THREADS sizes the OpenMP pool the kernels' grids run on
 /// (default: OpenMP's, one thread per core or OMP_NUM_THREADS). Idle pool
 /// threads spin 1 ms after a kernel (KMP_BLOCKTIME, unless set) instead of
@@ -67,9 +73,7 @@ void configureOpenMP() {
     int threads = std::atoi(env);
     // Before libomp starts, its default; after, the calling thread's.
     setenv("OMP_NUM_THREADS", env, /*overwrite=*/1);
-    auto library = sys::DynamicLibrary::getPermanentLibrary(openmpLibrary());
-    auto setThreads = reinterpret_cast<void (*)(int)>(
-        library.getAddressOfSymbol("omp_set_num_threads"));
+    auto setThreads = openmpFunction<void (*)(int)>("omp_set_num_threads");
     if (threads > 0 && setThreads)
       setThreads(threads);
   });
@@ -153,12 +157,8 @@ private:
 std::pair<int (*)(), void (*)(int)> openmpThreadFunctions() {
   static const auto functions = [] {
     configureOpenMP();
-    auto library = sys::DynamicLibrary::getPermanentLibrary(openmpLibrary());
-    return std::make_pair(
-        reinterpret_cast<int (*)()>(
-            library.getAddressOfSymbol("omp_get_max_threads")),
-        reinterpret_cast<void (*)(int)>(
-            library.getAddressOfSymbol("omp_set_num_threads")));
+    return std::make_pair(openmpFunction<int (*)()>("omp_get_max_threads"),
+                          openmpFunction<void (*)(int)>("omp_set_num_threads"));
   }();
   return functions;
 }
