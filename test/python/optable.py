@@ -319,6 +319,21 @@ def check_chunked_against_reference(
     assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
 
 
+def compile_kernels_with(monkeypatch, module, chunk_size: int, **options) -> list[str]:
+    """Makes `module` compile its kernels at ``chunk_size`` with the compile ``options``
+    (e.g. ``gate_sums="per-element"``); returns the list the names of the kernels it
+    compiles are appended to."""
+    real = module.get_kernel
+    compiled = []
+
+    def with_options(name, head_dim_k, head_dim_v, dtype, target="cpu", _chunk=0, *rest, **kw):
+        compiled.append(name)
+        return real(name, head_dim_k, head_dim_v, dtype, target, chunk_size, *rest, **options, **kw)
+
+    monkeypatch.setattr(module, "get_kernel", with_options)
+    return compiled
+
+
 RECURRENT_SPECS = [spec for spec in SPECS if spec.recurrent]
 REVERSIBLE_SPECS = [spec for spec in SPECS if spec.reversible]
 GATED_SPECS = [spec for spec in SPECS if spec.gate is not None]

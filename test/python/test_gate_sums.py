@@ -20,29 +20,13 @@ from optable import (
     OpSpec,
     call_mamba2,
     check_chunked_against_reference,
+    compile_kernels_with,
     make_mamba2_inputs,
     tolerance,
 )
 
 B, H = 2, 2
 GATED_CHUNK_SPECS = [spec for spec in SPECS if spec.gate and not spec.recurrent]
-
-
-def _force_per_element_sums(monkeypatch, module, chunk_size: int) -> list[str]:
-    """Makes `module` compile its kernels with per-element sums at ``chunk_size``; returns
-    the list the names of the kernels it compiles are appended to."""
-    real = module.get_kernel
-    compiled = []
-
-    def per_element(name, head_dim_k, head_dim_v, dtype, target="cpu", _chunk=0, *rest, **kw):
-        compiled.append(name)
-        return real(
-            name, head_dim_k, head_dim_v, dtype, target, chunk_size, *rest,
-            gate_sums="per-element", **kw,
-        )  # fmt: skip
-
-    monkeypatch.setattr(module, "get_kernel", per_element)
-    return compiled
 
 
 def test_the_gated_chunk_ops_are_all_here() -> None:
@@ -60,7 +44,7 @@ def test_the_gated_chunk_ops_are_all_here() -> None:
 def test_per_element_sums_match_reference(
     spec: OpSpec, chunk_size: int, rng: np.random.Generator, monkeypatch
 ) -> None:
-    compiled = _force_per_element_sums(monkeypatch, _recurrence, chunk_size)
+    compiled = compile_kernels_with(monkeypatch, _recurrence, chunk_size, gate_sums="per-element")
     check_chunked_against_reference(spec, rng, B, H)
     assert compiled == [spec.kernel]
 
@@ -69,7 +53,7 @@ def test_per_element_sums_match_reference(
 def test_mamba2_per_element_sums_match_reference(
     chunk_size: int, rng: np.random.Generator, monkeypatch
 ) -> None:
-    compiled = _force_per_element_sums(monkeypatch, mamba, chunk_size)
+    compiled = compile_kernels_with(monkeypatch, mamba, chunk_size, gate_sums="per-element")
     x = make_mamba2_inputs(rng, 2, 150, H, 32, 1, 16)
     y, final = call_mamba2(
         ops.mamba_chunk_scan_combined, x, chunk_size, return_final_states=True, dt_softplus=True

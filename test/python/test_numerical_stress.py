@@ -33,6 +33,7 @@ from optable import (
     SPECS,
     Inputs,
     OpSpec,
+    compile_kernels_with,
     l2_normalized,
     make_mamba2_inputs,
     make_selective_scan_inputs,
@@ -100,17 +101,23 @@ def test_long_sequence_with_strong_decays(spec: OpSpec, rng: np.random.Generator
     assert relative_rms_error(ref_final, final_state[0, 0]) <= spec.tolerance(np.float32)
 
 
+def _check_finite_against_reference(spec: OpSpec, x: Inputs, s0: np.ndarray) -> None:
+    """Runs ``spec`` on ``x`` from state ``s0``: a finite output, and output and final state
+    within the op's float32 tolerance of the float64 step-by-step reference."""
+    o, final_state = spec(x, initial_state=s0, output_final_state=True)
+    ref_o, ref_final = spec.reference(x, initial_state=s0)
+    assert np.isfinite(o).all()
+    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
+    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
+
+
 @pytest.mark.parametrize("decay", [-1e-6, -20.0], ids=["g-1e-6", "g-20"])
 @pytest.mark.parametrize("spec", GATED_SPECS, ids=lambda spec: spec.id)
 def test_extreme_decays(spec: OpSpec, decay: float, rng: np.random.Generator) -> None:
     x = spec.inputs(rng, 1, 1000, H, K, V)
     x = replace(x, g=(decay * rng.uniform(0.5, 1.5, x.g.shape)).astype(np.float32))
     s0 = make_state(rng, 1, H, K, V)
-    o, final_state = spec(x, initial_state=s0, output_final_state=True)
-    ref_o, ref_final = spec.reference(x, initial_state=s0)
-    assert np.isfinite(o).all()
-    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
-    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
+    _check_finite_against_reference(spec, x, s0)
 
 
 def _close_gate(x: Inputs, position: int, closed: float) -> Inputs:
@@ -207,12 +214,7 @@ def test_vector_gates_on_either_side_of_the_factored_band_range(
     # gates (+1.2: the factors swap sides) and a mix of channels. At chunk 64 a chunk holds
     # four sub-chunks, whose keys before each sub-chunk take another path.
     if chunk_size:
-        real = _recurrence.get_kernel
-
-        def with_chunk(name, head_dim_k, head_dim_v, dtype, target="cpu", _chunk=0, *rest, **kw):
-            return real(name, head_dim_k, head_dim_v, dtype, target, chunk_size, *rest, **kw)
-
-        monkeypatch.setattr(_recurrence, "get_kernel", with_chunk)
+        compile_kernels_with(monkeypatch, _recurrence, chunk_size)
     T = 16 * 12
     x = spec.inputs(rng, 1, T, H, K, V)
     per_token = np.array([-1.3, -1.4, 1.2, -0.05, -1.4, -1.3], dtype=np.float32)
@@ -222,11 +224,7 @@ def test_vector_gates_on_either_side_of_the_factored_band_range(
     g[:, 16 * 3 : 16 * 4, :, ::2] = -1.45  # some channels over the range, the rest under
     x = replace(x, g=g.astype(np.float32))
     s0 = make_state(rng, 1, H, K, V)
-    o, final_state = spec(x, initial_state=s0, output_final_state=True)
-    ref_o, ref_final = spec.reference(x, initial_state=s0)
-    assert np.isfinite(o).all()
-    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
-    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
+    _check_finite_against_reference(spec, x, s0)
 
 
 SIGMOID_SPECS = [spec for spec in OPTION_SPECS if spec.option("use_beta_sigmoid_in_kernel")]
@@ -321,11 +319,7 @@ def test_step_size_two(spec: OpSpec, rng: np.random.Generator) -> None:
     # beta = 2 with unit keys: I - 2 k k^T is a reflection (eigenvalue -1 along k).
     x = _with_step_size(spec, spec.inputs(rng, 1, 1000, H, K, V), 2.0)
     s0 = make_state(rng, 1, H, K, V)
-    o, final_state = spec(x, initial_state=s0, output_final_state=True)
-    ref_o, ref_final = spec.reference(x, initial_state=s0)
-    assert np.isfinite(o).all()
-    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
-    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
+    _check_finite_against_reference(spec, x, s0)
 
 
 # Plain updates are linear in k: keys of norm 100 scale the state, not the relative error.
@@ -341,11 +335,7 @@ def test_keys_of_norm_100(spec: OpSpec, rng: np.random.Generator) -> None:
     x = spec.inputs(rng, 1, 1000, H, K, V)
     x = replace(x, k=(100.0 * l2_normalized(x.k)).astype(np.float32))
     s0 = make_state(rng, 1, H, K, V)
-    o, final_state = spec(x, initial_state=s0, output_final_state=True)
-    ref_o, ref_final = spec.reference(x, initial_state=s0)
-    assert np.isfinite(o).all()
-    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
-    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
+    _check_finite_against_reference(spec, x, s0)
 
 
 @pytest.mark.parametrize(
