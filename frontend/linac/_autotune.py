@@ -56,24 +56,6 @@ def enabled() -> bool:
     return os.environ.get("LINAC_AUTOTUNE", "0") not in ("", "0", "false", "no", "off")
 
 
-_cores: int | None = None
-
-
-def cpu_threads() -> int:
-    """The CPU kernels' threads: LINAC_NUM_THREADS, else OMP_NUM_THREADS (its first
-    level), else the cores this process may run on (counted once), as OpenMP counts them."""
-    global _cores
-    for name in ("LINAC_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name)
-        if value:
-            value = value.split(",")[0].strip()
-            if value.isdigit() and int(value) > 0:
-                return int(value)
-    if _cores is None:
-        _cores = len(os.sched_getaffinity(0))
-    return _cores
-
-
 # What a value tile more costs on the CPU: each recomputes the chunk's Q K^T (and GLA's
 # decays and intra-chunk scores) and reads q and k again. Measured with ab_objects.py
 # (K=V=128, T=4096, B=2, H=4, two threads: every thread busy either way), two tiles of 64
@@ -83,7 +65,7 @@ _CPU_TILE_OVERHEAD = 0.4
 
 def default_tiling(target: str, head_dim_v: int, pairs: int) -> Tiling:
     """The tiling without autotuning: the compiler's defaults, except that on CPUs a grid
-    of (sequence, head) pairs that would leave threads idle is split into 2 or 4 value
+    of (sequence, head) pairs that would leave the kernels' threads idle is split into 2 or 4 value
     tiles (of 32 columns or more, a multiple of 16) where that evens the threads' shares
     by more than a tile's extra work costs. One sequence and head on two threads at T=16384
     (ab_objects.py): two tiles took 0.66x the time of one for chunk_simple_gla at K=V=128,
@@ -91,7 +73,9 @@ def default_tiling(target: str, head_dim_v: int, pairs: int) -> Tiling:
     chunk_simple_gla / chunk_gla at K=V=64."""
     if target != "cpu" or pairs <= 0:
         return _DEFAULT
-    return _cpu_tiling(head_dim_v, pairs, cpu_threads())
+    # The runtime's own count (LINAC_NUM_THREADS, OMP_NUM_THREADS or the cores), as the
+    # kernel's grid will get it.
+    return _cpu_tiling(head_dim_v, pairs, max(_linac.cpu_max_threads(), 1))
 
 
 _DEFAULT = Tiling()

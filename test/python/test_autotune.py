@@ -5,6 +5,9 @@ tuned when it is off. Which tiling wins is not checked: that is a timing."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -137,25 +140,33 @@ def test_gpu_candidates_cover_chunks_tiles_and_warps():
 def test_cpu_default_tiling_splits_values_when_threads_would_idle(
     monkeypatch, threads, pairs, V, block_v
 ):
-    monkeypatch.setenv("LINAC_NUM_THREADS", str(threads))
+    monkeypatch.setattr(_autotune._linac, "cpu_max_threads", lambda: threads)
     assert _autotune.default_tiling("cpu", V, pairs) == _autotune.Tiling(block_v=block_v)
     assert _autotune.default_tiling("sm_90", V, pairs) == _autotune.Tiling()
 
 
-def test_cpu_threads_follow_linac_then_openmp_settings(monkeypatch):
-    monkeypatch.setenv("LINAC_NUM_THREADS", "3")
-    monkeypatch.setenv("OMP_NUM_THREADS", "5,2")
-    assert _autotune.cpu_threads() == 3
-    monkeypatch.delenv("LINAC_NUM_THREADS")
-    assert _autotune.cpu_threads() == 5
-    monkeypatch.setenv("OMP_NUM_THREADS", "junk")
-    assert _autotune.cpu_threads() >= 1
+@pytest.mark.parametrize(("setting", "block_v"), [("1", 0), ("2", 64)])
+def test_cpu_default_tiling_counts_the_runtimes_threads(setting, block_v):
+    # The thread count is the OpenMP runtime's, as LINAC_NUM_THREADS set it for the kernels
+    # (read once per process: each setting in its own subprocess).
+    code = "from linac import _autotune; print(_autotune.default_tiling('cpu', 128, 1).block_v)"
+    env = {**os.environ, "LINAC_NUM_THREADS": setting}
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(block_v)
 
 
 def test_one_sequence_and_head_runs_on_split_value_tiles(monkeypatch, rng):
     # The split tiling is the kernel the call runs, and it gives the recurrence's result.
     monkeypatch.delenv("LINAC_AUTOTUNE", raising=False)
-    monkeypatch.setenv("LINAC_NUM_THREADS", "2")
+    monkeypatch.setattr(_autotune._linac, "cpu_max_threads", lambda: 2)
     B, T, H, K, V = 1, 300, 1, 32, 64
     q, k = (rng.standard_normal((B, T, H, K), dtype=np.float32) for _ in range(2))
     v = rng.standard_normal((B, T, H, V), dtype=np.float32)
