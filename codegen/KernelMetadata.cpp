@@ -156,7 +156,8 @@ llvm::json::Value KernelMetadata::toJson() const {
         {"x", valueTiles},
         {"y", "H"},
         {"z", "N (= len(cu_seqlens) - 1 when cu_seqlens is not empty, else B)"},
-        {"block", llvm::json::Array{gpuBlockSize, 1, 1}}};
+        {"block", llvm::json::Array{gpuBlockSize, 1, 1}},
+        {"dynamic_shared_bytes", dynamicSharedBytes}};
   }
   return llvm::json::Value(std::move(object));
 }

@@ -29,6 +29,8 @@ struct KernelMetadata {
   std::string dtype;
   int64_t headDimK = 0, headDimV = 0, chunkSize = 0, blockV = 0;
   int64_t gpuBlockSize = 0;
+  /// GPUs: the dynamic shared memory a block needs (0: static buffers only).
+  int64_t dynamicSharedBytes = 0;
   /// The op's modifiers (0 / false / 0.0 when off).
   int64_t householder = 1;
   bool qkL2Norm = false;

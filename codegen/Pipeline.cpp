@@ -92,16 +92,19 @@ std::vector<Stage> getStages(const CompileOptions &options) {
            : "func.func(linac-recognize-recurrence)"});
   stages.push_back({"chunk", "func.func(linac-interleave-householder, "
                              "linac-chunk-recurrence, linac-chunk-ssm)"});
-  // CPUs stage every input (unit-stride rows for vector code), GPUs only the
-  // one-value-per-token ones (shared memory is short).
+  // Both stage every input of a chunk: CPUs as f32 rows of unit stride for
+  // vector code (and prefetch the next chunk), GPUs in the inputs' own type
+  // in shared memory, so that the tensor cores' fragments and the
+  // per-element loops read shared memory instead of global memory.
   bool cpu = options.target == "cpu";
   stages.push_back(
-      {"tile", llvm::formatv("func.func(linac-sequential-recurrence, "
-                             "linac-tile-chunk-loop{{block-v={0} "
-                             "stage-inputs={1} stage-scalars={2}}, "
-                             "canonicalize, cse)",
-                             options.blockV, cpu, !cpu)
-                   .str()});
+      {"tile",
+       llvm::formatv("func.func(linac-sequential-recurrence, "
+                     "linac-tile-chunk-loop{{block-v={0} stage-inputs=true "
+                     "stage-scalars={1} stage-in-input-type={1} "
+                     "prefetch-next-chunk={2}}, canonicalize, cse)",
+                     options.blockV, !cpu, cpu)
+           .str()});
   stages.push_back(
       {"lower", llvm::formatv("func.func(linac-lower-chunk-ops{{"
                               "per-element-sums={0} factored-band={1}}, "
@@ -217,7 +220,10 @@ enum class StagesOutcome { Done, TooMuchSharedMemory };
 
 /// Runs the stages on `module` with `options` (their block_v resolved on
 /// the way), filling `metadata`. For GPUs with `allowRetry`, stops after the
-/// lowering when the local buffers exceed a block's static shared memory.
+/// lowering when the local buffers exceed a block's static shared memory: the
+/// default tilings are searched within 48 KiB (the measured order, and room
+/// for several blocks per multiprocessor); an explicit tiling may use the
+/// chip's dynamic shared memory up to its limit.
 llvm::Expected<StagesOutcome>
 runStages(ModuleOp module, StringRef funcName, CompileOptions &options,
           KernelMetadata &metadata, StageDumps *dumps, bool allowRetry,
@@ -289,6 +295,9 @@ runStages(ModuleOp module, StringRef funcName, CompileOptions &options,
                 mlir::linac::kProfilePhasesAttrName))
           for (auto label : labels.getAsValueRange<StringAttr>())
             metadata.profilePhases.push_back(label.str());
+        if (auto bytes = kernel->getAttrOfType<IntegerAttr>(
+                mlir::linac::kDynamicSharedBytesAttrName))
+          metadata.dynamicSharedBytes = bytes.getInt();
       });
     } else if (stage.name == "lower" && !cpu && allowRetry &&
                mlir::linac::localBufferBytes(func) >

@@ -21,19 +21,7 @@ std::optional<int64_t> linac::staticUpperBound(OpFoldResult size) {
     std::optional<int64_t> index = dim.getConstantIndex();
     if (!index)
       return std::nullopt;
-    auto type = cast<MemRefType>(dim.getSource().getType());
-    if (!type.isDynamicDim(*index))
-      return type.getDimSize(*index);
-    if (auto view = dim.getSource().getDefiningOp<memref::SubViewOp>()) {
-      // The view's dimension `index` after dropping unit dimensions.
-      llvm::SmallBitVector dropped = view.getDroppedDims();
-      int64_t kept = -1;
-      for (auto [d, size] : llvm::enumerate(view.getMixedSizes())) {
-        if (!dropped.test(d) && ++kept == *index)
-          return staticUpperBound(size);
-      }
-    }
-    return std::nullopt;
+    return staticUpperBound(dim.getSource(), *index);
   }
   Operation *op = value.getDefiningOp();
   if (isa_and_nonnull<arith::MinSIOp, arith::MinUIOp>(op)) {
@@ -42,6 +30,22 @@ std::optional<int64_t> linac::staticUpperBound(OpFoldResult size) {
     if (lhs && rhs)
       return std::min(*lhs, *rhs);
     return lhs ? lhs : rhs;
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> linac::staticUpperBound(Value memref, int64_t index) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (!type.isDynamicDim(index))
+    return type.getDimSize(index);
+  if (auto view = memref.getDefiningOp<memref::SubViewOp>()) {
+    // The view's dimension `index` after dropping unit dimensions.
+    llvm::SmallBitVector dropped = view.getDroppedDims();
+    int64_t kept = -1;
+    for (auto [d, size] : llvm::enumerate(view.getMixedSizes())) {
+      if (!dropped.test(d) && ++kept == index)
+        return staticUpperBound(size);
+    }
   }
   return std::nullopt;
 }

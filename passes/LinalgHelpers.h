@@ -15,6 +15,9 @@ namespace mlir::linac {
 /// rows are `min(remaining, C)`). Bounds the tensor-core tiles and the
 /// elementwise loops of linac-map-to-gpu, and GLA's sub-chunks.
 std::optional<int64_t> staticUpperBound(OpFoldResult size);
+/// The same for dimension `index` of `memref` (a static dimension, or the
+/// size a subview took it with).
+std::optional<int64_t> staticUpperBound(Value memref, int64_t index);
 
 /// Converts a value to `type` (f16/bf16/f32): extf, truncf or nothing.
 Value convertFloat(OpBuilder &b, Location loc, Value value, Type type);

@@ -32,6 +32,19 @@ int64_t sharedBufferBytes(MemRefType type) {
 
 } // namespace
 
+int64_t mlir::linac::maxSharedBytes(llvm::StringRef chip) {
+  // The opt-in limits per block of the CUDA programming guide's table of
+  // compute capabilities: 227 KiB on 9.0, 163 KiB on 8.0 and 8.7, 99 KiB on
+  // 8.6 and 8.9.
+  if (chip.starts_with("sm_90"))
+    return 227 * 1024;
+  if (chip == "sm_80" || chip == "sm_87")
+    return 163 * 1024;
+  if (chip == "sm_86" || chip == "sm_89")
+    return 99 * 1024;
+  return kMaxStaticSharedBytes;
+}
+
 int64_t mlir::linac::localBufferBytes(Operation *root) {
   int64_t bytes = 0;
   root->walk([&](memref::AllocaOp alloca) {
@@ -92,6 +105,115 @@ struct BlockDistributor {
   Value isThreadZero;
   int64_t blockSize;
   TensorCoreInputs tensorCores;
+
+  /// A copy of a chunk's rows from global into shared memory in the same
+  /// element type (linac-tile-chunk-loop{stage-inputs stage-in-input-type}):
+  /// rows [0, count) (dynamic) of at most `rowBound` rows of `columns`
+  /// elements (a vector when `columns` is 0).
+  struct StagingCopy {
+    Value source, target;
+    int64_t rowBound, columns;
+  };
+  /// Copies above this many elements per thread take the generic loop.
+  static constexpr int64_t kMaxStagingTrips = 16;
+
+  std::optional<StagingCopy> matchStagingCopy(linalg::LinalgOp op) const {
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic || generic.getNumDpsInputs() != 1 ||
+        generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
+        !llvm::all_of(generic.getIndexingMapsArray(),
+                      [](AffineMap map) { return map.isIdentity(); }))
+      return std::nullopt;
+    Block &payload = generic.getRegion().front();
+    if (payload.getOperations().size() != 1 ||
+        payload.getTerminator()->getOperand(0) != payload.getArgument(0))
+      return std::nullopt;
+    Value source = generic.getDpsInputOperand(0)->get();
+    Value target = generic.getDpsInitOperand(0)->get();
+    auto sourceType = dyn_cast<MemRefType>(source.getType());
+    auto targetType = dyn_cast<MemRefType>(target.getType());
+    auto inWorkgroup = [](MemRefType type) {
+      auto space =
+          dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
+      return space && space.getValue() == gpu::AddressSpace::Workgroup;
+    };
+    if (!sourceType || !targetType || inWorkgroup(sourceType) ||
+        !inWorkgroup(targetType) || sourceType.getRank() > 2 ||
+        sourceType.getElementType() != targetType.getElementType())
+      return std::nullopt;
+    // Copies of static extent (the state's) keep the generic loop, whose
+    // even split needs no guard; a chunk's rows are dynamic but bounded.
+    std::optional<int64_t> rows = staticUpperBound(source, 0);
+    int64_t columns = sourceType.getRank() == 2 ? sourceType.getDimSize(1) : 0;
+    if (!sourceType.isDynamicDim(0) || !rows || *rows <= 0 ||
+        ShapedType::isDynamic(columns) ||
+        llvm::divideCeil(*rows * std::max<int64_t>(columns, 1), blockSize) >
+            kMaxStagingTrips)
+      return std::nullopt;
+    return StagingCopy{source, target, *rows, columns};
+  }
+
+  /// Whether the next op that touches memory after `op` is another staging
+  /// copy: the copies read global memory and write distinct shared buffers,
+  /// so no barrier needs to separate them.
+  bool nextMemoryOpIsStagingCopy(Operation *op) const {
+    for (Operation *next = op->getNextNode(); next;
+         next = next->getNextNode()) {
+      if (isMemoryEffectFree(next))
+        continue;
+      auto linalgOp = dyn_cast<linalg::LinalgOp>(next);
+      return linalgOp && matchStagingCopy(linalgOp).has_value();
+    }
+    return false;
+  }
+
+  /// Every thread loads all its elements of the copy before it stores the
+  /// first (fully unrolled, the row index clamped to the last valid row
+  /// instead of a guard on the load), so a thread has all its loads in
+  /// flight at once instead of waiting out a memory latency per element;
+  /// only the stores of rows past the chunk's end are skipped.
+  void distributeStagingCopy(linalg::LinalgOp op, const StagingCopy &copy) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto c = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    int64_t width = std::max<int64_t>(copy.columns, 1);
+    int64_t total = copy.rowBound * width;
+    Value count = memref::DimOp::create(b, loc, copy.source, 0);
+    Value lastRow = arith::SubIOp::create(b, loc, count, c(1));
+    SmallVector<Value> rows, columns, values;
+    for (int64_t first = 0; first < total; first += blockSize) {
+      Value linear = arith::AddIOp::create(b, loc, threadId, c(first));
+      Value row = copy.columns
+                      ? arith::DivUIOp::create(b, loc, linear, c(width))
+                      : linear;
+      Value column = copy.columns
+                         ? arith::RemUIOp::create(b, loc, linear, c(width))
+                         : Value();
+      Value clamped = arith::MinUIOp::create(b, loc, row, lastRow);
+      SmallVector<Value> indices = {clamped};
+      if (column)
+        indices.push_back(column);
+      rows.push_back(row);
+      columns.push_back(column);
+      values.push_back(memref::LoadOp::create(b, loc, copy.source, indices));
+    }
+    for (auto [row, column, value] : llvm::zip(rows, columns, values)) {
+      Value inside =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, count);
+      auto guard = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
+      OpBuilder::InsertionGuard g(b);
+      b.setInsertionPointToStart(guard.thenBlock());
+      SmallVector<Value> indices = {row};
+      if (column)
+        indices.push_back(column);
+      memref::StoreOp::create(b, loc, value, copy.target, indices);
+    }
+    if (!nextMemoryOpIsStagingCopy(op))
+      gpu::BarrierOp::create(b, loc);
+    op->erase();
+  }
 
   LogicalResult distributeBlock(Block &block) {
     for (Operation &op : llvm::make_early_inc_range(block)) {
@@ -166,6 +288,10 @@ struct BlockDistributor {
   LogicalResult distributeLinalg(linalg::LinalgOp op) {
     if (succeeded(distributeOnTensorCores(op, threadId, blockSize, tensorCores)))
       return success();
+    if (std::optional<StagingCopy> copy = matchStagingCopy(op)) {
+      distributeStagingCopy(op, *copy);
+      return success();
+    }
     if (op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics())
       return op.emitOpError("only single-output linalg ops on buffers can be "
                             "mapped to GPU threads");
@@ -434,37 +560,67 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     }
     gpu::ReturnOp::create(b, loc);
 
-    // Local buffers are shared by the block's threads.
-    auto workgroup =
-        gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-    int64_t sharedBytes = 0;
+    // Local buffers are shared by the block's threads: static workgroup
+    // buffers up to 48 KiB, views of the dynamic shared memory beyond.
+    auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                                gpu::AddressSpace::Workgroup);
     SmallVector<memref::AllocaOp> allocas;
     kernel.walk([&](memref::AllocaOp alloca) { allocas.push_back(alloca); });
+    int64_t sharedBytes = 0;
+    for (memref::AllocaOp alloca : allocas) {
+      if (!alloca.getType().hasStaticShape() ||
+          !alloca.getType().getLayout().isIdentity())
+        return alloca.emitOpError(
+            "a GPU kernel needs static local buffers of identity layout");
+      sharedBytes += sharedBufferBytes(alloca.getType());
+    }
+    int64_t limit = maxSharedBytes(chip);
+    if (sharedBytes > limit)
+      return func.emitOpError()
+             << "needs " << sharedBytes << " bytes of shared memory per block "
+             << "(limit " << limit << " on " << chip
+             << "): use a smaller value tile or chunk size";
+    bool dynamic = sharedBytes > kMaxStaticSharedBytes;
+    Value dynamicShared;
+    if (dynamic) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&kernel.getBody().front());
+      dynamicShared = gpu::DynamicSharedMemoryOp::create(
+          b, loc,
+          MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                          MemRefLayoutAttrInterface(), workgroup));
+      kernel->setAttr(kDynamicSharedBytesAttrName,
+                      b.getI64IntegerAttr(sharedBytes));
+    }
+    int64_t offset = 0;
     for (memref::AllocaOp alloca : allocas) {
       MemRefType type = alloca.getType();
-      if (!type.hasStaticShape())
-        return alloca.emitOpError("a GPU kernel needs static local buffers");
-      sharedBytes += sharedBufferBytes(type);
       auto sharedType = MemRefType::get(type.getShape(), type.getElementType(),
                                         type.getLayout(), workgroup);
-      BlockArgument buffer =
-          kernel.addWorkgroupAttribution(sharedType, alloca.getLoc());
-      // LLVM's load/store vectorizer merges neighbouring shared accesses into
-      // 8- and 16-byte ones; an element-aligned buffer then faults with
-      // "misaligned address" wherever ptxas happens to place it.
-      kernel.setWorkgroupAttributionAttr(
-          kernel.getNumWorkgroupAttributions() - 1,
-          LLVM::LLVMDialect::getAlignAttrName(),
-          b.getI64IntegerAttr(kSharedBufferAlignment));
+      Value buffer;
+      if (dynamic) {
+        // Offsets are multiples of kSharedBufferAlignment (see below).
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointAfterValue(dynamicShared);
+        buffer = memref::ViewOp::create(
+            b, alloca.getLoc(), sharedType, dynamicShared,
+            arith::ConstantIndexOp::create(b, alloca.getLoc(), offset),
+            ValueRange{});
+        offset += sharedBufferBytes(type);
+      } else {
+        buffer = kernel.addWorkgroupAttribution(sharedType, alloca.getLoc());
+        // LLVM's load/store vectorizer merges neighbouring shared accesses
+        // into 8- and 16-byte ones; an element-aligned buffer then faults
+        // with "misaligned address" wherever ptxas happens to place it.
+        kernel.setWorkgroupAttributionAttr(
+            kernel.getNumWorkgroupAttributions() - 1,
+            LLVM::LLVMDialect::getAlignAttrName(),
+            b.getI64IntegerAttr(kSharedBufferAlignment));
+      }
       alloca.getResult().replaceAllUsesWith(buffer);
       alloca.erase();
       propagateMemorySpace(buffer, workgroup);
     }
-    if (sharedBytes > kMaxStaticSharedBytes)
-      return func.emitOpError()
-             << "needs " << sharedBytes << " bytes of shared memory per block "
-             << "(limit " << kMaxStaticSharedBytes
-             << "): use a smaller value tile or chunk size";
 
     b.setInsertionPointToStart(&kernel.getBody().front());
     Value threadId = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);

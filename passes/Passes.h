@@ -64,6 +64,16 @@ inline constexpr llvm::StringLiteral kProfileGlobalPrefix = "linac_profile_";
 /// Static shared memory a GPU block may use without opting in to more.
 inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 
+/// Shared memory a block of `chip` ("sm_90", "sm_90a", ...) may use when its
+/// kernel opts in: buffers beyond kMaxStaticSharedBytes become views of the
+/// kernel's dynamic shared memory, whose size the runtime sets at launch.
+int64_t maxSharedBytes(llvm::StringRef chip);
+
+/// On a gpu.func whose buffers live in dynamic shared memory: its size in
+/// bytes (the metadata's grid.dynamic_shared_bytes, for the launch).
+inline constexpr llvm::StringLiteral kDynamicSharedBytesAttrName =
+    "linac.dynamic_shared_bytes";
+
 /// Alignment of every shared-memory buffer of a GPU kernel: the widest access
 /// (16 bytes) LLVM may vectorize shared loads and stores into.
 inline constexpr int64_t kSharedBufferAlignment = 16;

@@ -225,7 +225,15 @@ def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
            "copy each chunk's scalar gates and beta (one value per token) "
            "into local buffers, also without stage-inputs: on GPUs, one load "
            "per token instead of the chain of cache misses of the sums that "
-           "read them token by token (a token's values are H floats apart)">
+           "read them token by token (a token's values are H floats apart)">,
+    Option<"stageInInputType", "stage-in-input-type", "bool", "false",
+           "staged buffers keep the inputs' element type instead of f32 (GPUs: "
+           "bf16 tiles in shared memory feed the tensor cores at half the "
+           "bytes; every later read of q, k, v, g is then a shared-memory read "
+           "instead of a global one)">,
+    Option<"prefetchNextChunk", "prefetch-next-chunk", "bool", "true",
+           "with stage-inputs, prefetch the next chunk's rows into L2 (CPUs; "
+           "GPUs have no prefetch instruction for it)">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
@@ -383,8 +391,14 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     `linac.grid` attribute names its dimensions), creates a `gpu.func` kernel with the same arguments in a
     `gpu.module`, maps the grid to block ids, puts the local buffers in
     workgroup memory (each aligned to 16 bytes, `llvm.align`, since LLVM
-    merges neighbouring shared accesses into 8- and 16-byte ones), fails when
-    they need more than 48 KiB, distributes the parallel loops of each `linalg` op
+    merges neighbouring shared accesses into 8- and 16-byte ones; beyond
+    48 KiB as views of the kernel's `gpu.dynamic_shared_memory`, whose size
+    the `linac.dynamic_shared_bytes` attribute records for the launch), fails
+    when they need more than the chip lets a block opt in to (227 KiB on
+    sm_90, 163 KiB on sm_80), copies a chunk's staged inputs (global to
+    shared, same type) with every load of a thread issued before its first
+    store and no barrier between consecutive copies, distributes the
+    parallel loops of each `linalg` op
     over the block's threads (strided by the block size; in elementwise
     ops an inner extent bounded by a constant, such as a chunk's rows
     `min(remaining, C)`, is iterated up to the bound with the rest skipped,

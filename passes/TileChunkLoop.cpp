@@ -114,9 +114,15 @@ struct ChunkViews {
   Value state, outTile, keySum;
   bool stageInputs = false;
   bool stageScalars = false;
+  /// Staged buffers keep the inputs' element type (GPUs: bf16 tiles feed the
+  /// tensor cores from shared memory at half the bytes) instead of f32.
+  bool stageInInputType = false;
+  /// With stageInputs, prefetch the next chunk's rows into L2 (CPUs).
+  bool prefetchNextChunk = true;
 
-  /// With staging, `view` copied (as f32) into rows [0, rows) of a local
-  /// buffer of `capacity` rows allocated before the chunk loop. `scalars`:
+  /// With staging, `view` copied (as f32, or in its own element type with
+  /// stageInInputType) into rows [0, rows) of a local buffer of `capacity`
+  /// rows allocated before the chunk loop. `scalars`:
   /// one value per token (scalar gates, beta), staged also by stageScalars.
   Value staged(Value view, int64_t capacity, Operation *hoistPoint,
                bool scalars = false) {
@@ -136,8 +142,9 @@ struct ChunkViews {
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(hoistPoint);
-      buffer = memref::AllocaOp::create(
-          b, loc, MemRefType::get(shape, b.getF32Type()));
+      Type element = stageInInputType ? type.getElementType() : b.getF32Type();
+      buffer =
+          memref::AllocaOp::create(b, loc, MemRefType::get(shape, element));
     }
     SmallVector<OpFoldResult> offsets(shape.size(), b.getIndexAttr(0));
     SmallVector<unsigned> keep;
@@ -263,7 +270,7 @@ struct ChunkViews {
                          /*scalars=*/true));
     // With staging, the next chunk's rows are prefetched (none after the
     // last chunk: its count is <= 0).
-    if (stageInputs) {
+    if (stageInputs && prefetchNextChunk) {
       Value nextT0 = m.add(t0, m.c(C));
       Value nextCount =
           m.min(m.c(C), m.sub(length, m.add(offsetInSeq, m.c(C))));
@@ -466,6 +473,8 @@ struct TileChunkLoopPass
                      m.divUI(h, headsPerGroup), heads, v0, bv, state, outTile,
                      keySum, stageInputs};
     views.stageScalars = stageScalars;
+    views.stageInInputType = stageInInputType;
+    views.prefetchNextChunk = prefetchNextChunk;
     Region *readout = op.getReadout().empty() ? nullptr : &op.getReadout();
     views.emitLoop(op.getBody(), /*storeOutput=*/!readout);
     if (readout)

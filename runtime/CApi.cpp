@@ -86,6 +86,28 @@ int linac_gpu_kernel_loaded_cubin(const linac_gpu_kernel *kernel) {
   return kernel && kernel->kernel->loadedCubin() ? 1 : 0;
 }
 
+int linac_gpu_kernel_set_dynamic_shared_bytes(linac_gpu_kernel *kernel,
+                                              unsigned bytes, char *error,
+                                              size_t error_size) {
+  if (!kernel) {
+    report("linac_gpu_kernel_set_dynamic_shared_bytes: no kernel", error,
+           error_size);
+    return -1;
+  }
+  try {
+    std::string message;
+    if (kernel->kernel->setDynamicSharedBytes(bytes, &message))
+      return 0;
+    report(message, error, error_size);
+    return -1;
+  } catch (const std::exception &exception) {
+    report(std::string("linac_gpu_kernel_set_dynamic_shared_bytes: ") +
+               exception.what(),
+           error, error_size);
+    return -1;
+  }
+}
+
 int linac_gpu_kernel_launch(linac_gpu_kernel *kernel, const linac_arg *args,
                             size_t num_args, unsigned grid_x, unsigned grid_y,
                             unsigned grid_z, unsigned block_x, void *stream,

@@ -65,6 +65,13 @@ linac_gpu_kernel_load(const char *symbol, const char *target, const void *cubin,
 /* 1 when the cubin was loaded, 0 when the PTX was. */
 LINAC_C_EXPORT int linac_gpu_kernel_loaded_cubin(const linac_gpu_kernel *kernel);
 
+/* The dynamic shared memory each later launch gives a block: the kernel
+ * metadata's grid.dynamic_shared_bytes, which a kernel whose buffers exceed
+ * 48 KiB needs (it is allowed that much first). Returns 0, or -1 and fills
+ * `error`. */
+LINAC_C_EXPORT int linac_gpu_kernel_set_dynamic_shared_bytes(
+    linac_gpu_kernel *kernel, unsigned bytes, char *error, size_t error_size);
+
 /* Launches on `stream` (a CUstream; NULL: the default stream) with a grid of
  * grid_x * grid_y * grid_z blocks of block_x threads. Returns 0, or -1 and
  * fills `error`. The arguments may be freed once the call returns. */

@@ -60,6 +60,7 @@ struct CudaDriver::Api {
                              unsigned blockY, unsigned blockZ,
                              unsigned sharedBytes, CuStream stream,
                              void **params, void **extra);
+  CuResult (*cuFuncSetAttribute)(CuFunction function, int attribute, int value);
   CuResult (*cuCtxSynchronize)();
   CuResult (*cuMemAlloc)(CuDevicePtr *ptr, std::size_t bytes);
   CuResult (*cuMemFree)(CuDevicePtr ptr);
@@ -92,6 +93,7 @@ struct CudaDriver::Api {
     lookup(cuModuleGetFunction, "cuModuleGetFunction");
     lookup(cuModuleGetGlobal, "cuModuleGetGlobal_v2");
     lookup(cuLaunchKernel, "cuLaunchKernel");
+    lookup(cuFuncSetAttribute, "cuFuncSetAttribute");
     lookup(cuCtxSynchronize, "cuCtxSynchronize");
     lookup(cuMemAlloc, "cuMemAlloc_v2");
     lookup(cuMemFree, "cuMemFree_v2");
@@ -228,6 +230,16 @@ bool CudaDriver::launch(CuFunction function, unsigned gridX, unsigned gridY,
                                     blockY, blockZ, sharedBytes, stream, params,
                                     nullptr),
                "cuLaunchKernel", error);
+}
+
+bool CudaDriver::setMaxDynamicSharedBytes(CuFunction function, int bytes,
+                                          std::string *error) {
+  // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES in cuda.h.
+  constexpr int kMaxDynamicSharedSizeBytes = 8;
+  return check(api_->bindContext(), "cuCtxSetCurrent", error) &&
+         check(api_->cuFuncSetAttribute(function, kMaxDynamicSharedSizeBytes,
+                                        bytes),
+               "cuFuncSetAttribute", error);
 }
 
 bool CudaDriver::synchronize(std::string *error) {

@@ -45,6 +45,10 @@ public:
               unsigned gridZ, unsigned blockX, unsigned blockY, unsigned blockZ,
               unsigned sharedBytes, CuStream stream, void **params,
               std::string *error);
+  /// Lets `function` launch with up to `bytes` of dynamic shared memory
+  /// (above the default 48 KiB; cuFuncSetAttribute).
+  bool setMaxDynamicSharedBytes(CuFunction function, int bytes,
+                                std::string *error);
   bool synchronize(std::string *error);
 
   bool memAlloc(CuDevicePtr *ptr, std::size_t bytes, std::string *error);

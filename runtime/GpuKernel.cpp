@@ -41,6 +41,15 @@ std::unique_ptr<GpuKernel> GpuKernel::load(const KernelArtifact &artifact,
   return kernel;
 }
 
+bool GpuKernel::setDynamicSharedBytes(unsigned bytes, std::string *error) {
+  constexpr unsigned kDefaultLimit = 48 * 1024;
+  if (bytes > kDefaultLimit && !driver_->setMaxDynamicSharedBytes(
+                                   function_, static_cast<int>(bytes), error))
+    return false;
+  dynamicSharedBytes_ = bytes;
+  return true;
+}
+
 bool GpuKernel::launch(const std::vector<KernelArg> &args, unsigned gridX,
                        unsigned gridY, unsigned gridZ, unsigned blockX,
                        CuStream stream, std::string *error) {
@@ -48,7 +57,7 @@ bool GpuKernel::launch(const std::vector<KernelArg> &args, unsigned gridX,
   // soon as the call returns.
   GpuLaunchParams params(args);
   return driver_->launch(function_, gridX, gridY, gridZ, blockX, 1, 1,
-                         /*sharedBytes=*/0, stream, params.pointers(), error);
+                         dynamicSharedBytes_, stream, params.pointers(), error);
 }
 
 bool GpuKernel::readGlobal(const std::string &name, void *dst,

@@ -25,6 +25,11 @@ public:
   static std::unique_ptr<GpuKernel> load(const KernelArtifact &artifact,
                                          std::string *error);
 
+  /// The dynamic shared memory every later launch gives a block: the
+  /// metadata's grid.dynamic_shared_bytes (0 for kernels with static shared
+  /// memory only). Above 48 KiB the kernel is allowed that much first.
+  bool setDynamicSharedBytes(unsigned bytes, std::string *error);
+
   bool launch(const std::vector<KernelArg> &args, unsigned gridX,
               unsigned gridY, unsigned gridZ, unsigned blockX, CuStream stream,
               std::string *error);
@@ -42,6 +47,7 @@ private:
   CuModule module_ = nullptr;
   CuFunction function_ = nullptr;
   bool loadedCubin_ = false;
+  unsigned dynamicSharedBytes_ = 0;
 };
 
 } // namespace linac

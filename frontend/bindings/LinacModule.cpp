@@ -126,6 +126,11 @@ public:
     if (!kernel_)
       throw std::runtime_error(error);
   }
+  void setDynamicSharedBytes(unsigned bytes) {
+    std::string error;
+    if (!kernel_->setDynamicSharedBytes(bytes, &error))
+      throw std::runtime_error(error);
+  }
   void launch(const py::list &args, std::array<unsigned, 3> grid,
               unsigned block, std::uintptr_t stream) {
     std::vector<linac::KernelArg> kernelArgs;
@@ -295,6 +300,10 @@ PYBIND11_MODULE(_linac, m) {
            "threads of this call's grid.");
   py::class_<PyGpuKernel>(m, "GpuKernel")
       .def(py::init<const linac::CompileResult &>())
+      .def("set_dynamic_shared_bytes", &PyGpuKernel::setDynamicSharedBytes,
+           py::arg("bytes"),
+           "The dynamic shared memory of every later launch (the metadata's "
+           "grid.dynamic_shared_bytes).")
       .def("launch", &PyGpuKernel::launch, py::arg("args"), py::arg("grid"),
            py::arg("block"), py::arg("stream") = 0,
            "Launches the kernel; buffers are (device pointer, sizes, strides "

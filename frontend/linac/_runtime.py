@@ -94,6 +94,10 @@ def load(result: _linac.CompileResult) -> LoadedKernel:
         kernel.cpu = _linac.CpuKernel(result)
     else:
         kernel.gpu = _linac.GpuKernel(result)
+        # Buffers beyond 48 KiB live in dynamic shared memory, sized at launch.
+        shared = metadata["grid"].get("dynamic_shared_bytes", 0)
+        if shared:
+            kernel.gpu.set_dynamic_shared_bytes(shared)
     return kernel
 
 

@@ -103,6 +103,12 @@ class Runtime:
             ctypes.c_size_t,
         ]
         lib.linac_gpu_kernel_loaded_cubin.argtypes = [ctypes.c_void_p]
+        lib.linac_gpu_kernel_set_dynamic_shared_bytes.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint,
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+        ]
         lib.linac_gpu_kernel_launch.argtypes = [
             ctypes.c_void_p,
             ctypes.POINTER(_Arg),
@@ -161,6 +167,13 @@ class Runtime:
             _MESSAGE_SIZE,
         )
         if not handle:
+            raise RuntimeError(f"loading {folder / op}: {error.value.decode(errors='replace')}")
+        # Buffers beyond 48 KiB live in dynamic shared memory, sized at launch.
+        shared = metadata.get("grid", {}).get("dynamic_shared_bytes", 0)
+        if shared and self.lib.linac_gpu_kernel_set_dynamic_shared_bytes(
+            handle, shared, error, _MESSAGE_SIZE
+        ):
+            self.lib.linac_gpu_kernel_free(handle)
             raise RuntimeError(f"loading {folder / op}: {error.value.decode(errors='replace')}")
         return AotKernel(self, handle, metadata)
 

@@ -298,10 +298,11 @@ def test_error_call_arguments(rng) -> None:
 
 
 def test_compile_error_points_at_the_users_definition() -> None:
-    # A sequential kernel keeps the whole state in one GPU block's shared memory: 128 x 128
-    # floats do not fit, and the error names the step's definition.
+    # A sequential kernel keeps the whole state in one GPU block's shared memory: 256 x 256
+    # floats (256 KiB) exceed the 227 KiB a block of sm_90 may have, and the error names the
+    # step's definition.
     with pytest.raises(linac.StepError) as error:
-        tanh_state.compile(target="sm_90", K=128, V=128, out_dir="unused")
+        tanh_state.compile(target="sm_90", K=256, V=256, out_dir="unused")
     message = str(error.value)
     line = tanh_state.fn.__code__.co_firstlineno
     assert f"test_dsl.py:{line}: linac cannot compile tanh_state" in message

@@ -5,6 +5,7 @@ buffer's address, sizes and strides, the scalars, the grid, the block and the st
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "test" / "gpu"))
-from linac_aot import AotKernel
+from linac_aot import AotKernel, Runtime
 
 METADATA = {
     "op": "chunk_simple_gla",
@@ -165,3 +166,58 @@ def test_read_profile_refuses_a_plain_build_and_a_mismatched_global():
     kernel = _profiling_kernel(StandInProfileLibrary([0] * 6, size=-1))
     with pytest.raises(RuntimeError, match="reading the profile failed"):
         kernel.read_profile()
+
+
+class StandInLoadLibrary:
+    """liblinac_runtime.so's load, set_dynamic_shared_bytes and free, recorded."""
+
+    def __init__(self, refuse_shared: bool = False):
+        self.refuse_shared, self.calls = refuse_shared, []
+
+    def linac_gpu_kernel_load(self, symbol, target, cubin, cubin_size, ptx, ptx_size, *_):
+        self.calls.append(("load", symbol, target))
+        return 11
+
+    def linac_gpu_kernel_set_dynamic_shared_bytes(self, handle, size, error, error_size):
+        self.calls.append(("shared", handle, size))
+        if self.refuse_shared:
+            error.value = b"cuFuncSetAttribute failed: CUDA_ERROR_INVALID_VALUE"
+            return -1
+        return 0
+
+    def linac_gpu_kernel_free(self, handle):
+        self.calls.append(("free", handle))
+
+
+def _load(tmp_path, library, shared_bytes: int):
+    metadata = {
+        **METADATA,
+        "symbol": "chunk_simple_gla",
+        "target": "sm_90",
+        "grid": {**METADATA["grid"], "dynamic_shared_bytes": shared_bytes},
+    }
+    (tmp_path / "op.json").write_text(json.dumps(metadata))
+    (tmp_path / "op.ptx").write_text("// stand-in PTX")
+    runtime = Runtime.__new__(Runtime)
+    runtime.lib = library
+    return runtime.load(tmp_path, "op")
+
+
+def test_load_gives_a_kernel_its_dynamic_shared_memory(tmp_path):
+    library = StandInLoadLibrary()
+    kernel = _load(tmp_path, library, 57536)
+    assert library.calls == [
+        ("load", b"chunk_simple_gla", b"sm_90"),
+        ("shared", 11, 57536),
+    ]
+    assert kernel.metadata["grid"]["dynamic_shared_bytes"] == 57536
+    library = StandInLoadLibrary()
+    _load(tmp_path, library, 0)
+    assert "shared" not in [call[0] for call in library.calls]
+
+
+def test_load_frees_a_kernel_refused_its_dynamic_shared_memory(tmp_path):
+    library = StandInLoadLibrary(refuse_shared=True)
+    with pytest.raises(RuntimeError, match="cuFuncSetAttribute failed"):
+        _load(tmp_path, library, 300000)
+    assert library.calls[-1] == ("free", 11)

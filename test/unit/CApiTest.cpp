@@ -84,6 +84,12 @@ TEST(CApiTest, RefusesMissingArguments) {
                                          0, 0, error, sizeof(error)),
             -1);
   EXPECT_NE(std::string(error).find("no kernel"), std::string::npos);
+  error[0] = '\0';
+  EXPECT_EQ(linac_gpu_kernel_set_dynamic_shared_bytes(nullptr, 65536, error,
+                                                      sizeof(error)),
+            -1);
+  EXPECT_NE(std::string(error).find("set_dynamic_shared_bytes: no kernel"),
+            std::string::npos);
   linac_gpu_kernel_free(nullptr);
 }
 

@@ -150,4 +150,67 @@ TEST_F(GpuKernelTest, ReportsAMissingKernel) {
   EXPECT_NE(error.find("no_such_kernel"), std::string::npos) << error;
 }
 
+// 32 threads reverse their ids through shared memory 100000 bytes past the
+// start of the block's window, in the form MLIR's gpu.dynamic_shared_memory
+// takes in PTX (a zero-sized shared symbol, demoted into the entry): only a
+// launch with that much dynamic shared memory may touch those bytes.
+constexpr const char *kReverseThroughDynamicSharedPtx = R"(
+.version 7.0
+.target sm_50
+.address_size 64
+.visible .global .align 4 .u32 reversed[32];
+.visible .entry reverse_through_dynamic_shared()
+{
+  .shared .align 16 .b8 dynamic_shared;
+  .reg .b32 %r<4>;
+  .reg .b64 %rd<9>;
+  mov.u32 %r1, %tid.x;
+  mov.u64 %rd1, dynamic_shared;
+  add.u64 %rd2, %rd1, 100000;
+  mul.wide.u32 %rd3, %r1, 4;
+  add.u64 %rd4, %rd2, %rd3;
+  st.shared.u32 [%rd4], %r1;
+  bar.sync 0;
+  sub.u32 %r2, 31, %r1;
+  mul.wide.u32 %rd5, %r2, 4;
+  add.u64 %rd6, %rd2, %rd5;
+  ld.shared.u32 %r3, [%rd6];
+  mov.u64 %rd7, reversed;
+  add.u64 %rd8, %rd7, %rd3;
+  st.global.u32 [%rd8], %r3;
+  ret;
+}
+)";
+
+TEST_F(GpuKernelTest, LaunchesWithDynamicSharedMemoryAbove48KiB) {
+  KernelArtifact artifact = ptxArtifact();
+  artifact.symbol = "reverse_through_dynamic_shared";
+  artifact.ptx = kReverseThroughDynamicSharedPtx;
+  std::string error;
+  std::unique_ptr<GpuKernel> kernel = GpuKernel::load(artifact, &error);
+  ASSERT_TRUE(kernel) << error;
+  // Above 48 KiB the kernel must be allowed the bytes before a launch.
+  ASSERT_TRUE(kernel->setDynamicSharedBytes(100000 + 32 * 4, &error)) << error;
+  ASSERT_TRUE(kernel->launch({}, 1, 1, 1, 32, nullptr, &error)) << error;
+  std::uint32_t values[32] = {};
+  std::size_t bytes = 0;
+  ASSERT_TRUE(kernel->readGlobal("reversed", values, sizeof(values), &bytes,
+                                 /*reset=*/false, &error))
+      << error;
+  for (std::uint32_t i = 0; i < 32; ++i)
+    EXPECT_EQ(values[i], 31 - i) << "thread " << i;
+}
+
+TEST_F(GpuKernelTest, RefusesMoreDynamicSharedMemoryThanTheDeviceHas) {
+  KernelArtifact artifact = ptxArtifact();
+  artifact.symbol = "reverse_through_dynamic_shared";
+  artifact.ptx = kReverseThroughDynamicSharedPtx;
+  std::string error;
+  std::unique_ptr<GpuKernel> kernel = GpuKernel::load(artifact, &error);
+  ASSERT_TRUE(kernel) << error;
+  EXPECT_FALSE(kernel->setDynamicSharedBytes(16u << 20, &error));
+  EXPECT_NE(error.find("cuFuncSetAttribute failed"), std::string::npos)
+      << error;
+}
+
 } // namespace

@@ -256,6 +256,106 @@ func.func @bounded_rows(%a: memref<?x?x16x16xf32>, %remaining: index) {
 
 // -----
 
+// A chunk's inputs staged into shared memory in their own type (a copy of
+// min(remaining, 16) rows, global to shared): each thread issues all its
+// loads first, rows clamped to the chunk's last instead of guarded, then
+// the stores of rows inside the chunk; no barrier between two such copies
+// (they read global memory and write distinct buffers), one after the last.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: gpu.func @staged_inputs(
+// CHECK-SAME:    workgroup(%[[BQ:[^ ]+]] : memref<16x64xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[BK:[^ ]+]] : memref<16x64xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK:         %[[TID:.*]] = gpu.thread_id x
+// CHECK:         %[[ROWS:.*]] = arith.minsi %{{.*}}, %c16 : index
+// CHECK:         %[[LAST:.*]] = arith.subi %[[ROWS]], %c1 : index
+// CHECK:         %[[ROW0:.*]] = arith.divui %[[TID]], %c64 : index
+// CHECK:         %[[CLAMPED0:.*]] = arith.minui %[[ROW0]], %[[LAST]] : index
+// CHECK:         %[[X0:.*]] = memref.load %{{.*}}[%[[CLAMPED0]], %{{.*}}] : memref<?x64xbf16,
+// CHECK-COUNT-15: memref.load %{{.*}} : memref<?x64xbf16, strided<[64, 1], offset: ?>>
+// CHECK-NOT:     gpu.barrier
+// CHECK:         %[[INSIDE0:.*]] = arith.cmpi ult, %[[ROW0]], %[[ROWS]] : index
+// CHECK-NEXT:    scf.if %[[INSIDE0]] {
+// CHECK-NEXT:      memref.store %[[X0]], %{{.*}}[%[[ROW0]], %{{.*}}] : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>
+// CHECK-NOT:     gpu.barrier
+// CHECK-COUNT-16: memref.load %{{.*}} : memref<?x64xbf16, strided<[64, 1], offset: ?>>
+// CHECK-NOT:     gpu.barrier
+// CHECK:         memref.store %{{.*}} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         gpu.barrier
+// The sum of the two reads shared memory after the barrier.
+// CHECK:         memref.load %{{.*}} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         memref.load %{{.*}} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>
+func.func @staged_inputs(%q: memref<?x?x64xbf16>, %k: memref<?x?x64xbf16>,
+                         %out: memref<?x?x64xbf16>, %remaining: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %h = memref.dim %q, %c0 : memref<?x?x64xbf16>
+  scf.parallel (%hd) = (%c0) to (%h) step (%c1) {
+    %bq = memref.alloca() : memref<16x64xbf16>
+    %bk = memref.alloca() : memref<16x64xbf16>
+    %rows = arith.minsi %remaining, %c16 : index
+    %sq = memref.subview %q[%hd, 0, 0] [1, %rows, 64] [1, 1, 1] : memref<?x?x64xbf16> to memref<?x64xbf16, strided<[64, 1], offset: ?>>
+    %lq = memref.subview %bq[0, 0] [%rows, 64] [1, 1] : memref<16x64xbf16> to memref<?x64xbf16, strided<[64, 1]>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%sq : memref<?x64xbf16, strided<[64, 1], offset: ?>>) outs(%lq : memref<?x64xbf16, strided<[64, 1]>>) {
+    ^bb0(%in: bf16, %o: bf16):
+      linalg.yield %in : bf16
+    }
+    %sk = memref.subview %k[%hd, 0, 0] [1, %rows, 64] [1, 1, 1] : memref<?x?x64xbf16> to memref<?x64xbf16, strided<[64, 1], offset: ?>>
+    %lk = memref.subview %bk[0, 0] [%rows, 64] [1, 1] : memref<16x64xbf16> to memref<?x64xbf16, strided<[64, 1]>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%sk : memref<?x64xbf16, strided<[64, 1], offset: ?>>) outs(%lk : memref<?x64xbf16, strided<[64, 1]>>) {
+    ^bb0(%in: bf16, %o: bf16):
+      linalg.yield %in : bf16
+    }
+    %so = memref.subview %out[%hd, 0, 0] [1, %rows, 64] [1, 1, 1] : memref<?x?x64xbf16> to memref<?x64xbf16, strided<[64, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%lq, %lk : memref<?x64xbf16, strided<[64, 1]>>, memref<?x64xbf16, strided<[64, 1]>>)
+        outs(%so : memref<?x64xbf16, strided<[64, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %o: bf16):
+      %sum = arith.addf %x, %y : bf16
+      linalg.yield %sum : bf16
+    }
+    scf.reduce
+  } {linac.grid = ["head"]}
+  return
+}
+
+// -----
+
+// Buffers beyond the 48 KiB of static shared memory (here 64 KiB) become
+// views of the kernel's dynamic shared memory, at offsets that keep each
+// 16-byte aligned; the kernel records the bytes the launch must give it.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: gpu.func @dynamic_shared_memory(
+// CHECK-NOT:     workgroup(
+// CHECK-SAME:    kernel attributes {{{.*}}linac.dynamic_shared_bytes = 65552 : i64
+// CHECK:         %[[DYNAMIC:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.view %[[DYNAMIC]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128x128xf32, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.view %[[DYNAMIC]][%c65536][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<3xf32, #gpu.address_space<workgroup>>
+// TARGET-LABEL: gpu.func @dynamic_shared_memory(
+// TARGET:        gpu.dynamic_shared_memory
+func.func @dynamic_shared_memory(%out: memref<?x128x128xf32>, %small: memref<?x3xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %out, %c0 : memref<?x128x128xf32>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %buf = memref.alloca() : memref<128x128xf32>
+    %few = memref.alloca() : memref<3xf32>
+    %dst = memref.subview %out[%sq, 0, 0] [1, 128, 128] [1, 1, 1] : memref<?x128x128xf32> to memref<128x128xf32, strided<[128, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%buf : memref<128x128xf32>) outs(%dst : memref<128x128xf32, strided<[128, 1], offset: ?>>) {
+    ^bb0(%in: f32, %o: f32):
+      linalg.yield %in : f32
+    }
+    %d = memref.subview %small[%sq, 0] [1, 3] [1, 1] : memref<?x3xf32> to memref<3xf32, strided<[1], offset: ?>>
+    memref.copy %few, %d : memref<3xf32> to memref<3xf32, strided<[1], offset: ?>>
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}
+
+// -----
+
 // Without a linac grid nothing changes.
 // CHECK-LABEL: func.func @no_grid
 // CHECK-NOT:   gpu.

@@ -1,5 +1,20 @@
 // RUN: linac-opt %s -linac-tile-chunk-loop=stage-inputs=true -canonicalize -cse | FileCheck %s
 // RUN: linac-opt %s -linac-tile-chunk-loop -canonicalize | FileCheck %s --check-prefix=NOSTAGE
+// RUN: linac-opt %s -linac-tile-chunk-loop="stage-inputs=true stage-in-input-type=true prefetch-next-chunk=false" -canonicalize -cse | FileCheck %s --check-prefix=GPU
+
+// The GPU pipeline's staging: the local buffers keep the inputs' bf16 (no
+// conversion in the copy), and nothing is prefetched.
+// GPU-LABEL: func.func @prefetch_next_chunk(
+// GPU:         memref.alloca() : memref<16x64xbf16>
+// GPU-NOT:     memref.alloca() : memref<16x64xf32>
+// GPU:         scf.for
+// GPU:           linalg.generic
+// GPU-NEXT:      ^bb0(%[[IN:.*]]: bf16, %{{.*}}: bf16):
+// GPU-NEXT:        linalg.yield %[[IN]] : bf16
+// GPU-NOT:       memref.prefetch
+// GPU:           linac.chunk_state_update
+// GPU-LABEL: func.func @burst_before_sequential_phase(
+// GPU-NOT:     memref.prefetch
 
 // With staged inputs (the CPU pipeline), each chunk prefetches the next
 // chunk's q, k, v rows (read) and output rows (write) into L2, one prefetch
