@@ -315,14 +315,36 @@ int main(int argc, char **argv) {
   request.useCache = !noCache;
   request.keepStages = dumpIR;
 
+  // A tuned tiling that no longer fits in shared memory (a compiler change
+  // since the sweep grew a kernel's buffers) gives way to the default search.
+  auto compileTuned = [&](auto compileWith) -> Expected<linac::CompileResult> {
+    linac::CompileRequest untuned = request;
+    if (Error error = applyTuning(request, request.funcName.empty()
+                                               ? StringRef(input)
+                                               : StringRef(request.funcName)))
+      return std::move(error);
+    Expected<linac::CompileResult> compiled = compileWith(request);
+    if (compiled || tuningFile.empty())
+      return compiled;
+    std::string message = toString(compiled.takeError());
+    if (StringRef(message).contains("bytes of shared memory per block") &&
+        (untuned.options.chunkSize != request.options.chunkSize ||
+         untuned.options.blockV != request.options.blockV)) {
+      errs() << "linac-compile: the tuned tiling needs too much shared memory "
+                "with this compiler; default tiling\n";
+      request = untuned;
+      return compileWith(request);
+    }
+    return createStringError(message);
+  };
   Expected<linac::CompileResult> result = [&]() -> Expected<linac::CompileResult> {
     if (!StringRef(input).ends_with(".mlir")) {
       if (!linac::findBuiltinKernel(input))
         return createStringError("usage: unknown op '" + input +
                                  "' (run linac-compile --list)");
-      if (Error error = applyTuning(request, input))
-        return std::move(error);
-      return linac::compileBuiltin(input, request);
+      return compileTuned([&](const linac::CompileRequest &r) {
+        return linac::compileBuiltin(input, r);
+      });
     }
     ErrorOr<std::unique_ptr<MemoryBuffer>> file = MemoryBuffer::getFile(input);
     if (!file)
@@ -337,9 +359,8 @@ int main(int argc, char **argv) {
         return kernel.takeError();
       request.funcName = std::move(*kernel);
     }
-    if (Error error = applyTuning(request, request.funcName))
-      return std::move(error);
-    return linac::compile(request);
+    return compileTuned(
+        [&](const linac::CompileRequest &r) { return linac::compile(r); });
   }();
   if (!result) {
     std::string message = toString(result.takeError());
