@@ -37,6 +37,15 @@ protected:
     return artifact;
   }
 
+  /// Loads the PTX kernel `symbol` of `ptx`.
+  std::unique_ptr<GpuKernel> loadPtx(const char *symbol, const char *ptx,
+                                     std::string *error) const {
+    KernelArtifact artifact = ptxArtifact();
+    artifact.symbol = symbol;
+    artifact.ptx = ptx;
+    return GpuKernel::load(artifact, error);
+  }
+
   CudaDriver *driver = nullptr;
 };
 
@@ -115,11 +124,9 @@ constexpr const char *kCountThreadsPtx = R"(
 )";
 
 TEST_F(GpuKernelTest, ReadsAndResetsAModuleGlobal) {
-  KernelArtifact artifact = ptxArtifact();
-  artifact.symbol = "count_threads";
-  artifact.ptx = kCountThreadsPtx;
   std::string error;
-  std::unique_ptr<GpuKernel> kernel = GpuKernel::load(artifact, &error);
+  std::unique_ptr<GpuKernel> kernel =
+      loadPtx("count_threads", kCountThreadsPtx, &error);
   ASSERT_TRUE(kernel) << error;
   ASSERT_TRUE(kernel->launch({}, 3, 2, 1, 32, nullptr, &error)) << error;
   std::uint64_t counts[2] = {7, 7};
@@ -183,11 +190,10 @@ constexpr const char *kReverseThroughDynamicSharedPtx = R"(
 )";
 
 TEST_F(GpuKernelTest, LaunchesWithDynamicSharedMemoryAbove48KiB) {
-  KernelArtifact artifact = ptxArtifact();
-  artifact.symbol = "reverse_through_dynamic_shared";
-  artifact.ptx = kReverseThroughDynamicSharedPtx;
   std::string error;
-  std::unique_ptr<GpuKernel> kernel = GpuKernel::load(artifact, &error);
+  std::unique_ptr<GpuKernel> kernel =
+      loadPtx("reverse_through_dynamic_shared", kReverseThroughDynamicSharedPtx,
+              &error);
   ASSERT_TRUE(kernel) << error;
   // Above 48 KiB the kernel must be allowed the bytes before a launch.
   ASSERT_TRUE(kernel->setDynamicSharedBytes(100000 + 32 * 4, &error)) << error;
@@ -202,11 +208,10 @@ TEST_F(GpuKernelTest, LaunchesWithDynamicSharedMemoryAbove48KiB) {
 }
 
 TEST_F(GpuKernelTest, RefusesMoreDynamicSharedMemoryThanTheDeviceHas) {
-  KernelArtifact artifact = ptxArtifact();
-  artifact.symbol = "reverse_through_dynamic_shared";
-  artifact.ptx = kReverseThroughDynamicSharedPtx;
   std::string error;
-  std::unique_ptr<GpuKernel> kernel = GpuKernel::load(artifact, &error);
+  std::unique_ptr<GpuKernel> kernel =
+      loadPtx("reverse_through_dynamic_shared", kReverseThroughDynamicSharedPtx,
+              &error);
   ASSERT_TRUE(kernel) << error;
   EXPECT_FALSE(kernel->setDynamicSharedBytes(16u << 20, &error));
   EXPECT_NE(error.find("cuFuncSetAttribute failed"), std::string::npos)
