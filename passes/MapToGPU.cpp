@@ -153,16 +153,26 @@ struct BlockDistributor {
     return StagingCopy{source, target, *rows, columns};
   }
 
+  /// The buffer a view of shared memory is cut from.
+  static Value viewedBuffer(Value view) {
+    while (auto subview = view.getDefiningOp<memref::SubViewOp>())
+      view = subview.getSource();
+    return view;
+  }
+
   /// Whether the next op that touches memory after `op` is another staging
-  /// copy: the copies read global memory and write distinct shared buffers,
-  /// so no barrier needs to separate them.
-  bool nextMemoryOpIsStagingCopy(Operation *op) const {
+  /// copy into another buffer: the copies only read global memory, so no
+  /// barrier needs to separate them.
+  bool nextMemoryOpIsStagingCopy(Operation *op, const StagingCopy &copy) const {
     for (Operation *next = op->getNextNode(); next;
          next = next->getNextNode()) {
       if (isMemoryEffectFree(next))
         continue;
       auto linalgOp = dyn_cast<linalg::LinalgOp>(next);
-      return linalgOp && matchStagingCopy(linalgOp).has_value();
+      std::optional<StagingCopy> nextCopy =
+          linalgOp ? matchStagingCopy(linalgOp) : std::nullopt;
+      return nextCopy &&
+             viewedBuffer(nextCopy->target) != viewedBuffer(copy.target);
     }
     return false;
   }
@@ -210,7 +220,7 @@ struct BlockDistributor {
         indices.push_back(column);
       memref::StoreOp::create(b, loc, value, copy.target, indices);
     }
-    if (!nextMemoryOpIsStagingCopy(op))
+    if (!nextMemoryOpIsStagingCopy(op, copy))
       gpu::BarrierOp::create(b, loc);
     op->erase();
   }
@@ -599,7 +609,8 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
                                         type.getLayout(), workgroup);
       Value buffer;
       if (dynamic) {
-        // Offsets are multiples of kSharedBufferAlignment (see below).
+        // Offsets stay multiples of kSharedBufferAlignment: sharedBufferBytes
+        // rounds each buffer up to it.
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointAfterValue(dynamicShared);
         buffer = memref::ViewOp::create(
