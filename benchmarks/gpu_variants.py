@@ -142,6 +142,9 @@ def summarize(records: list[dict], target: str = problems.TARGET) -> dict:
             "ms": r["ms"],
             "default_ms": r["default"]["ms"],
             "problem": {name: r[name] for name in ("B", "T", "H")},
+            # Only swept variants name it: the kernel was timed with linac-compile
+            # --factored-band (the default tuned kernels leave it to the compiler).
+            **({"factored_band": r["factored_band"]} if r.get("factored_band") else {}),
         }
         for (op, dtype, K, V), r in sorted(best.items())
     ]
@@ -163,7 +166,13 @@ def main(argv=None) -> int:
         for kernel in tuning["kernels"]:
             print(
                 f"{kernel['op']:<24} chunk {kernel['chunk_size']:>2}, value tile "
-                f"{kernel['block_v']:>2}, {kernel['block_size']:>3} threads: {kernel['ms']:.3f} ms "
+                f"{kernel['block_v']:>2}, {kernel['block_size']:>3} threads"
+                + (
+                    f", factored band {kernel['factored_band']}"
+                    if "factored_band" in kernel
+                    else ""
+                )
+                + f": {kernel['ms']:.3f} ms "
                 f"({kernel['default_ms'] / kernel['ms']:.2f}x the default then)"
             )
         return 0

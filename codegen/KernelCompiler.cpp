@@ -69,6 +69,8 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
     return kind.takeError();
   if (llvm::Error error = checkGateSums(request.options.gateSums))
     return std::move(error);
+  if (llvm::Error error = checkFactoredBand(request.options.factoredBand))
+    return std::move(error);
   CompileResult result;
   KernelCache cache(KernelCache::defaultDirectory());
   std::string key = cacheKey(request);

@@ -27,11 +27,12 @@ std::string CompileOptions::fingerprint() const {
   return llvm::formatv("target={0} K={1} V={2} chunk={3} block_v={4} dtype={5} "
                        "block={6} ptxas={7} householder={8} qk_l2norm={9} "
                        "beta_sigmoid={10} dt_softplus={11} cpu={12} "
-                       "tensor_cores={13} gate_sums={14}",
+                       "tensor_cores={13} gate_sums={14} factored_band={15}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
-                       perElementGateSums(*this) ? "per-element" : "by-row")
+                       perElementGateSums(*this) ? "per-element" : "by-row",
+                       usesFactoredBand(*this) ? "on" : "off")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -62,6 +63,21 @@ llvm::Error checkGateSums(llvm::StringRef gateSums) {
     return llvm::Error::success();
   return llvm::createStringError("unknown gate-sums '" + gateSums.str() +
                                  "' (expected auto, by-row or per-element)");
+}
+
+bool usesFactoredBand(const CompileOptions &options) {
+  if (options.factoredBand.empty() || options.factoredBand == "auto")
+    return options.target == "cpu";
+  return options.factoredBand == "on";
+}
+
+llvm::Error checkFactoredBand(llvm::StringRef factoredBand) {
+  if (factoredBand.empty() || factoredBand == "auto" || factoredBand == "on" ||
+      factoredBand == "off")
+    return llvm::Error::success();
+  return llvm::createStringError("unknown factored-band '" +
+                                 factoredBand.str() +
+                                 "' (expected auto, on or off)");
 }
 
 std::string tensorCoreInputs(const CompileOptions &options) {
@@ -106,11 +122,12 @@ std::vector<Stage> getStages(const CompileOptions &options) {
                      options.blockV, !cpu, cpu)
            .str()});
   stages.push_back(
-      {"lower", llvm::formatv("func.func(linac-lower-chunk-ops{{"
-                              "per-element-sums={0} factored-band={1}}, "
-                              "canonicalize)",
-                              perElementGateSums(options), cpu)
-                    .str()});
+      {"lower",
+       llvm::formatv("func.func(linac-lower-chunk-ops{{"
+                     "per-element-sums={0} factored-band={1}}, "
+                     "canonicalize)",
+                     perElementGateSums(options), usesFactoredBand(options))
+           .str()});
   if (cpu) {
     stages.push_back(
         {"llvm",

@@ -63,6 +63,11 @@ struct CompileOptions {
   /// row after row), "per-element" (each sum its own loop: no chain of
   /// barriers on a GPU); empty or "auto": by-row on CPUs, per-element on GPUs.
   std::string gateSums;
+  /// GLA's intra-chunk scores where a sub-chunk's gate sums lie within +-20:
+  /// "on" (one product of rescaled rows, the exact band elsewhere), "off"
+  /// (the exact band always); empty or "auto": on for CPUs, off for GPUs
+  /// (not yet timed on one).
+  std::string factoredBand;
   /// Threads per block on GPUs.
   int64_t gpuBlockSize = 128;
   /// Assemble PTX into a cubin with ptxas when it is installed.
@@ -93,6 +98,12 @@ bool perElementGateSums(const CompileOptions &options);
 
 /// An error naming a `gateSums` other than auto, by-row or per-element.
 llvm::Error checkGateSums(llvm::StringRef gateSums);
+
+/// Whether `options` resolve to GLA's factored band (see `factoredBand`).
+bool usesFactoredBand(const CompileOptions &options);
+
+/// An error naming a `factoredBand` other than auto, on or off.
+llvm::Error checkFactoredBand(llvm::StringRef factoredBand);
 
 /// The tensor-core inputs `options` resolves to (see `tensorCores`).
 std::string tensorCoreInputs(const CompileOptions &options);

@@ -520,9 +520,15 @@ void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op,
                          alg.view(scores, {i0, idx0}, {count, i0}));
   }
 
-  if (perElementSums) {
-    // Keys inside the sub-chunk, each score on its own: per channel, its
-    // window g_a + ... + g_{j+1} (the diagonal form's order and products).
+  // Keys inside the sub-chunk, each score on its own: per channel, its
+  // window g_a + ... + g_{j+1} (the diagonal form's order and products), one
+  // op for the whole band (GPUs: no chain of barriers); by row, one op per
+  // diagonal.
+  auto exactBand = [&] {
+    if (!perElementSums) {
+      buildExactBand(alg, op, blockGates, i0, count);
+      return;
+    }
     Value blockKeys = alg.view(keys, {i0, idx0}, {count, width});
     linalg::GenericOp::create(
         b, loc, ValueRange{blockQueries, blockKeys},
@@ -552,17 +558,20 @@ void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op,
               nb, l,
               Value(arith::SelectOp::create(nb, l, visible, sum, args[2])));
         });
-    return;
-  }
+  };
 
   if (!factoredBand) {
-    buildExactBand(alg, op, blockGates, i0, count);
+    exactBand();
     return;
   }
-  // Factored when the sub-chunk's gate sums are small, else exact.
+  // Factored when the sub-chunk's gate sums are small, else exact. The
+  // per-element reverse sums add in the running sum's order: the same R.
   Value tail =
       alg.view(workspace, {b.getIndexAttr(kSubChunk), idx0}, {count, width});
-  reverseSumsByRow(tail, blockGates);
+  if (perElementSums)
+    sumGatesPerElement(alg, blockGates, tail, /*reverse=*/true);
+  else
+    reverseSumsByRow(tail, blockGates);
   Value small = sumsWithinFactoredRange(alg, tail, workspace);
   auto branch = scf::IfOp::create(b, loc, small, /*withElse=*/true);
   b.setInsertionPointToStart(branch.thenBlock());
@@ -571,7 +580,7 @@ void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op,
                     alg.view(workspace, {idx0, idx0}, {count, width}),
                     alg.view(scores, {i0, i0}, {count, count}));
   b.setInsertionPointToStart(branch.elseBlock());
-  buildExactBand(alg, op, blockGates, i0, count);
+  exactBand();
 }
 
 } // namespace

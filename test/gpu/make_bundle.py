@@ -107,16 +107,21 @@ def compile_variants(compiler: Path, out: Path, ops: list[str], logs: list[Path]
         for chunk in problems.VARIANT_CHUNK_SIZES:
             for block_v in problems.VARIANT_BLOCK_VS:
                 for threads in problems.VARIANT_BLOCK_SIZES:
-                    name = f"c{chunk}_bv{block_v}_t{threads}"
-                    folder = out / "kernels" / "variants" / op / name
-                    options = {"chunk-size": chunk, "block-v": block_v, "block-size": threads}
-                    log = compile_kernel(compiler, op, "bf16", K, V, options, folder, True)
-                    if log is None:
-                        continue
-                    logs.append(log)
-                    fitted += 1
-                    variants.append(
-                        {
+                    bands = [None]
+                    if op in problems.VARIANT_FACTORED_BAND_OPS and chunk <= 32:
+                        bands.append("on")
+                    for band in bands:
+                        name = f"c{chunk}_bv{block_v}_t{threads}" + ("_fb" if band else "")
+                        folder = out / "kernels" / "variants" / op / name
+                        options = {"chunk-size": chunk, "block-v": block_v, "block-size": threads}
+                        if band:
+                            options["factored-band"] = band
+                        log = compile_kernel(compiler, op, "bf16", K, V, options, folder, True)
+                        if log is None:
+                            continue
+                        logs.append(log)
+                        fitted += 1
+                        variant = {
                             "family": family,
                             "op": op,
                             "name": name,
@@ -125,7 +130,9 @@ def compile_variants(compiler: Path, out: Path, ops: list[str], logs: list[Path]
                             "block_v": block_v,
                             "block_size": threads,
                         }
-                    )
+                        if band:
+                            variant["factored_band"] = band
+                        variants.append(variant)
         print(f"variants of {op}: {fitted} fit in shared memory", flush=True)
     return variants
 

@@ -45,6 +45,10 @@ DECODE_BATCH = 64
 VARIANT_CHUNK_SIZES = (8, 16, 32, 64)
 VARIANT_BLOCK_VS = (16, 32, 64)
 VARIANT_BLOCK_SIZES = (128, 256)
+# Kernels also swept with linac-compile --factored-band=on (GLA's scores as one product of
+# rescaled rows where a sub-chunk's gate sums allow it; off by default on GPUs until timed
+# there), at chunks of at most 32 tokens (name suffix _fb).
+VARIANT_FACTORED_BAND_OPS = ("chunk_gla",)
 VARIANT_SHAPE = (4, 8192, 16, 128)
 
 # The arguments in the kernel's element type (f32, f16 or bf16); the others are float32.

@@ -207,16 +207,22 @@ def test_summarize_keeps_the_fastest_correct_variant_of_each_kernel():
         record("chunk_gla", "fast-but-wrong", 1.0, correct=False),
         record("chunk_gla", "slow", 9.0, chunk=32),
         record("chunk_gla", "fast", 5.0, chunk=8),
+        {**record("chunk_simple_gla", "plain", 3.0)},
+        {**record("chunk_simple_gla", "band", 2.0), "factored_band": "on"},
         {**record("chunk_mamba2", "broken", 0.0), "error": "launch failed"},
     ]
     del records[-1]["ms"]
     tuning = gpu_variants.summarize(records)
     assert tuning["format"] == "linac-tuning-1" and tuning["gpu"] == "NVIDIA H200"
     assert [(k["op"], k["chunk_size"], k["ms"]) for k in tuning["kernels"]] == [
-        ("chunk_gla", 8, 5.0)
+        ("chunk_gla", 8, 5.0),
+        ("chunk_simple_gla", 16, 2.0),
     ]
     kernel = tuning["kernels"][0]
     assert (kernel["target"], kernel["dtype"], kernel["head_dim_k"]) == ("sm_90", "bf16", 128)
+    # A variant swept with --factored-band names it; the others leave it to the compiler.
+    assert "factored_band" not in kernel
+    assert tuning["kernels"][1]["factored_band"] == "on"
 
 
 def test_bundle_profiling_builds_name_their_phases(tmp_path: Path):

@@ -204,17 +204,20 @@ def test_gate_closed_on_some_key_channels(
     ids=lambda spec: spec.id,
 )
 @pytest.mark.parametrize("chunk_size", [0, 64], ids=["default-chunk", "chunk64"])
+@pytest.mark.parametrize("gate_sums", ["auto", "per-element"])
 def test_vector_gates_on_either_side_of_the_factored_band_range(
-    spec: OpSpec, chunk_size: int, rng: np.random.Generator, monkeypatch
+    spec: OpSpec, chunk_size: int, gate_sums: str, rng: np.random.Generator, monkeypatch
 ) -> None:
     # CPU kernels take the scores inside a 16-token sub-chunk as one product of rescaled
     # queries and keys when every |g_{t+1} + ... + g_last| of the sub-chunk is at most 20,
     # and diagonal by diagonal otherwise. Sub-chunks alternate between gates that sum to
     # just under and just over 20 per channel (-1.3 and -1.4 a token over 15 steps), growing
     # gates (+1.2: the factors swap sides) and a mix of channels. At chunk 64 a chunk holds
-    # four sub-chunks, whose keys before each sub-chunk take another path.
-    if chunk_size:
-        compile_kernels_with(monkeypatch, _recurrence, chunk_size)
+    # four sub-chunks, whose keys before each sub-chunk take another path. With per-element
+    # gate sums (GPUs' form, here on the CPU), the reverse sums of the range check are each
+    # their own loop and the exact branch is the per-element band.
+    if chunk_size or gate_sums != "auto":
+        compile_kernels_with(monkeypatch, _recurrence, chunk_size, gate_sums=gate_sums)
     T = 16 * 12
     x = spec.inputs(rng, 1, T, H, K, V)
     per_token = np.array([-1.3, -1.4, 1.2, -0.05, -1.4, -1.3], dtype=np.float32)

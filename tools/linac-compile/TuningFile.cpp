@@ -57,12 +57,17 @@ Expected<std::optional<TunedTiling>> lookupTuning(StringRef path,
     tiling.chunkSize = number("chunk_size");
     tiling.blockV = number("block_v");
     tiling.blockSize = number("block_size");
+    tiling.factoredBand = text("factored_band").str();
     tiling.ms = entry->getNumber("ms").value_or(0);
     tiling.gpu = root->getString("gpu").value_or("a GPU").str();
     if (tiling.chunkSize <= 0 || tiling.blockV <= 0 || tiling.blockSize <= 0)
       return invalid(path, "kernels[" + Twine(index) +
                                "] needs positive chunk_size, block_v and "
                                "block_size");
+    if (!tiling.factoredBand.empty() && tiling.factoredBand != "on" &&
+        tiling.factoredBand != "off")
+      return invalid(path, "kernels[" + Twine(index) + "] has factored_band '" +
+                               tiling.factoredBand + "' (expected on or off)");
     return tiling;
   }
   return std::nullopt;

@@ -11,6 +11,9 @@
 //                 "chunk_size": 16, "block_v": 64, "block_size": 256,
 //                 "ms": 11.24}]}
 //
+// An entry may also name "factored_band" ("on" or "off", linac-compile
+// --factored-band) when the sweep measured the kernel with it.
+//
 //===----------------------------------------------------------------------===//
 
 #ifndef LINAC_TOOLS_LINAC_COMPILE_TUNINGFILE_H
@@ -30,6 +33,8 @@ struct TunedTiling {
   int64_t chunkSize = 0;
   int64_t blockV = 0;
   int64_t blockSize = 0;
+  /// "on", "off", or empty when the entry does not say.
+  std::string factoredBand;
   double ms = 0;   // its measured time, for the message
   std::string gpu; // where it was measured
 };

@@ -1,9 +1,12 @@
 //===- linac-compile.cpp - compile linac kernels ahead of time -----------===//
 //
-//   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90|sm_90a -o <dir>
-//       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N] [--dtype=f32|f16|bf16]
+//   linac-compile <op-name | file.mlir> --target=cpu|sm_80|sm_90|sm_90a -o
+//   <dir>
+//       [--head-dim-k=N] [--head-dim-v=N] [--chunk-size=N]
+//       [--dtype=f32|f16|bf16]
 //       [--block-v=N] [--householder=N] [--qk-l2norm] [--beta-sigmoid=1|2]
-//       [--dt-softplus] [--tuning=FILE]
+//       [--dt-softplus] [--gate-sums=...] [--factored-band=auto|on|off]
+//       [--tuning=FILE]
 //       [--function=NAME] [--dump-ir] [--no-cache] [--list]
 //
 // Writes <dir>/<op>.o (cpu) or <op>.ptx and <op>.cubin (GPUs), <op>.h and
@@ -67,6 +70,13 @@ cl::opt<std::string> gateSums(
     cl::desc("how chunks sum their log decays: by-row (a running sum), "
              "per-element (each sum its own loop, no barrier per row on a "
              "GPU) or auto (by-row on CPUs, per-element on GPUs; default)"),
+    cl::init("auto"), cl::cat(category));
+cl::opt<std::string> factoredBand(
+    "factored-band",
+    cl::desc("GLA's intra-chunk scores as one product of rescaled rows where "
+             "a sub-chunk's gate sums lie within +-20 (the exact band "
+             "elsewhere): on, off or auto (on for CPUs, off for GPUs; "
+             "default)"),
     cl::init("auto"), cl::cat(category));
 cl::opt<int64_t> blockSize("block-size",
                            cl::desc("GPU threads per block, a multiple of 32 "
@@ -215,6 +225,14 @@ static Error applyTuning(linac::CompileRequest &request, StringRef op) {
        "value tile");
   take(request.options.gpuBlockSize, tiling.blockSize,
        blockSize.getNumOccurrences() > 0, "threads");
+  if (!tiling.factoredBand.empty()) {
+    if (factoredBand.getNumOccurrences() > 0) {
+      kept.push_back("factored band");
+    } else {
+      request.options.factoredBand = tiling.factoredBand;
+      taken.push_back("factored band " + tiling.factoredBand);
+    }
+  }
   errs() << formatv("linac-compile: from {0} (fastest measured on {1}, "
                     "{2:F3} ms): {3}",
                     tuningFile, tiling.gpu, tiling.ms,
@@ -277,6 +295,8 @@ int main(int argc, char **argv) {
                       "' (expected auto, none, tf32, bf16 or f16)");
   if (Error error = linac::checkGateSums(gateSums))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkFactoredBand(factoredBand))
+    return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
     return usageError("block-size must be a multiple of 32 in [32, 1024], got " +
                       Twine(blockSize));
@@ -310,6 +330,7 @@ int main(int argc, char **argv) {
   request.options.cpu = cpuName;
   request.options.tensorCores = tensorCores;
   request.options.gateSums = gateSums;
+  request.options.factoredBand = factoredBand;
   request.options.gpuBlockSize = blockSize;
   request.options.profilePhases = profilePhases;
   request.useCache = !noCache;
