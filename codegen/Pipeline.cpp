@@ -117,7 +117,7 @@ std::vector<Stage> getStages(const CompileOptions &options) {
       {"tile",
        llvm::formatv("func.func(linac-sequential-recurrence, "
                      "linac-tile-chunk-loop{{block-v={0} stage-inputs=true "
-                     "stage-scalars={1} stage-in-input-type={1} "
+                     "stage-in-input-type={1} "
                      "prefetch-next-chunk={2}}, canonicalize, cse)",
                      options.blockV, !cpu, cpu)
            .str()});

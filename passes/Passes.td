@@ -221,11 +221,6 @@ def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
            "prefetch the next chunk's q, k, v and output rows into L2 (in a "
            "body without a sequential phase, marked linac.deferred_prefetch "
            "for linac-vectorize-contractions to spread over the products)">,
-    Option<"stageScalars", "stage-scalars", "bool", "false",
-           "copy each chunk's scalar gates and beta (one value per token) "
-           "into local buffers, also without stage-inputs: on GPUs, one load "
-           "per token instead of the chain of cache misses of the sums that "
-           "read them token by token (a token's values are H floats apart)">,
     Option<"stageInInputType", "stage-in-input-type", "bool", "false",
            "staged buffers keep the inputs' element type instead of f32 (GPUs: "
            "bf16 tiles in shared memory feed the tensor cores at half the "

@@ -113,7 +113,6 @@ struct ChunkViews {
   OpFoldResult bv;
   Value state, outTile, keySum;
   bool stageInputs = false;
-  bool stageScalars = false;
   /// Staged buffers keep the inputs' element type (GPUs: bf16 tiles feed the
   /// tensor cores from shared memory at half the bytes) instead of f32.
   bool stageInInputType = false;
@@ -122,11 +121,9 @@ struct ChunkViews {
 
   /// With staging, `view` copied (as f32, or in its own element type with
   /// stageInInputType) into rows [0, rows) of a local buffer of `capacity`
-  /// rows allocated before the chunk loop. `scalars`:
-  /// one value per token (scalar gates, beta), staged also by stageScalars.
-  Value staged(Value view, int64_t capacity, Operation *hoistPoint,
-               bool scalars = false) {
-    if (!stageInputs && !(scalars && stageScalars))
+  /// rows allocated before the chunk loop.
+  Value staged(Value view, int64_t capacity, Operation *hoistPoint) {
+    if (!stageInputs)
       return view;
     auto type = cast<MemRefType>(view.getType());
     SmallVector<int64_t> shape = {capacity};
@@ -262,12 +259,12 @@ struct ChunkViews {
       mapping.map(body.getArgument(arg++),
                   staged(vector ? rowsView(g, head, t0, tc, idx0, kWidth)
                                 : scalarsView(g, head, t0, tc),
-                         C, hoistPoint, /*scalars=*/!vector));
+                         C, hoistPoint));
     }
     if (Value beta = op.getBeta())
-      mapping.map(body.getArgument(arg++),
-                  staged(scalarsView(beta, head, s0, sc), subSteps, hoistPoint,
-                         /*scalars=*/true));
+      mapping.map(
+          body.getArgument(arg++),
+          staged(scalarsView(beta, head, s0, sc), subSteps, hoistPoint));
     // With staging, the next chunk's rows are prefetched (none after the
     // last chunk: its count is <= 0).
     if (stageInputs && prefetchNextChunk) {
@@ -469,10 +466,24 @@ struct TileChunkLoopPass
 
     // The sequential loop(s) over chunks of C tokens: the body, then for
     // non-causal attention the readout over the whole sequence again.
-    ChunkViews views{op, b, loc, C, K, BV, batchRow, start, length, h,
-                     m.divUI(h, headsPerGroup), heads, v0, bv, state, outTile,
-                     keySum, stageInputs};
-    views.stageScalars = stageScalars;
+    ChunkViews views{op,
+                     b,
+                     loc,
+                     C,
+                     K,
+                     BV,
+                     batchRow,
+                     start,
+                     length,
+                     h,
+                     m.divUI(h, headsPerGroup),
+                     heads,
+                     v0,
+                     bv,
+                     state,
+                     outTile,
+                     keySum,
+                     stageInputs};
     views.stageInInputType = stageInInputType;
     views.prefetchNextChunk = prefetchNextChunk;
     Region *readout = op.getReadout().empty() ? nullptr : &op.getReadout();
