@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from linac import _autotune, _runtime, ops, reference
+from processes import run_python
 
 
 @pytest.fixture
@@ -151,16 +150,7 @@ def test_cpu_default_tiling_counts_the_runtimes_threads(setting, block_v):
     # (read once per process: each setting in its own subprocess).
     code = "from linac import _autotune; print(_autotune.default_tiling('cpu', 128, 1).block_v)"
     env = {**os.environ, "LINAC_NUM_THREADS": setting}
-    run = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == str(block_v)
+    assert run_python(code, env=env, timeout=120).strip() == str(block_v)
 
 
 def test_one_sequence_and_head_runs_on_split_value_tiles(monkeypatch, rng):

@@ -22,8 +22,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import subprocess
-import sys
 import textwrap
 import tracemalloc
 from pathlib import Path
@@ -31,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from linac import ops
+from processes import run_python
 
 # Runs every op on fixed inputs and saves the results (outputs and final states) to the folder
 # given as argv[1], with the thread counts of the process before and after the first kernel
@@ -89,26 +88,11 @@ _RUN_OPS = textwrap.dedent(
 )
 
 
-def _run_python(code: str, *args: str, env: dict[str, str]) -> str:
-    """The standard output of `code` run by a fresh Python process (the test fails if the
-    process does)."""
-    completed = subprocess.run(
-        [sys.executable, "-c", code, *args],
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
-
-
 def _run_with_threads(threads: int, folder: Path) -> None:
     folder.mkdir()
     env = dict(os.environ, LINAC_NUM_THREADS=str(threads))
     env.pop("OMP_NUM_THREADS", None)
-    _run_python(_RUN_OPS, str(folder), env=env)
+    run_python(_RUN_OPS, str(folder), env=env)
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +223,7 @@ def _cpu_seconds_idle_after_a_call(blocktime: str | None) -> float:
     env.pop("KMP_BLOCKTIME", None)
     if blocktime is not None:
         env["KMP_BLOCKTIME"] = blocktime
-    return float(_run_python(_SPIN_AFTER_CALL, env=env).strip().splitlines()[-1])
+    return float(run_python(_SPIN_AFTER_CALL, env=env).strip().splitlines()[-1])
 
 
 def test_idle_openmp_threads_stop_spinning_soon() -> None:

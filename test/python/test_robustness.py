@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +20,7 @@ import numpy as np
 import pytest
 from linac.reference import relative_rms_error
 from optable import SPEC_BY_KERNEL, make_state
+from processes import run_python
 
 # The sizes of test_ops_layouts.py, so the session's kernel cache is shared.
 B, T, H, K, V = 1, 100, 2, 16, 64
@@ -52,16 +51,7 @@ print(json.dumps({
 
 def _run_op(cache_dir: Path) -> dict:
     env = dict(os.environ, LINAC_CACHE_DIR=str(cache_dir))
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_OP],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    return json.loads(run_python(RUN_OP, env=env, timeout=300))
 
 
 def test_corrupted_cache_entry_warns_the_op_user_and_is_rebuilt(tmp_path: Path) -> None:
@@ -111,16 +101,7 @@ print("ok")
 
 def test_empty_dimensions_give_empty_results(tmp_path: Path) -> None:
     env = dict(os.environ, LINAC_CACHE_DIR=str(tmp_path))
-    done = subprocess.run(
-        [sys.executable, "-c", EMPTY_CALLS],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr}"
-    assert done.stdout.strip() == "ok"
+    assert run_python(EMPTY_CALLS, env=env, timeout=600).strip() == "ok"
 
 
 def _poison(x, name: str, value: float):

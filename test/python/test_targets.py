@@ -12,12 +12,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
 from linac import CompileError, _linac
 from optable import OTHER_OP_KERNELS, SPECS
+from processes import run_python
 
 
 def _find_ptxas() -> str | None:
@@ -78,16 +77,7 @@ def test_without_ptxas_the_ptx_is_still_produced(tmp_path) -> None:
         "print(len(r.ptx), len(r.cubin), r.ptxas_log)"
     )
     env = dict(os.environ, LINAC_PTXAS="", LINAC_CACHE_DIR=str(tmp_path))
-    process = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert process.returncode == 0, process.stderr
-    ptx_size, cubin_size, log = process.stdout.split(maxsplit=2)
+    ptx_size, cubin_size, log = run_python(code, env=env, timeout=120).split(maxsplit=2)
     assert int(ptx_size) > 0
     assert int(cubin_size) == 0
     assert "ptxas not found" in log
