@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 
 #include "passes/GpuTensorCores.h"
+#include "passes/GpuVectorCopy.h"
 #include "passes/LinalgHelpers.h"
 
 #include "mlir/AsmParser/AsmParser.h"
@@ -106,18 +107,11 @@ struct BlockDistributor {
   int64_t blockSize;
   TensorCoreInputs tensorCores;
 
-  /// A copy of a chunk's rows from global into shared memory in the same
-  /// element type (linac-tile-chunk-loop{stage-inputs stage-in-input-type}):
-  /// rows [0, count) (dynamic) of at most `rowBound` rows of `columns`
-  /// elements (a vector when `columns` is 0).
-  struct StagingCopy {
-    Value source, target;
-    int64_t rowBound, columns;
-  };
-  /// Copies above this many elements per thread take the generic loop.
-  static constexpr int64_t kMaxStagingTrips = 16;
-
-  std::optional<StagingCopy> matchStagingCopy(linalg::LinalgOp op) const {
+  /// A copy from global into shared memory in one element type, with
+  /// identity maps: the initial state's (static rows) and a chunk's staged
+  /// inputs (linac-tile-chunk-loop{stage-inputs stage-in-input-type}; rows [0,
+  /// count), count dynamic but bounded). `columns` is 0 for vectors.
+  std::optional<GpuRowCopy> matchRowCopy(linalg::LinalgOp op) const {
     auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
     if (!generic || generic.getNumDpsInputs() != 1 ||
         generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 0 ||
@@ -132,25 +126,32 @@ struct BlockDistributor {
     Value target = generic.getDpsInitOperand(0)->get();
     auto sourceType = dyn_cast<MemRefType>(source.getType());
     auto targetType = dyn_cast<MemRefType>(target.getType());
-    auto inWorkgroup = [](MemRefType type) {
-      auto space =
-          dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
-      return space && space.getValue() == gpu::AddressSpace::Workgroup;
-    };
-    if (!sourceType || !targetType || inWorkgroup(sourceType) ||
-        !inWorkgroup(targetType) || sourceType.getRank() > 2 ||
+    if (!sourceType || !targetType || sourceType.getRank() > 2 ||
+        inWorkgroup(sourceType) || !inWorkgroup(targetType) ||
         sourceType.getElementType() != targetType.getElementType())
       return std::nullopt;
-    // Copies of static extent (the state's) keep the generic loop, whose
-    // even split needs no guard; a chunk's rows are dynamic but bounded.
     std::optional<int64_t> rows = staticUpperBound(source, 0);
     int64_t columns = sourceType.getRank() == 2 ? sourceType.getDimSize(1) : 0;
-    if (!sourceType.isDynamicDim(0) || !rows || *rows <= 0 ||
-        ShapedType::isDynamic(columns) ||
-        llvm::divideCeil(*rows * std::max<int64_t>(columns, 1), blockSize) >
-            kMaxStagingTrips)
+    if (!rows || *rows <= 0 || ShapedType::isDynamic(columns) ||
+        (!sourceType.isDynamicDim(0) && targetType.isDynamicDim(0)))
       return std::nullopt;
-    return StagingCopy{source, target, *rows, columns};
+    return GpuRowCopy{source, target, *rows, columns,
+                      sourceType.isDynamicDim(0)};
+  }
+
+  static bool inWorkgroup(MemRefType type) {
+    auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
+    return space && space.getValue() == gpu::AddressSpace::Workgroup;
+  }
+
+  /// Element by element, a chunk's rows are copied fully unrolled (below)
+  /// up to this many elements per thread; static copies, whose even split
+  /// needs no guard, and longer ones take the generic loop.
+  static constexpr int64_t kMaxStagingTrips = 16;
+  bool isUnrolledStagingCopy(const GpuRowCopy &copy) const {
+    return copy.dynamicRows &&
+           llvm::divideCeil(copy.rowBound * std::max<int64_t>(copy.columns, 1),
+                            blockSize) <= kMaxStagingTrips;
   }
 
   /// The buffer a view of shared memory is cut from.
@@ -160,21 +161,48 @@ struct BlockDistributor {
     return view;
   }
 
-  /// Whether the next op that touches memory after `op` is another staging
-  /// copy into another buffer: the copies only read global memory, so no
-  /// barrier needs to separate them.
-  bool nextMemoryOpIsStagingCopy(Operation *op, const StagingCopy &copy) const {
+  /// Whether a barrier must follow `copy` (of `op`): not when the next op
+  /// that touches memory copies into another buffer; such copies only read
+  /// global memory, and the last of them is followed by one.
+  bool needsBarrierAfter(Operation *op, const GpuRowCopy &copy) const {
     for (Operation *next = op->getNextNode(); next;
          next = next->getNextNode()) {
       if (isMemoryEffectFree(next))
         continue;
       auto linalgOp = dyn_cast<linalg::LinalgOp>(next);
-      std::optional<StagingCopy> nextCopy =
-          linalgOp ? matchStagingCopy(linalgOp) : std::nullopt;
-      return nextCopy &&
-             viewedBuffer(nextCopy->target) != viewedBuffer(copy.target);
+      std::optional<GpuRowCopy> nextCopy =
+          linalgOp ? matchRowCopy(linalgOp) : std::nullopt;
+      return !nextCopy ||
+             viewedBuffer(nextCopy->target) == viewedBuffer(copy.target);
     }
-    return false;
+    return true;
+  }
+
+  /// A copy in vectors of `bytes` where the global side allows it at run
+  /// time (a uniform branch), element by element elsewhere.
+  LogicalResult distributeVectorCopy(linalg::LinalgOp op,
+                                     const GpuRowCopy &copy, int64_t bytes) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    bool barrier = needsBarrierAfter(op, copy);
+    Value vectorizable = buildVectorCopyCondition(b, loc, copy, bytes);
+    auto branch = scf::IfOp::create(b, loc, vectorizable,
+                                    /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(branch.thenBlock());
+      buildVectorCopy(b, loc, copy, bytes, threadId, blockSize);
+      b.setInsertionPointToStart(branch.elseBlock());
+      // The generic loop: unrolled, its loads took registers from the
+      // whole kernel (chunk_simple_gla 177 instead of 146).
+      auto scalar = cast<linalg::LinalgOp>(b.clone(*op));
+      if (failed(distributeLoops(scalar, /*barrier=*/false)))
+        return failure();
+    }
+    if (barrier)
+      gpu::BarrierOp::create(b, loc);
+    op->erase();
+    return success();
   }
 
   /// Every thread loads all its elements of the copy before it stores the
@@ -182,7 +210,8 @@ struct BlockDistributor {
   /// instead of a guard on the load), so a thread has all its loads in
   /// flight at once instead of waiting out a memory latency per element;
   /// only the stores of rows past the chunk's end are skipped.
-  void distributeStagingCopy(linalg::LinalgOp op, const StagingCopy &copy) {
+  void distributeStagingCopy(linalg::LinalgOp op, const GpuRowCopy &copy,
+                             bool barrier) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto c = [&](int64_t v) {
@@ -220,7 +249,7 @@ struct BlockDistributor {
         indices.push_back(column);
       memref::StoreOp::create(b, loc, value, copy.target, indices);
     }
-    if (!nextMemoryOpIsStagingCopy(op, copy))
+    if (barrier)
       gpu::BarrierOp::create(b, loc);
     op->erase();
   }
@@ -298,10 +327,20 @@ struct BlockDistributor {
   LogicalResult distributeLinalg(linalg::LinalgOp op) {
     if (succeeded(distributeOnTensorCores(op, threadId, blockSize, tensorCores)))
       return success();
-    if (std::optional<StagingCopy> copy = matchStagingCopy(op)) {
-      distributeStagingCopy(op, *copy);
-      return success();
+    if (std::optional<GpuRowCopy> copy = matchRowCopy(op)) {
+      if (int64_t bytes = vectorCopyBytes(*copy))
+        return distributeVectorCopy(op, *copy, bytes);
+      if (isUnrolledStagingCopy(*copy)) {
+        distributeStagingCopy(op, *copy, needsBarrierAfter(op, *copy));
+        return success();
+      }
     }
+    return distributeLoops(op, /*barrier=*/true);
+  }
+
+  /// The generic case: the parallel loops of `op` strided over the block's
+  /// threads, each thread reducing its own output elements.
+  LogicalResult distributeLoops(linalg::LinalgOp op, bool barrier) {
     if (op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics())
       return op.emitOpError("only single-output linalg ops on buffers can be "
                             "mapped to GPU threads");
@@ -440,7 +479,8 @@ struct BlockDistributor {
     }
     memref::StoreOp::create(b, loc, result, out, indicesFor(outMap, ivs));
     b.setInsertionPointAfter(loop);
-    gpu::BarrierOp::create(b, loc);
+    if (barrier)
+      gpu::BarrierOp::create(b, loc);
     op->erase();
     if (evenTrips > 1 &&
         failed(loopUnrollByFactor(

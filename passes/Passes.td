@@ -390,9 +390,12 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     48 KiB as views of the kernel's `gpu.dynamic_shared_memory`, whose size
     the `linac.dynamic_shared_bytes` attribute records for the launch), fails
     when they need more than the chip lets a block opt in to (227 KiB on
-    sm_90, 163 KiB on sm_80), copies a chunk's staged inputs (global to
-    shared, same type) with every load of a thread issued before its first
-    store and no barrier between consecutive copies, distributes the
+    sm_90, 163 KiB on sm_80), copies the initial state and a chunk's staged
+    inputs from global to shared memory (same type) in 16-byte vectors (8 or
+    4 where the rows are shorter) behind a uniform run-time check of the
+    source's address, row stride and unit column stride, element by element
+    where it fails, every load of a thread issued before its first store
+    and no barrier between consecutive copies, distributes the
     parallel loops of each `linalg` op
     over the block's threads (strided by the block size; in elementwise
     ops an inner extent bounded by a constant, such as a chunk's rows
@@ -420,7 +423,8 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::scf::SCFDialect",
-                           "::mlir::NVVM::NVVMDialect"];
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def LinacProfilePhases : Pass<"linac-profile-phases", "::mlir::ModuleOp"> {

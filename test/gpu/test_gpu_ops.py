@@ -8,7 +8,9 @@ test/python).
 
 For each case and dtype: output and final state within the case's relative RMS tolerance of
 the reference, and the same kernel on strided views of the inputs (a [B, H, T, D] layout
-read through its transpose) gives the same output bit for bit. Prints one line per check;
+read through its transpose) gives the same output bit for bit, as it does on inputs that
+start one element into their allocations (the element-by-element copies that replace the
+16-byte ones there). Prints one line per check;
 exit status 0 when all passed, 1 when one failed, 0 with "SKIP" lines when there is no GPU
 (no torch, no CUDA device or no driver) and --require-gpu is not given.
 """
@@ -38,9 +40,11 @@ def _torch_dtype(name: str):
     ]
 
 
-def make_args(metadata: dict, case: problems.Case, data: dict, strided: bool) -> dict:
+def make_args(metadata: dict, case: problems.Case, data: dict, layout: str = "contiguous") -> dict:
     """The kernel's arguments as CUDA tensors: inputs from the bundle, fresh outputs.
-    `strided`: every 4-D input is a transposed view of a [B, H, T, D] tensor."""
+    layout "strided": every 4-D input is a transposed view of a [B, H, T, D] tensor;
+    "misaligned": every input starts one element into its allocation, so that the
+    kernels' 16-byte copies give way to their element-by-element ones."""
     import torch
 
     args = {}
@@ -59,8 +63,12 @@ def make_args(metadata: dict, case: problems.Case, data: dict, strided: bool) ->
         else:
             host = torch.from_numpy(np.ascontiguousarray(value))
         tensor = host.to(device="cuda", dtype=dtype)
-        if strided and tensor.dim() == 4 and name != "initial_state":
+        if layout == "strided" and tensor.dim() == 4 and name != "initial_state":
             tensor = tensor.transpose(1, 2).contiguous().transpose(1, 2)
+        if layout == "misaligned" and tensor.numel() > 0:
+            padded = torch.empty(tensor.numel() + 1, dtype=dtype, device="cuda")
+            padded[1:].copy_(tensor.reshape(-1))
+            tensor = padded[1:].view(tensor.shape)
         args[name] = tensor
     return args
 
@@ -82,16 +90,22 @@ def run_case(runtime: Runtime, bundle: Path, entry: dict) -> list[dict]:
             folder = bundle / "kernels" / problems.kernel_dir(dtype, case.K, case.V)
             kernel = runtime.load(folder, case.op)
             record["loaded"] = "cubin" if kernel.loaded_cubin else "ptx"
-            args = make_args(kernel.metadata, case, data, strided=False)
+            args = make_args(kernel.metadata, case, data)
             kernel.launch(args)
-            strided_args = make_args(kernel.metadata, case, data, strided=True)
+            strided_args = make_args(kernel.metadata, case, data, "strided")
             kernel.launch(strided_args)
+            misaligned_args = make_args(kernel.metadata, case, data, "misaligned")
+            kernel.launch(misaligned_args)
             torch.cuda.synchronize()
             output = args["output"].float().cpu().numpy()
             state = args["final_state"].cpu().numpy()
             record["output_error"] = problems.relative_rms(output, reference_output)
             record["final_state_error"] = problems.relative_rms(state, reference_state)
             record["strided_identical"] = bool(torch.equal(args["output"], strided_args["output"]))
+            record["misaligned_identical"] = bool(
+                torch.equal(args["output"], misaligned_args["output"])
+                and torch.equal(args["final_state"], misaligned_args["final_state"])
+            )
             cpu_key = f"cpu_{dtype}_output"
             if cpu_key in data:
                 cpu = problems.from_bf16_bits(data[cpu_key])
@@ -104,6 +118,8 @@ def run_case(runtime: Runtime, bundle: Path, entry: dict) -> list[dict]:
             ]
             if not record["strided_identical"]:
                 failures.append("strided inputs give a different output")
+            if not record["misaligned_identical"]:
+                failures.append("misaligned inputs give a different output or final state")
             record["passed"] = not failures
             record["reason"] = "; ".join(failures)
         except Exception as error:  # noqa: BLE001 - one broken kernel must not hide others

@@ -37,20 +37,40 @@
 // CHECK:         %[[V0:.*]] = arith.muli %[[VT]], %c8 : index
 // CHECK:         %[[SRC:.*]] = memref.subview %[[A]][%[[SEQ]], %[[HEAD]], 0, %[[V0]]] [1, 1, 16, 8]
 // Uniform control flow: the linalg ops inside an scf.if are distributed in
-// each branch, each followed by a barrier. 16 x 8 static elements on 64
-// threads are two per thread, elements tid and tid + 64: the loop is
-// unrolled, here completely.
+// each branch, each followed by a barrier. The copy from global memory runs
+// in 16-byte vectors where the source's address is a multiple of 16 at run
+// time (its static strides fold the other checks away), a uniform branch:
+// 16 x 8 floats are 32 vectors, one each for the first 32 threads.
 // CHECK:         scf.if %{{.*}} {
-// CHECK-NEXT:      %[[COL:.*]] = arith.remui %[[TID]], %c8 : index
-// CHECK-NEXT:      %[[ROW:.*]] = arith.divui %[[TID]], %c8 : index
-// CHECK-NEXT:      %[[X:.*]] = memref.load %[[SRC]][%[[ROW]], %[[COL]]]
-// CHECK-NEXT:      memref.store %[[X]], %[[BUF]][%[[ROW]], %[[COL]]] : memref<16x8xf32, #gpu.address_space<workgroup>>
-// CHECK-NEXT:      %[[I:.*]] = arith.addi %[[TID]], %c64 : index
+// CHECK:           %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[SRC]]
+// CHECK:           %[[ADDR:.*]] = arith.addi %[[PTR]], %{{.*}} : index
+// CHECK-NEXT:      %[[MOD:.*]] = arith.remui %[[ADDR]], %c16 : index
+// CHECK-NEXT:      %[[ALIGNED:.*]] = arith.cmpi eq, %[[MOD]], %c0 : index
+// CHECK-NEXT:      scf.if %[[ALIGNED]] {
+// CHECK-NEXT:        %[[IN:.*]] = arith.cmpi ult, %[[TID]], %c32 : index
+// CHECK-NEXT:        %[[LIN:.*]] = arith.minui %[[TID]], %c31 : index
+// CHECK-NEXT:        %[[VROW:.*]] = arith.divui %[[LIN]], %c2 : index
+// CHECK-NEXT:        %[[VREM:.*]] = arith.remui %[[LIN]], %c2 : index
+// CHECK-NEXT:        %[[VCOL:.*]] = arith.muli %[[VREM]], %c4 : index
+// CHECK-NEXT:        %[[V:.*]] = vector.load %[[SRC]][%[[VROW]], %[[VCOL]]] {alignment = 16 : i64} : memref<16x8xf32, strided<[16, 1], offset: ?>>, vector<4xf32>
+// CHECK-NEXT:        scf.if %[[IN]] {
+// CHECK-NEXT:          vector.store %[[V]], %[[BUF]][%[[VROW]], %[[VCOL]]] {alignment = 16 : i64} : memref<16x8xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK-NEXT:        }
+// Element by element otherwise: 16 x 8 static elements on 64 threads are
+// two per thread, elements tid and tid + 64: the loop is unrolled, here
+// completely.
+// CHECK-NEXT:      } else {
+// CHECK-NEXT:        %[[COL:.*]] = arith.remui %[[TID]], %c8 : index
+// CHECK-NEXT:        %[[ROW:.*]] = arith.divui %[[TID]], %c8 : index
+// CHECK-NEXT:        %[[X:.*]] = memref.load %[[SRC]][%[[ROW]], %[[COL]]]
+// CHECK-NEXT:        memref.store %[[X]], %[[BUF]][%[[ROW]], %[[COL]]] : memref<16x8xf32, #gpu.address_space<workgroup>>
+// CHECK-NEXT:        %[[I:.*]] = arith.addi %[[TID]], %c64 : index
 // The outermost index needs no remainder: the elements stay below 16 x 8.
-// CHECK-NEXT:      %[[COL2:.*]] = arith.remui %[[I]], %c8 : index
-// CHECK-NEXT:      %[[ROW2:.*]] = arith.divui %[[I]], %c8 : index
-// CHECK-NEXT:      %[[X2:.*]] = memref.load %[[SRC]][%[[ROW2]], %[[COL2]]]
-// CHECK-NEXT:      memref.store %[[X2]], %[[BUF]][%[[ROW2]], %[[COL2]]]
+// CHECK-NEXT:        %[[COL2:.*]] = arith.remui %[[I]], %c8 : index
+// CHECK-NEXT:        %[[ROW2:.*]] = arith.divui %[[I]], %c8 : index
+// CHECK-NEXT:        %[[X2:.*]] = memref.load %[[SRC]][%[[ROW2]], %[[COL2]]]
+// CHECK-NEXT:        memref.store %[[X2]], %[[BUF]][%[[ROW2]], %[[COL2]]]
+// CHECK-NEXT:      }
 // CHECK-NEXT:      gpu.barrier
 // CHECK-NEXT:    } else {
 // CHECK:           memref.store %{{.*}}, %[[BUF]]
@@ -126,7 +146,8 @@ func.func @tiled(%a: memref<?x?x16x16xf32>, %flag: memref<?xi64>, %out: memref<?
 #id = affine_map<(d0, d1) -> (d0, d1)>
 
 // 32 x 16 static elements on 64 threads: 8 each, counted from 0 and unrolled
-// by 4, so each thread has four loads in flight (element tid + 64 k).
+// by 4, so each thread has four loads in flight (element tid + 64 k). (Not a
+// plain copy, which would take 16-byte vectors.)
 // CHECK-LABEL: gpu.func @even_split(
 // CHECK:         %[[TID:.*]] = gpu.thread_id x
 // CHECK:         scf.for %[[K:.*]] = %c0 to %c8 step %c4 {
@@ -152,7 +173,8 @@ func.func @even_split(%a: memref<?x32x16xf32>) {
     linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
         ins(%src : memref<32x16xf32, strided<[16, 1], offset: ?>>) outs(%buf : memref<32x16xf32>) {
     ^bb0(%in: f32, %o: f32):
-      linalg.yield %in : f32
+      %neg = arith.negf %in : f32
+      linalg.yield %neg : f32
     }
     scf.reduce
   } {linac.grid = ["sequence"]}
@@ -257,28 +279,50 @@ func.func @bounded_rows(%a: memref<?x?x16x16xf32>, %remaining: index) {
 // -----
 
 // A chunk's inputs staged into shared memory in their own type (a copy of
-// min(remaining, 16) rows, global to shared): each thread issues all its
-// loads first, rows clamped to the chunk's last instead of guarded, then
-// the stores of rows inside the chunk; no barrier between two such copies
+// min(remaining, 16) rows of 64 bf16, global to shared), in 16-byte vectors
+// where the source's address allows it: two vectors a thread, both loaded
+// (rows clamped to the chunk's last) before the stores of rows inside the
+// chunk; element by element otherwise. No barrier between two such copies
 // (they read global memory and write distinct buffers), one after the last.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: gpu.func @staged_inputs(
 // CHECK-SAME:    workgroup(%[[BQ:[^ ]+]] : memref<16x64xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[BK:[^ ]+]] : memref<16x64xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK:         %[[TID:.*]] = gpu.thread_id x
 // CHECK:         %[[ROWS:.*]] = arith.minsi %{{.*}}, %c16 : index
-// CHECK:         %[[LAST:.*]] = arith.subi %[[ROWS]], %c1 : index
-// CHECK:         %[[ROW0:.*]] = arith.divui %[[TID]], %c64 : index
-// CHECK:         %[[CLAMPED0:.*]] = arith.minui %[[ROW0]], %[[LAST]] : index
-// CHECK:         %[[X0:.*]] = memref.load %{{.*}}[%[[CLAMPED0]], %{{.*}}] : memref<?x64xbf16,
-// CHECK-COUNT-15: memref.load %{{.*}} : memref<?x64xbf16, strided<[64, 1], offset: ?>>
+// CHECK:         %[[SQ:.*]] = memref.subview %{{.*}} : memref<?x?x64xbf16> to memref<?x64xbf16, strided<[64, 1], offset: ?>>
+// CHECK:         %[[LQ:.*]] = memref.subview %[[BQ]]
+// CHECK:         %[[BASE:[^,]*]], %[[OFFSET:[^,]*]], %{{.*}} = memref.extract_strided_metadata %[[SQ]]
+// CHECK:         %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[SQ]]
+// CHECK:         %[[BYTES:.*]] = arith.muli %[[OFFSET]], %c2 : index
+// CHECK-NEXT:    %[[ADDR:.*]] = arith.addi %[[PTR]], %[[BYTES]] : index
+// CHECK-NEXT:    %[[MOD:.*]] = arith.remui %[[ADDR]], %c16 : index
+// CHECK-NEXT:    %[[ALIGNED:.*]] = arith.cmpi eq, %[[MOD]], %c0 : index
+// CHECK-NEXT:    scf.if %[[ALIGNED]] {
+// CHECK-NEXT:      %[[LAST:.*]] = arith.subi %[[ROWS]], %c1 : index
+// CHECK-NEXT:      %[[ROW0:.*]] = arith.divui %[[TID]], %c8 : index
+// CHECK-NEXT:      %[[REM0:.*]] = arith.remui %[[TID]], %c8 : index
+// CHECK-NEXT:      %[[COL0:.*]] = arith.muli %[[REM0]], %c8 : index
+// CHECK-NEXT:      %[[CLAMPED0:.*]] = arith.minui %[[ROW0]], %[[LAST]] : index
+// CHECK-NEXT:      %[[IN0:.*]] = arith.cmpi ult, %[[ROW0]], %[[ROWS]] : index
+// CHECK-NEXT:      %[[X0:.*]] = vector.load %[[SQ]][%[[CLAMPED0]], %[[COL0]]] {alignment = 16 : i64} : memref<?x64xbf16, strided<[64, 1], offset: ?>>, vector<8xbf16>
+// CHECK:           %[[X1:.*]] = vector.load %[[SQ]]
+// CHECK-NEXT:      scf.if %[[IN0]] {
+// CHECK-NEXT:        vector.store %[[X0]], %[[LQ]][%[[ROW0]], %[[COL0]]] {alignment = 16 : i64} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
+// CHECK-NEXT:      }
+// CHECK-NEXT:      scf.if %{{.*}} {
+// CHECK-NEXT:        vector.store %[[X1]], %[[LQ]]{{.*}}
+// CHECK-NEXT:      }
+// CHECK-NEXT:    } else {
+// CHECK-NEXT:      %[[TOTAL:.*]] = arith.muli %[[ROWS]], %c64 : index
+// CHECK-NEXT:      scf.for %{{.*}} = %[[TID]] to %[[TOTAL]] step %c64 {
+// CHECK:             memref.load %[[SQ]]
+// CHECK-NEXT:        memref.store %{{.*}}, %[[LQ]]
+// CHECK-NEXT:      }
+// CHECK-NEXT:    }
 // CHECK-NOT:     gpu.barrier
-// CHECK:         %[[INSIDE0:.*]] = arith.cmpi ult, %[[ROW0]], %[[ROWS]] : index
-// CHECK-NEXT:    scf.if %[[INSIDE0]] {
-// CHECK-NEXT:      memref.store %[[X0]], %{{.*}}[%[[ROW0]], %{{.*}}] : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         memref.extract_aligned_pointer_as_index
 // CHECK-NOT:     gpu.barrier
-// CHECK-COUNT-16: memref.load %{{.*}} : memref<?x64xbf16, strided<[64, 1], offset: ?>>
-// CHECK-NOT:     gpu.barrier
-// CHECK:         memref.store %{{.*}} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         vector.store %{{.*}}, %{{.*}} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
 // CHECK:         gpu.barrier
 // The sum of the two reads shared memory after the barrier.
 // CHECK:         memref.load %{{.*}} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>
@@ -311,6 +355,73 @@ func.func @staged_inputs(%q: memref<?x?x64xbf16>, %k: memref<?x?x64xbf16>,
     linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
         ins(%lq, %lk : memref<?x64xbf16, strided<[64, 1]>>, memref<?x64xbf16, strided<[64, 1]>>)
         outs(%so : memref<?x64xbf16, strided<[64, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %o: bf16):
+      %sum = arith.addf %x, %y : bf16
+      linalg.yield %sum : bf16
+    }
+    scf.reduce
+  } {linac.grid = ["head"]}
+  return
+}
+
+// -----
+
+// A chunk's inputs staged into shared memory in their own type (a copy of
+// min(remaining, 16) rows, global to shared) whose rows (63 bf16) cannot be
+// cut into vectors: element by element, each thread issues all its
+// loads first, rows clamped to the chunk's last instead of guarded, then
+// the stores of rows inside the chunk; no barrier between two such copies
+// (they read global memory and write distinct buffers), one after the last.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: gpu.func @staged_inputs_odd_rows(
+// CHECK-SAME:    workgroup(%[[BQ:[^ ]+]] : memref<16x63xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[BK:[^ ]+]] : memref<16x63xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK:         %[[TID:.*]] = gpu.thread_id x
+// CHECK:         %[[ROWS:.*]] = arith.minsi %{{.*}}, %c16 : index
+// CHECK:         %[[LAST:.*]] = arith.subi %[[ROWS]], %c1 : index
+// CHECK:         %[[ROW0:.*]] = arith.divui %[[TID]], %c63 : index
+// CHECK:         %[[CLAMPED0:.*]] = arith.minui %[[ROW0]], %[[LAST]] : index
+// CHECK:         %[[X0:.*]] = memref.load %{{.*}}[%[[CLAMPED0]], %{{.*}}] : memref<?x63xbf16,
+// CHECK-COUNT-15: memref.load %{{.*}} : memref<?x63xbf16, strided<[63, 1], offset: ?>>
+// CHECK-NOT:     gpu.barrier
+// CHECK:         %[[INSIDE0:.*]] = arith.cmpi ult, %[[ROW0]], %[[ROWS]] : index
+// CHECK-NEXT:    scf.if %[[INSIDE0]] {
+// CHECK-NEXT:      memref.store %[[X0]], %{{.*}}[%[[ROW0]], %{{.*}}] : memref<?x63xbf16, strided<[63, 1]>, #gpu.address_space<workgroup>>
+// CHECK-NOT:     gpu.barrier
+// CHECK-COUNT-16: memref.load %{{.*}} : memref<?x63xbf16, strided<[63, 1], offset: ?>>
+// CHECK-NOT:     gpu.barrier
+// CHECK:         memref.store %{{.*}} : memref<?x63xbf16, strided<[63, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         gpu.barrier
+// The sum of the two reads shared memory after the barrier.
+// CHECK:         memref.load %{{.*}} : memref<?x63xbf16, strided<[63, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         memref.load %{{.*}} : memref<?x63xbf16, strided<[63, 1]>, #gpu.address_space<workgroup>>
+func.func @staged_inputs_odd_rows(%q: memref<?x?x63xbf16>, %k: memref<?x?x63xbf16>,
+                         %out: memref<?x?x63xbf16>, %remaining: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %h = memref.dim %q, %c0 : memref<?x?x63xbf16>
+  scf.parallel (%hd) = (%c0) to (%h) step (%c1) {
+    %bq = memref.alloca() : memref<16x63xbf16>
+    %bk = memref.alloca() : memref<16x63xbf16>
+    %rows = arith.minsi %remaining, %c16 : index
+    %sq = memref.subview %q[%hd, 0, 0] [1, %rows, 63] [1, 1, 1] : memref<?x?x63xbf16> to memref<?x63xbf16, strided<[63, 1], offset: ?>>
+    %lq = memref.subview %bq[0, 0] [%rows, 63] [1, 1] : memref<16x63xbf16> to memref<?x63xbf16, strided<[63, 1]>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%sq : memref<?x63xbf16, strided<[63, 1], offset: ?>>) outs(%lq : memref<?x63xbf16, strided<[63, 1]>>) {
+    ^bb0(%in: bf16, %o: bf16):
+      linalg.yield %in : bf16
+    }
+    %sk = memref.subview %k[%hd, 0, 0] [1, %rows, 63] [1, 1, 1] : memref<?x?x63xbf16> to memref<?x63xbf16, strided<[63, 1], offset: ?>>
+    %lk = memref.subview %bk[0, 0] [%rows, 63] [1, 1] : memref<16x63xbf16> to memref<?x63xbf16, strided<[63, 1]>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%sk : memref<?x63xbf16, strided<[63, 1], offset: ?>>) outs(%lk : memref<?x63xbf16, strided<[63, 1]>>) {
+    ^bb0(%in: bf16, %o: bf16):
+      linalg.yield %in : bf16
+    }
+    %so = memref.subview %out[%hd, 0, 0] [1, %rows, 63] [1, 1, 1] : memref<?x?x63xbf16> to memref<?x63xbf16, strided<[63, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%lq, %lk : memref<?x63xbf16, strided<[63, 1]>>, memref<?x63xbf16, strided<[63, 1]>>)
+        outs(%so : memref<?x63xbf16, strided<[63, 1], offset: ?>>) {
     ^bb0(%x: bf16, %y: bf16, %o: bf16):
       %sum = arith.addf %x, %y : bf16
       linalg.yield %sum : bf16

@@ -1,0 +1,153 @@
+//===- GpuVectorCopy.cpp - global/shared copies in 16-byte accesses -------===//
+
+#include "passes/GpuVectorCopy.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::linac;
+
+namespace {
+
+int64_t elementBytes(Value buffer) {
+  return cast<MemRefType>(buffer.getType()).getElementTypeBitWidth() / 8;
+}
+
+} // namespace
+
+int64_t mlir::linac::vectorCopyBytes(const GpuRowCopy &copy) {
+  auto type = cast<MemRefType>(copy.target.getType());
+  int64_t element = elementBytes(copy.target);
+  if (type.getRank() != 2 || copy.columns <= 0 || element == 0 ||
+      type.getElementTypeBitWidth() % 8 != 0 ||
+      cast<MemRefType>(copy.source.getType()).getRank() != 2)
+    return 0;
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)) || strides[1] != 1 ||
+      ShapedType::isDynamic(offset) || ShapedType::isDynamic(strides[0]))
+    return 0;
+  // Shared buffers start at multiples of 16 bytes (kSharedBufferAlignment),
+  // so the static layout decides the shared side's alignment.
+  for (int64_t bytes : {16, 8, 4}) {
+    int64_t width = bytes / element;
+    if (width < 2 || copy.columns % width != 0 || offset % width != 0 ||
+        strides[0] % width != 0)
+      continue;
+    return bytes;
+  }
+  return 0;
+}
+
+Value mlir::linac::buildVectorCopyCondition(OpBuilder &b, Location loc,
+                                            const GpuRowCopy &copy,
+                                            int64_t bytes) {
+  Value global = copy.source;
+  int64_t element = elementBytes(global);
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  auto isMultipleOf = [&](Value value, int64_t multiple) -> Value {
+    Value rest = arith::RemUIOp::create(b, loc, value, index(multiple));
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rest,
+                                 index(0));
+  };
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, global);
+  Value pointer =
+      memref::ExtractAlignedPointerAsIndexOp::create(b, loc, global);
+  Value address = arith::AddIOp::create(
+      b, loc, pointer,
+      arith::MulIOp::create(b, loc, metadata.getOffset(), index(element)));
+  Value unitColumns = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            metadata.getStrides()[1], index(1));
+  Value rowBytes =
+      arith::MulIOp::create(b, loc, metadata.getStrides()[0], index(element));
+  Value condition =
+      arith::AndIOp::create(b, loc, isMultipleOf(address, bytes), unitColumns);
+  return arith::AndIOp::create(b, loc, condition,
+                               isMultipleOf(rowBytes, bytes));
+}
+
+void mlir::linac::buildVectorCopy(OpBuilder &b, Location loc,
+                                  const GpuRowCopy &copy, int64_t bytes,
+                                  Value threadId, int64_t blockSize) {
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, loc, v);
+  };
+  // The source as a view with a static unit column stride, which
+  // vector.load needs (the condition checked it).
+  Value global = copy.source;
+  auto globalType = cast<MemRefType>(global.getType());
+  auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, global);
+  auto unitType = MemRefType::get(
+      globalType.getShape(), globalType.getElementType(),
+      StridedLayoutAttr::get(b.getContext(), ShapedType::kDynamic,
+                             {ShapedType::kDynamic, 1}),
+      globalType.getMemorySpace());
+  SmallVector<OpFoldResult> sizes;
+  for (auto [dim, size] : llvm::enumerate(globalType.getShape()))
+    sizes.push_back(ShapedType::isDynamic(size)
+                        ? OpFoldResult(metadata.getSizes()[dim])
+                        : OpFoldResult(b.getIndexAttr(size)));
+  Value unitView = memref::ReinterpretCastOp::create(
+      b, loc, unitType, metadata.getBaseBuffer(),
+      OpFoldResult(metadata.getOffset()), sizes,
+      {OpFoldResult(metadata.getStrides()[0]), b.getIndexAttr(1)});
+
+  int64_t width = bytes / elementBytes(global);
+  auto vectorType = VectorType::get({width}, globalType.getElementType());
+  int64_t perRow = copy.columns / width;
+  int64_t total = copy.rowBound * perRow;
+  int64_t trips = llvm::divideCeil(total, blockSize);
+  Value count, lastRow;
+  if (copy.dynamicRows) {
+    count = memref::DimOp::create(b, loc, copy.source, 0);
+    lastRow = arith::SubIOp::create(b, loc, count, index(1));
+  }
+  // Every load of a thread before its first store (ptxas hoists them all
+  // anyway): a thread has all its vectors in flight at once.
+  SmallVector<Value> rows, columns, guards, values;
+  for (int64_t trip = 0; trip < trips; ++trip) {
+    Value linear =
+        arith::AddIOp::create(b, loc, threadId, index(trip * blockSize));
+    Value guard;
+    if ((trip + 1) * blockSize > total) {
+      // The last trip: threads past the copy's end load its last vector.
+      guard = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, linear,
+                                    index(total));
+      linear = arith::MinUIOp::create(b, loc, linear, index(total - 1));
+    }
+    Value row = arith::DivUIOp::create(b, loc, linear, index(perRow));
+    Value column = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, linear, index(perRow)),
+        index(width));
+    Value loadRow = row;
+    if (count) {
+      loadRow = arith::MinUIOp::create(b, loc, row, lastRow);
+      Value inside =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, count);
+      guard = guard ? arith::AndIOp::create(b, loc, guard, inside).getResult()
+                    : inside;
+    }
+    rows.push_back(row);
+    columns.push_back(column);
+    guards.push_back(guard);
+    values.push_back(vector::LoadOp::create(
+        b, loc, vectorType, unitView, ValueRange{loadRow, column},
+        /*nontemporal=*/false, llvm::Align(bytes)));
+  }
+  for (auto [row, column, guard, value] :
+       llvm::zip(rows, columns, guards, values)) {
+    OpBuilder::InsertionGuard insertion(b);
+    if (guard) {
+      auto branch = scf::IfOp::create(b, loc, guard, /*withElseRegion=*/false);
+      b.setInsertionPointToStart(branch.thenBlock());
+    }
+    vector::StoreOp::create(b, loc, value, copy.target, ValueRange{row, column},
+                            /*nontemporal=*/false, llvm::Align(bytes));
+  }
+}
