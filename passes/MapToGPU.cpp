@@ -2,6 +2,7 @@
 
 #include "passes/Passes.h"
 
+#include "passes/GpuSharedPadding.h"
 #include "passes/GpuTensorCores.h"
 #include "passes/GpuVectorCopy.h"
 #include "passes/LinalgHelpers.h"
@@ -616,15 +617,26 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
                                                 gpu::AddressSpace::Workgroup);
     SmallVector<memref::AllocaOp> allocas;
     kernel.walk([&](memref::AllocaOp alloca) { allocas.push_back(alloca); });
-    int64_t sharedBytes = 0;
+    int64_t sharedBytes = 0, paddedBytes = 0;
+    SmallVector<MemRefType> paddedTypes;
     for (memref::AllocaOp alloca : allocas) {
-      if (!alloca.getType().hasStaticShape() ||
-          !alloca.getType().getLayout().isIdentity())
+      MemRefType type = alloca.getType();
+      if (!type.hasStaticShape() || !type.getLayout().isIdentity())
         return alloca.emitOpError(
             "a GPU kernel needs static local buffers of identity layout");
-      sharedBytes += sharedBufferBytes(alloca.getType());
+      paddedTypes.push_back(
+          accessedThroughStrides(alloca) ? paddedSharedType(type) : type);
+      sharedBytes += sharedBufferBytes(type);
+      paddedBytes += sharedBufferBytes(paddedTypes.back());
     }
     int64_t limit = maxSharedBytes(chip);
+    // Rows padded against bank conflicts, unless that would take a block
+    // past the static 48 KiB (the tiling search's measure) or the chip's
+    // limit.
+    bool pad = paddedBytes <= limit && (sharedBytes > kMaxStaticSharedBytes ||
+                                        paddedBytes <= kMaxStaticSharedBytes);
+    if (pad)
+      sharedBytes = paddedBytes;
     if (sharedBytes > limit)
       return func.emitOpError()
              << "needs " << sharedBytes << " bytes of shared memory per block "
@@ -643,8 +655,8 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
                       b.getI64IntegerAttr(sharedBytes));
     }
     int64_t offset = 0;
-    for (memref::AllocaOp alloca : allocas) {
-      MemRefType type = alloca.getType();
+    for (auto [alloca, padded] : llvm::zip(allocas, paddedTypes)) {
+      MemRefType type = pad ? padded : alloca.getType();
       auto sharedType = MemRefType::get(type.getShape(), type.getElementType(),
                                         type.getLayout(), workgroup);
       Value buffer;
@@ -668,9 +680,24 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
             LLVM::LLVMDialect::getAlignAttrName(),
             b.getI64IntegerAttr(kSharedBufferAlignment));
       }
-      alloca.getResult().replaceAllUsesWith(buffer);
+      if (type == alloca.getType()) {
+        alloca.getResult().replaceAllUsesWith(buffer);
+        alloca.erase();
+        propagateMemorySpace(buffer, workgroup);
+        continue;
+      }
+      // Padded rows: the alloca's uses take a view of its original shape.
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(alloca);
+      SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)),
+          strides(2, b.getIndexAttr(1)), sizes;
+      for (int64_t size : alloca.getType().getShape())
+        sizes.push_back(b.getIndexAttr(size));
+      Value view = memref::SubViewOp::create(b, alloca.getLoc(), buffer,
+                                             offsets, sizes, strides);
+      alloca.getResult().replaceAllUsesWith(view);
       alloca.erase();
-      propagateMemorySpace(buffer, workgroup);
+      retypeSubviews(view);
     }
 
     b.setInsertionPointToStart(&kernel.getBody().front());

@@ -386,7 +386,10 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     `linac.grid` attribute names its dimensions), creates a `gpu.func` kernel with the same arguments in a
     `gpu.module`, maps the grid to block ids, puts the local buffers in
     workgroup memory (each aligned to 16 bytes, `llvm.align`, since LLVM
-    merges neighbouring shared accesses into 8- and 16-byte ones; beyond
+    merges neighbouring shared accesses into 8- and 16-byte ones; rows of a
+    multiple of 32 bytes 16 bytes longer, read through a view of the
+    original shape, so that a warp's mma fragment loads spread over the
+    banks, unless that would take the block past 48 KiB; beyond
     48 KiB as views of the kernel's `gpu.dynamic_shared_memory`, whose size
     the `linac.dynamic_shared_bytes` attribute records for the launch), fails
     when they need more than the chip lets a block opt in to (227 KiB on

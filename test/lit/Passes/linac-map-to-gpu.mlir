@@ -23,7 +23,9 @@
 
 // CHECK-LABEL: gpu.func @tiled(
 // CHECK-SAME:    %[[A:[^:]+]]: memref<?x?x16x16xf32>, %[[FLAG:[^:]+]]: memref<?xi64>, %[[OUT:[^:]+]]: memref<?x?x16x8xf32>)
-// CHECK-SAME:    workgroup(%[[BUF:[^ ]+]] : memref<16x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[ACC:[^ ]+]] : memref<16x16xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// Rows of a multiple of 32 bytes take 16 more against shared-memory bank
+// conflicts: 16 x 8 floats in 16 x 12, 16 x 16 in 16 x 20.
+// CHECK-SAME:    workgroup(%[[BUFW:[^ ]+]] : memref<16x12xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[ACCW:[^ ]+]] : memref<16x20xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // One block per SM (nvvm.minctasm) keeps ptxas from capping registers.
 // CHECK-SAME:    kernel attributes {known_block_size = array<i32: 64, 1, 1>, nvvm.minctasm = 1 : i32} {
 // CHECK-NOT:     memref.alloca
@@ -34,6 +36,9 @@
 // CHECK:         %[[VT:.*]] = gpu.block_id x
 // CHECK:         %[[HEAD:.*]] = gpu.block_id y
 // CHECK:         %[[SEQ:.*]] = gpu.block_id z
+// The kernel reads and writes them through views of their own shape.
+// CHECK:         %[[BUF:.*]] = memref.subview %[[BUFW]][0, 0] [16, 8] [1, 1] : memref<16x12xf32, #gpu.address_space<workgroup>> to memref<16x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         %[[ACC:.*]] = memref.subview %[[ACCW]][0, 0] [16, 16] [1, 1] : memref<16x20xf32, #gpu.address_space<workgroup>> to memref<16x16xf32, strided<[20, 1]>, #gpu.address_space<workgroup>>
 // CHECK:         %[[V0:.*]] = arith.muli %[[VT]], %c8 : index
 // CHECK:         %[[SRC:.*]] = memref.subview %[[A]][%[[SEQ]], %[[HEAD]], 0, %[[V0]]] [1, 1, 16, 8]
 // Uniform control flow: the linalg ops inside an scf.if are distributed in
@@ -54,7 +59,7 @@
 // CHECK-NEXT:        %[[VCOL:.*]] = arith.muli %[[VREM]], %c4 : index
 // CHECK-NEXT:        %[[V:.*]] = vector.load %[[SRC]][%[[VROW]], %[[VCOL]]] {alignment = 16 : i64} : memref<16x8xf32, strided<[16, 1], offset: ?>>, vector<4xf32>
 // CHECK-NEXT:        scf.if %[[IN]] {
-// CHECK-NEXT:          vector.store %[[V]], %[[BUF]][%[[VROW]], %[[VCOL]]] {alignment = 16 : i64} : memref<16x8xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK-NEXT:          vector.store %[[V]], %[[BUF]][%[[VROW]], %[[VCOL]]] {alignment = 16 : i64} : memref<16x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>, vector<4xf32>
 // CHECK-NEXT:        }
 // Element by element otherwise: 16 x 8 static elements on 64 threads are
 // two per thread, elements tid and tid + 64: the loop is unrolled, here
@@ -63,7 +68,7 @@
 // CHECK-NEXT:        %[[COL:.*]] = arith.remui %[[TID]], %c8 : index
 // CHECK-NEXT:        %[[ROW:.*]] = arith.divui %[[TID]], %c8 : index
 // CHECK-NEXT:        %[[X:.*]] = memref.load %[[SRC]][%[[ROW]], %[[COL]]]
-// CHECK-NEXT:        memref.store %[[X]], %[[BUF]][%[[ROW]], %[[COL]]] : memref<16x8xf32, #gpu.address_space<workgroup>>
+// CHECK-NEXT:        memref.store %[[X]], %[[BUF]][%[[ROW]], %[[COL]]] : memref<16x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>
 // CHECK-NEXT:        %[[I:.*]] = arith.addi %[[TID]], %c64 : index
 // The outermost index needs no remainder: the elements stay below 16 x 8.
 // CHECK-NEXT:        %[[COL2:.*]] = arith.remui %[[I]], %c8 : index
@@ -189,11 +194,12 @@ func.func @even_split(%a: memref<?x32x16xf32>) {
 // of a local buffer move to workgroup memory with it.
 // CHECK:       gpu.module @linac_kernels
 // CHECK-LABEL: gpu.func @untiled(
-// CHECK-SAME:    workgroup(%[[BUF:[^ ]+]] : memref<8x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME:    workgroup(%[[BUFW:[^ ]+]] : memref<8x12xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-NOT:     gpu.block_id x
 // CHECK:         %[[HEAD:.*]] = gpu.block_id y
 // CHECK:         %[[SEQ:.*]] = gpu.block_id z
-// CHECK:         memref.subview %[[BUF]][0, 0] [4, 8] [1, 1] : memref<8x8xf32, #gpu.address_space<workgroup>> to memref<4x8xf32, strided<[8, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         %[[BUF:.*]] = memref.subview %[[BUFW]][0, 0] [8, 8] [1, 1] : memref<8x12xf32, #gpu.address_space<workgroup>> to memref<8x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         memref.subview %[[BUF]][0, 0] [4, 8] [1, 1] : memref<8x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>> to memref<4x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>
 // CHECK:         memref.subview %{{.*}}[%[[SEQ]], %[[HEAD]], 0, 0]
 func.func @untiled(%out: memref<?x?x4x8xf32>) {
   %c0 = arith.constant 0 : index
@@ -286,11 +292,12 @@ func.func @bounded_rows(%a: memref<?x?x16x16xf32>, %remaining: index) {
 // (they read global memory and write distinct buffers), one after the last.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: gpu.func @staged_inputs(
-// CHECK-SAME:    workgroup(%[[BQ:[^ ]+]] : memref<16x64xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[BK:[^ ]+]] : memref<16x64xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME:    workgroup(%[[BQ:[^ ]+]] : memref<16x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[BK:[^ ]+]] : memref<16x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK:         %[[TID:.*]] = gpu.thread_id x
+// CHECK:         %[[BQV:.*]] = memref.subview %[[BQ]][0, 0] [16, 64] [1, 1] : memref<16x72xbf16, #gpu.address_space<workgroup>> to memref<16x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
 // CHECK:         %[[ROWS:.*]] = arith.minsi %{{.*}}, %c16 : index
 // CHECK:         %[[SQ:.*]] = memref.subview %{{.*}} : memref<?x?x64xbf16> to memref<?x64xbf16, strided<[64, 1], offset: ?>>
-// CHECK:         %[[LQ:.*]] = memref.subview %[[BQ]]
+// CHECK:         %[[LQ:.*]] = memref.subview %[[BQV]]
 // CHECK:         %[[BASE:[^,]*]], %[[OFFSET:[^,]*]], %{{.*}} = memref.extract_strided_metadata %[[SQ]]
 // CHECK:         %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[SQ]]
 // CHECK:         %[[BYTES:.*]] = arith.muli %[[OFFSET]], %c2 : index
@@ -307,7 +314,7 @@ func.func @bounded_rows(%a: memref<?x?x16x16xf32>, %remaining: index) {
 // CHECK-NEXT:      %[[X0:.*]] = vector.load %[[SQ]][%[[CLAMPED0]], %[[COL0]]] {alignment = 16 : i64} : memref<?x64xbf16, strided<[64, 1], offset: ?>>, vector<8xbf16>
 // CHECK:           %[[X1:.*]] = vector.load %[[SQ]]
 // CHECK-NEXT:      scf.if %[[IN0]] {
-// CHECK-NEXT:        vector.store %[[X0]], %[[LQ]][%[[ROW0]], %[[COL0]]] {alignment = 16 : i64} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
+// CHECK-NEXT:        vector.store %[[X0]], %[[LQ]][%[[ROW0]], %[[COL0]]] {alignment = 16 : i64} : memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
 // CHECK-NEXT:      }
 // CHECK-NEXT:      scf.if %{{.*}} {
 // CHECK-NEXT:        vector.store %[[X1]], %[[LQ]]{{.*}}
@@ -322,11 +329,11 @@ func.func @bounded_rows(%a: memref<?x?x16x16xf32>, %remaining: index) {
 // CHECK-NOT:     gpu.barrier
 // CHECK:         memref.extract_aligned_pointer_as_index
 // CHECK-NOT:     gpu.barrier
-// CHECK:         vector.store %{{.*}}, %{{.*}} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
+// CHECK:         vector.store %{{.*}}, %{{.*}} : memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
 // CHECK:         gpu.barrier
 // The sum of the two reads shared memory after the barrier.
-// CHECK:         memref.load %{{.*}} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>
-// CHECK:         memref.load %{{.*}} : memref<?x64xbf16, strided<[64, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         memref.load %{{.*}} : memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
+// CHECK:         memref.load %{{.*}} : memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
 func.func @staged_inputs(%q: memref<?x?x64xbf16>, %k: memref<?x?x64xbf16>,
                          %out: memref<?x?x64xbf16>, %remaining: index) {
   %c0 = arith.constant 0 : index
@@ -433,16 +440,17 @@ func.func @staged_inputs_odd_rows(%q: memref<?x?x63xbf16>, %k: memref<?x?x63xbf1
 
 // -----
 
-// Buffers beyond the 48 KiB of static shared memory (here 64 KiB) become
-// views of the kernel's dynamic shared memory, at offsets that keep each
-// 16-byte aligned; the kernel records the bytes the launch must give it.
+// Buffers beyond the 48 KiB of static shared memory (here 64 KiB, 66 KiB
+// with the padded rows) become views of the kernel's dynamic shared memory,
+// at offsets that keep each 16-byte aligned; the kernel records the bytes
+// the launch must give it.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: gpu.func @dynamic_shared_memory(
 // CHECK-NOT:     workgroup(
-// CHECK-SAME:    kernel attributes {{{.*}}linac.dynamic_shared_bytes = 65552 : i64
+// CHECK-SAME:    kernel attributes {{{.*}}linac.dynamic_shared_bytes = 67600 : i64
 // CHECK:         %[[DYNAMIC:.*]] = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
-// CHECK-DAG:     memref.view %[[DYNAMIC]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128x128xf32, #gpu.address_space<workgroup>>
-// CHECK-DAG:     memref.view %[[DYNAMIC]][%c65536][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<3xf32, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.view %[[DYNAMIC]][%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<128x132xf32, #gpu.address_space<workgroup>>
+// CHECK-DAG:     memref.view %[[DYNAMIC]][%c67584][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<3xf32, #gpu.address_space<workgroup>>
 // TARGET-LABEL: gpu.func @dynamic_shared_memory(
 // TARGET:        gpu.dynamic_shared_memory
 func.func @dynamic_shared_memory(%out: memref<?x128x128xf32>, %small: memref<?x3xf32>) {
@@ -460,6 +468,67 @@ func.func @dynamic_shared_memory(%out: memref<?x128x128xf32>, %small: memref<?x3
     }
     %d = memref.subview %small[%sq, 0] [1, 3] [1, 1] : memref<?x3xf32> to memref<3xf32, strided<[1], offset: ?>>
     memref.copy %few, %d : memref<3xf32> to memref<3xf32, strided<[1], offset: ?>>
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}
+
+// -----
+
+// Rows are padded only where that helps and is safe: not rows whose length is
+// no multiple of 32 bytes (24 bytes here), not a buffer some op reads other
+// than through its strides (memref.copy), not single rows.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: gpu.func @unpadded_rows(
+// CHECK-SAME:    workgroup(%{{[^ ]+}} : memref<16x6xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<16x8xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<1x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+func.func @unpadded_rows(%out: memref<?x16x6xf32>, %copied: memref<?x16x8xf32>, %row: memref<?x1x64xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %out, %c0 : memref<?x16x6xf32>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %short = memref.alloca() : memref<16x6xf32>
+    %whole = memref.alloca() : memref<16x8xf32>
+    %single = memref.alloca() : memref<1x64xf32>
+    %d0 = memref.subview %out[%sq, 0, 0] [1, 16, 6] [1, 1, 1] : memref<?x16x6xf32> to memref<16x6xf32, strided<[6, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%short : memref<16x6xf32>) outs(%d0 : memref<16x6xf32, strided<[6, 1], offset: ?>>) {
+    ^bb0(%in: f32, %o: f32):
+      linalg.yield %in : f32
+    }
+    %d1 = memref.subview %copied[%sq, 0, 0] [1, 16, 8] [1, 1, 1] : memref<?x16x8xf32> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+    memref.copy %whole, %d1 : memref<16x8xf32> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+    %d2 = memref.subview %row[%sq, 0, 0] [1, 1, 64] [1, 1, 1] : memref<?x1x64xf32> to memref<1x64xf32, strided<[64, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%single : memref<1x64xf32>) outs(%d2 : memref<1x64xf32, strided<[64, 1], offset: ?>>) {
+    ^bb0(%in: f32, %o: f32):
+      linalg.yield %in : f32
+    }
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}
+
+// -----
+
+// A block at exactly 48 KiB keeps its static shared memory: padding its rows
+// would need dynamic shared memory (and the tiling search measures 48 KiB
+// without the padding).
+#id = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-LABEL: gpu.func @padding_within_static_limit(
+// CHECK-SAME:    workgroup(%{{[^ ]+}} : memref<96x128xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-NOT:     linac.dynamic_shared_bytes
+func.func @padding_within_static_limit(%out: memref<?x96x128xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %out, %c0 : memref<?x96x128xf32>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %buf = memref.alloca() : memref<96x128xf32>
+    %dst = memref.subview %out[%sq, 0, 0] [1, 96, 128] [1, 1, 1] : memref<?x96x128xf32> to memref<96x128xf32, strided<[128, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%buf : memref<96x128xf32>) outs(%dst : memref<96x128xf32, strided<[128, 1], offset: ?>>) {
+    ^bb0(%in: f32, %o: f32):
+      linalg.yield %in : f32
+    }
     scf.reduce
   } {linac.grid = ["sequence"]}
   return

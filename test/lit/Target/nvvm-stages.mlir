@@ -10,8 +10,9 @@
 // GPU-LABEL:     gpu.func @simple_gla(
 // The state [64, 16], the output tile [32, 16], the forward and reverse
 // cumulative decays [32], the window sums and the scores [32, 32] and the
-// decayed rows [32, 64] in workgroup memory (26880 bytes).
-// GPU-SAME:        workgroup(%{{[^ ]+}} : memref<64x16xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32x16xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32x32xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32x32xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32x64xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// decayed rows [32, 64] in workgroup memory, each row of a multiple of 32
+// bytes 16 bytes longer (against bank conflicts).
+// GPU-SAME:        workgroup(%{{[^ ]+}} : memref<64x20xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32x20xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32x36xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32x36xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{[^ ]+}} : memref<32x68xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // GPU-SAME:        kernel attributes {known_block_size = array<i32: 128, 1, 1>, nvvm.minctasm = 1 : i32}
 // GPU:           %[[TID:.*]] = gpu.thread_id x
 // GPU:           %[[T0:.*]] = arith.cmpi eq, %[[TID]], %c0 : index
@@ -31,8 +32,8 @@
 // GPU:           gpu.return
 
 // NVVM:      gpu.module @linac_kernels [#nvvm.target<chip = "sm_90", features = "+ptx80">] {
-// NVVM-DAG:    llvm.mlir.global internal @__wg_simple_gla_0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<1024 x f32>
-// NVVM-DAG:    llvm.mlir.global internal @__wg_simple_gla_6() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<2048 x f32>
+// NVVM-DAG:    llvm.mlir.global internal @__wg_simple_gla_0() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<1280 x f32>
+// NVVM-DAG:    llvm.mlir.global internal @__wg_simple_gla_6() {addr_space = 3 : i32, alignment = 16 : i64} : !llvm.array<2176 x f32>
 // NVVM-LABEL:  llvm.func @simple_gla(
 // NVVM-SAME:     attributes {gpu.kernel, gpu.known_block_size = array<i32: 128, 1, 1>, nvvm.kernel, nvvm.maxntid = array<i32: 128, 1, 1>, nvvm.minctasm = 1 : i32}
 // NVVM:          nvvm.read.ptx.sreg.tid.x range <i32, 0, 128> : i32
