@@ -18,6 +18,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
@@ -150,6 +151,50 @@ struct MmaBuilder {
     return guarded.getResult(0);
   }
 
+  /// Whether the elements at k and k + 1 of `buffer` (map `map`) are
+  /// neighbours in shared memory with the pair 4-byte aligned for every even
+  /// k: k its innermost index at unit stride, an even row stride and offset
+  /// (shared buffers start at multiples of 16 bytes).
+  bool pairsAlongK(Value buffer, AffineMap map) {
+    auto type = cast<MemRefType>(buffer.getType());
+    auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (!space || space.getValue() != gpu::AddressSpace::Workgroup ||
+        map.getNumResults() != 2 || map.getDimPosition(1) != kDim ||
+        failed(type.getStridesAndOffset(strides, offset)) ||
+        ShapedType::isDynamic(offset) || ShapedType::isDynamic(strides[0]))
+      return false;
+    return strides[1] == 1 && strides[0] % 2 == 0 && offset % 2 == 0;
+  }
+
+  /// The 16-bit elements at k and k + 1 of a row (`inBounds` on both) as
+  /// one 32-bit fragment register, the first in the low half, in one 4-byte
+  /// load; zero where `inBounds` is false.
+  Value loadPair(Value buffer, ArrayRef<Value> indices, Value inBounds) {
+    auto pairType = VectorType::get({2}, kind.element);
+    Type i32 = b.getI32Type();
+    auto load = [&](OpBuilder &ob) -> Value {
+      Value pair =
+          vector::LoadOp::create(ob, loc, pairType, buffer, indices,
+                                 /*nontemporal=*/false, llvm::Align(4));
+      return LLVM::BitcastOp::create(ob, loc, i32, pair);
+    };
+    if (!inBounds)
+      return load(b);
+    auto guarded = scf::IfOp::create(
+        b, loc, inBounds,
+        [&](OpBuilder &tb, Location) {
+          scf::YieldOp::create(tb, loc, load(tb));
+        },
+        [&](OpBuilder &eb, Location) {
+          scf::YieldOp::create(
+              eb, loc,
+              arith::ConstantIntOp::create(eb, loc, i32, 0).getResult());
+        });
+    return guarded.getResult(0);
+  }
+
   /// One 32-bit fragment register: an f32 (tf32) as its bits, or two
   /// 16-bit values, the first in the low half.
   Value packRegister(ArrayRef<Value> values) {
@@ -239,12 +284,23 @@ struct MmaBuilder {
         // B: (2t..2t+1, g) (2t+8..2t+9, g).
         Value k0 = arith::AddIOp::create(b, loc, kBase, twiceInGroup);
         Value k8 = add(k0, 8);
+        // Where k is static (no bound on it) and the operand's rows run
+        // along k, a register's two halves are one 4-byte load.
+        bool staticK = getConstantIntValue(sizeK) == boundK;
+        bool lhsPairs = staticK && pairsAlongK(lhs, lhsMap);
+        bool rhsPairs = staticK && pairsAlongK(rhs, rhsMap);
         for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
                             std::pair(row0, k8), std::pair(row1, k8)})
-          aRegs.push_back(packRegister({lhsAt(m, k), lhsAt(m, add(k, 1))}));
+          aRegs.push_back(
+              lhsPairs ? loadPair(lhs, indicesAt(lhsMap, m, Value(), k),
+                                  below(m, sizeM, boundM))
+                       : packRegister({lhsAt(m, k), lhsAt(m, add(k, 1))}));
         for (Value k : {k0, k8})
           bRegs.push_back(
-              packRegister({rhsAt(k, column), rhsAt(add(k, 1), column)}));
+              rhsPairs
+                  ? loadPair(rhs, indicesAt(rhsMap, Value(), column, k),
+                             below(column, sizeN, boundN))
+                  : packRegister({rhsAt(k, column), rhsAt(add(k, 1), column)}));
         ptxType = NVVM::MMATypes::bf16;
         // f16 fragments are typed as pairs of halves, bf16 ones as i32.
         if (kind.element.isF16()) {

@@ -408,7 +408,8 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     `gpu.barrier`. With `tensor-cores`, the matrix products (contractions
     `C += A * B` with static upper bounds) run instead as 16x8 output tiles
     spread over the block's warps, each a chain of `nvvm.mma.sync` over k (m16n8k16 for bf16/f16
-    operands, m16n8k8 tf32 otherwise);
+    operands, m16n8k8 tf32 otherwise; a bf16/f16 register's two halves one
+    4-byte load where they are neighbours in shared memory and k is static);
     rows past a chunk's end read as zero and are not written. The host
     function is removed: the runtime launches the kernel with grid
     `(ceil(V / BV), H, N)`.

@@ -58,6 +58,82 @@ func.func @bf16_products(%q: memref<?x32x64xbf16>, %k: memref<?x16x64xbf16>, %ou
 
 // -----
 
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#kn = affine_map<(d0, d1, d2) -> (d2, d1)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// Operands in shared memory whose rows run along a static k (q and k of
+// q k^T): each register's two bf16 are neighbours, one 4-byte load. An
+// operand whose k runs down its columns (v of p v) keeps two 2-byte loads.
+// CHECK-LABEL: gpu.func @bf16_pairs_in_shared(
+// CHECK:         scf.for %{{.*}} = %c0 to %c64 step %c16 iter_args(
+// CHECK-NOT:       arith.bitcast %{{.*}} : bf16 to i16
+// CHECK-COUNT-6:   vector.load %{{.*}} {alignment = 4 : i64} : memref<{{.*}}, #gpu.address_space<workgroup>>, vector<2xbf16>
+// CHECK-NOT:       arith.bitcast %{{.*}} : bf16 to i16
+// CHECK:           nvvm.mma.sync
+// One k-step (k = 16): no k loop.
+// CHECK:         gpu.barrier
+// CHECK-COUNT-4:   vector.load %{{.*}} {alignment = 4 : i64} : memref<{{.*}}, #gpu.address_space<workgroup>>, vector<2xbf16>
+// CHECK-COUNT-4:   arith.bitcast %{{.*}} : bf16 to i16
+// CHECK:           nvvm.mma.sync
+func.func @bf16_pairs_in_shared(%q: memref<?x32x64xbf16>, %k: memref<?x16x64xbf16>, %v: memref<?x16x8xbf16>, %out: memref<?x32x16xf32>, %out2: memref<?x32x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %q, %c0 : memref<?x32x64xbf16>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %bq = memref.alloca() : memref<32x64xbf16>
+    %bk = memref.alloca() : memref<16x64xbf16>
+    %bp = memref.alloca() : memref<32x16xbf16>
+    %bv = memref.alloca() : memref<16x8xbf16>
+    %qs = memref.subview %q[%sq, 0, 0] [1, 32, 64] [1, 1, 1] : memref<?x32x64xbf16> to memref<32x64xbf16, strided<[64, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%qs : memref<32x64xbf16, strided<[64, 1], offset: ?>>) outs(%bq : memref<32x64xbf16>) {
+    ^bb0(%x: bf16, %o: bf16):
+      linalg.yield %x : bf16
+    }
+    %ks = memref.subview %k[%sq, 0, 0] [1, 16, 64] [1, 1, 1] : memref<?x16x64xbf16> to memref<16x64xbf16, strided<[64, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%ks : memref<16x64xbf16, strided<[64, 1], offset: ?>>) outs(%bk : memref<16x64xbf16>) {
+    ^bb0(%x: bf16, %o: bf16):
+      linalg.yield %x : bf16
+    }
+    %vs = memref.subview %v[%sq, 0, 0] [1, 16, 8] [1, 1, 1] : memref<?x16x8xbf16> to memref<16x8xbf16, strided<[8, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%vs : memref<16x8xbf16, strided<[8, 1], offset: ?>>) outs(%bv : memref<16x8xbf16>) {
+    ^bb0(%x: bf16, %o: bf16):
+      linalg.yield %x : bf16
+    }
+    %os = memref.subview %out[%sq, 0, 0] [1, 32, 16] [1, 1, 1] : memref<?x32x16xf32> to memref<32x16xf32, strided<[16, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%bq, %bk : memref<32x64xbf16>, memref<16x64xbf16>)
+        outs(%os : memref<32x16xf32, strided<[16, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %o: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %o, %p : f32
+      linalg.yield %s : f32
+    }
+    %os2 = memref.subview %out2[%sq, 0, 0] [1, 32, 8] [1, 1, 1] : memref<?x32x8xf32> to memref<32x8xf32, strided<[8, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%bp, %bv : memref<32x16xbf16>, memref<16x8xbf16>)
+        outs(%os2 : memref<32x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %o: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %o, %p : f32
+      linalg.yield %s : f32
+    }
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}
+
+// -----
+
 #mk = affine_map<(d0, d1, d2) -> (d0, d2)>
 #kn = affine_map<(d0, d1, d2) -> (d2, d1)>
 #mn = affine_map<(d0, d1, d2) -> (d0, d1)>
