@@ -11,7 +11,9 @@ Problems (issue 6): simple_gla, gla, delta_rule, gated_delta_rule and mamba2 at
 kernel on one token with a state in and out) at batch 64 for each (H, K) of those problems.
 
 Writes <out-dir>/<date>.json, a list of records {op, B, T, H, K, V, dtype, linac_ms, fla_ms,
-sdpa_ms, tflops, gpu} (decode records: op "<op>_decode", T = 1), <date>.meta.json (versions,
+sdpa_ms, tflops, gpu} (decode records: op "<op>_decode", T = 1; with baseline kernels in the
+bundle (make_bundle.py --baseline-compiler), also baseline_ms, linac_vs_baseline and
+baseline_error: another compiler revision's kernel timed between two timings of this one), <date>.meta.json (versions,
 the GPU's copy bandwidth, why a column is null, decode GB/s, linac vs fla output errors) and
 <date>.png (time against T, when matplotlib is importable; else --plot-only makes it later on
 any machine).
@@ -393,6 +395,12 @@ def run(options) -> int:
             except Exception as error:  # noqa: BLE001 - recorded; the other problems go on
                 notes["linac"] = f"{type(error).__name__}: {error}"
                 traceback.print_exc()
+        baseline = options.bundle / "kernels" / "baseline" / folder.name
+        if "linac" in outputs and (baseline / f"{kernel_name}.json").exists():
+            time_baseline(
+                torch, runtime, timer, baseline, kernel_name, (op, p, decode), call, record
+            )
+            notes["baseline"] = record.pop("baseline_note", None) or "timed"
         # fla
         over_budget = time.time() - start > options.budget_s
         if fla_missing and op != "mamba2":
@@ -428,7 +436,12 @@ def run(options) -> int:
         print(
             f"{key:<44} linac {fmt(record['linac_ms'])} fla {fmt(record['fla_ms'])} "
             f"sdpa {fmt(record['sdpa_ms'])} ms, linac {fmt(record['tflops'], 3)} TFLOP/s"
-            + (f", {meta['decode'][key]['linac_gbs']:.0f} GB/s" if key in meta["decode"] else ""),
+            + (f", {meta['decode'][key]['linac_gbs']:.0f} GB/s" if key in meta["decode"] else "")
+            + (
+                f", {record['linac_vs_baseline']:.2f}x the baseline's {record['baseline_ms']:.3f} ms"
+                if "linac_vs_baseline" in record
+                else ""
+            ),
             flush=True,
         )
         if index + 1 < len(jobs) and context_lost():
@@ -437,6 +450,24 @@ def run(options) -> int:
     print(f"wrote {path} and {path.with_suffix('.meta.json').name}")
     plot(path)
     return 0
+
+
+def time_baseline(torch, runtime, timer, folder: Path, name: str, problem, current_call, record):
+    """The same problem on the bundle's baseline kernel (another compiler revision's, from
+    make_bundle.py --baseline-compiler), timed between two timings of linac's kernel, so that
+    the machine's drift falls on both: record["baseline_ms"], linac_ms the faster of its two,
+    linac_vs_baseline (baseline / linac: above 1, this revision is faster) and
+    baseline_error (relative RMS of the baseline's output against linac's)."""
+    try:
+        kernel = runtime.load(folder, name)
+        call = linac_call(torch, kernel, *problem)
+        record["baseline_ms"] = timer(call)
+        baseline_output = call().clone()
+        record["linac_ms"] = min(record["linac_ms"], timer(current_call))
+        record["linac_vs_baseline"] = record["baseline_ms"] / record["linac_ms"]
+        record["baseline_error"] = relative_rms(torch, baseline_output, current_call())
+    except Exception as error:  # noqa: BLE001 - recorded; the other problems go on
+        record["baseline_note"] = f"{type(error).__name__}: {error}"
 
 
 def resume_in_fresh_process(options, path: Path, from_job: int, spent_s: float) -> int:

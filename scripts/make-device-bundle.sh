@@ -6,6 +6,11 @@
 #
 #   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-variants]
 #                                  [--no-profile] [--tuning FILE | --no-tuning] [--no-wheels]
+#                                  [--baseline REF]
+#
+# --baseline REF also builds linac-compile as it was at git revision REF
+# (scripts/build-baseline-compiler.sh, minutes) and the benchmark's kernels with it:
+# benchmarks/gpu_ops.py then times each beside this revision's (linac_vs_baseline).
 #
 # The kernels take the tilings of benchmarks/results/gpu/tuning-sm_90-h200.json (the H200
 # sweep's, via linac-compile --tuning) where it has them; --no-tuning keeps the defaults.
@@ -17,6 +22,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/build-device"
 WHEELS=1
+BASELINE=""
 PASS=()
 while (($#)); do
   case "$1" in
@@ -28,11 +34,17 @@ while (($#)); do
     --no-profile) PASS+=(--no-profile); shift ;;
     --tuning) PASS+=(--tuning "$2"); shift 2 ;;
     --no-tuning) PASS+=(--no-tuning); shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --baseline) BASELINE="$2"; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "make-device-bundle.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
 LIMIT_MB=64
+
+if [[ -n "$BASELINE" ]]; then
+  echo "== linac-compile at $BASELINE (the baseline)"
+  PASS+=(--baseline-compiler "$(bash "$ROOT/scripts/build-baseline-compiler.sh" "$BASELINE" | tail -1)")
+fi
 
 echo "== kernels for sm_90 and CPU results into $OUT"
 python3 "$ROOT/test/gpu/make_bundle.py" -o "$OUT" "${PASS[@]}"

@@ -5,6 +5,7 @@ Python extension.
 
     python3 test/gpu/make_bundle.py -o build-device [--ops chunk_simple_gla ...] [--no-bench]
         [--no-variants] [--no-profile] [--tuning FILE | --no-tuning]
+        [--baseline-compiler PATH]
 
 Layout of the bundle:
     manifest.json                   target, cases, kernels, what made it, the kernels whose
@@ -16,6 +17,10 @@ Layout of the bundle:
     kernels/profile/bf16_k128_v128/<op>.*
                                     the benchmark's chunked kernels built with
                                     --profile-phases (benchmarks/gpu_profile.py)
+    kernels/baseline/<dtype>_k<K>_v<V>/<op>.*
+                                    with --baseline-compiler: the benchmark's kernels built
+                                    by another linac-compile (scripts/build-baseline-compiler.sh),
+                                    which benchmarks/gpu_ops.py times beside these
     tests/<case>.npz                input_<arg> (q, k, v, x, B, C, z as bf16 bits, uint16;
                                     the others float32/int64), reference_output and
                                     reference_final_state (the float32 CPU kernel),
@@ -154,6 +159,25 @@ def compile_profiles(compiler: Path, out: Path, ops: list[str], tuning: dict) ->
     return profiled
 
 
+def compile_baseline(compiler: Path, out: Path, cases: list, tuning: dict) -> dict:
+    """The benchmark's bf16 kernels (those gpu_ops.py times) built by another linac-compile,
+    with the same options and tuning file, into kernels/baseline/."""
+    bench = {op for family in problems.BENCH_OPS for op in problems.bench_kernels(family)}
+    version = subprocess.run(
+        [str(compiler), "--version"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    kernels = []
+    for case in cases:
+        if case.op in bench and "bf16" in case.dtypes:
+            folder = out / "kernels" / "baseline" / problems.kernel_dir("bf16", case.K, case.V)
+            compile_kernel(
+                compiler, case.op, "bf16", case.K, case.V, {**case.options, **tuning}, folder
+            )
+            kernels.append(f"{folder.name}/{case.op}")
+    print(f"baseline kernels ({compiler}): {len(kernels)}", flush=True)
+    return {"compiler": str(compiler), "version": version, "kernels": kernels}
+
+
 def run_on_cpu(op: str, case: problems.Case, dtype: str, inputs: dict) -> tuple:
     """(output, final_state) of the CPU kernel `op` in `dtype` on `inputs`, as float32."""
     from linac._runtime import get_kernel
@@ -200,6 +224,12 @@ def main(argv=None) -> int:
     parser.add_argument("--no-tuning", action="store_true", help="the compiler's default tilings")
     parser.add_argument(
         "--no-profile", action="store_true", help="skip the profiling builds (--profile-phases)"
+    )
+    parser.add_argument(
+        "--baseline-compiler",
+        type=Path,
+        help="also build the benchmark's kernels with this linac-compile (another revision's, "
+        "scripts/build-baseline-compiler.sh), for gpu_ops.py to time beside these",
     )
     options = parser.parse_args(argv)
     tuning = {} if options.no_tuning or not options.tuning else {"tuning": options.tuning}
@@ -269,6 +299,11 @@ def main(argv=None) -> int:
     profiles = []
     if not options.no_bench and not options.no_profile:
         profiles = compile_profiles(options.compiler, out, ops, tuning)
+    baseline = None
+    if options.baseline_compiler:
+        if not options.baseline_compiler.exists():
+            raise SystemExit(f"{options.baseline_compiler} not found")
+        baseline = compile_baseline(options.baseline_compiler, out, cases, tuning)
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
         check=False,
@@ -286,6 +321,7 @@ def main(argv=None) -> int:
         "cases": manifest_cases,
         "variants": variants,
         "profiles": profiles,
+        "baseline": baseline,
         "tuning": str(tuning["tuning"]) if tuning else None,
         "register_spills": spills,
     }

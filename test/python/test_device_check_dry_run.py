@@ -359,3 +359,55 @@ def test_profile_runs_the_profiling_builds_and_writes_the_report(
     printed = capsys.readouterr().out
     assert "SKIP: chunk_gla: no profiling build" in printed
     assert "K cycles per chunk step" in printed
+
+
+def test_bundle_with_baseline_kernels(tmp_path: Path):
+    """--baseline-compiler builds the benchmark's kernels a second time with that compiler
+    (here the same one, standing in for another revision's) into kernels/baseline/."""
+    bundle = tmp_path / "bundle"
+    made = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "test" / "gpu" / "make_bundle.py"),
+            "-o",
+            str(bundle),
+            "--ops",
+            "chunk_simple_gla",
+            "--no-variants",
+            "--no-profile",
+            "--baseline-compiler",
+            str(COMPILER),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    baseline = json.loads((bundle / "manifest.json").read_text())["baseline"]
+    assert baseline["compiler"] == str(COMPILER)
+    assert sorted(baseline["kernels"]) == [
+        "bf16_k128_v128/chunk_simple_gla",
+        "bf16_k64_v64/chunk_simple_gla",
+    ]
+    for kernel in baseline["kernels"]:
+        folder = bundle / "kernels" / "baseline" / kernel.split("/")[0]
+        assert (folder / "chunk_simple_gla.ptx").exists()
+        current = bundle / "kernels" / kernel.split("/")[0] / "chunk_simple_gla.json"
+        assert (
+            json.loads((folder / "chunk_simple_gla.json").read_text())["grid"]
+            == (json.loads(current.read_text())["grid"])
+        )
+
+
+def test_baseline_compiler_script_refuses_bad_revisions(tmp_path: Path):
+    script = ROOT / "scripts" / "build-baseline-compiler.sh"
+    for args, message in (([], "give the git revision"), (["no-such-ref"], "is not a commit")):
+        done = subprocess.run(
+            ["bash", str(script), *args, "-o", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 2 and message in done.stderr, done.stderr
