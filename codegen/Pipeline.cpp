@@ -160,11 +160,10 @@ std::vector<Stage> getStages(const CompileOptions &options) {
                      tensorCoreInputs(options),
                      options.profilePhases ? ", linac-profile-phases" : "")
            .str()});
-  stages.push_back(
-      {"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
-               "convert-scf-to-cf, "
-               "convert-gpu-to-nvvm{index-bitwidth=64}, "
-               "canonicalize, cse), reconcile-unrealized-casts"});
+  stages.push_back({"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
+                            "convert-scf-to-cf, convert-nvgpu-to-nvvm, "
+                            "convert-gpu-to-nvvm{index-bitwidth=64}, "
+                            "canonicalize, cse), reconcile-unrealized-casts"});
   // The toolkit's libdevice supplies exp, log1p and rsqrt for the GPU.
   std::string toolkit = cudaToolkitPath();
   stages.push_back({"ptx", toolkit.empty()

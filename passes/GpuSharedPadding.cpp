@@ -1,5 +1,4 @@
-//===- GpuSharedPadding.cpp - shared-memory rows padded against bank conflicts
-//===//
+//===- GpuSharedPadding.cpp - rows padded against bank conflicts ---------===//
 
 #include "passes/GpuSharedPadding.h"
 

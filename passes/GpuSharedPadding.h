@@ -1,5 +1,4 @@
-//===- GpuSharedPadding.h - shared-memory rows padded against bank conflicts
-//-===//
+//===- GpuSharedPadding.h - rows padded against bank conflicts -*- C++ -*-===//
 //
 // A warp's mma fragment loads read 8 rows x 4 words (an operand whose
 // reduction runs along its rows) or 4 rows x 8 words (along its columns) at

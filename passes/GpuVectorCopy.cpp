@@ -1,10 +1,12 @@
-//===- GpuVectorCopy.cpp - global/shared copies in 16-byte accesses -------===//
+//===- GpuVectorCopy.cpp - wide asynchronous copies into shared memory ---===//
 
 #include "passes/GpuVectorCopy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
@@ -99,7 +101,6 @@ void mlir::linac::buildVectorCopy(OpBuilder &b, Location loc,
       {OpFoldResult(metadata.getStrides()[0]), b.getIndexAttr(1)});
 
   int64_t width = bytes / elementBytes(global);
-  auto vectorType = VectorType::get({width}, globalType.getElementType());
   int64_t perRow = copy.columns / width;
   int64_t total = copy.rowBound * perRow;
   int64_t trips = llvm::divideCeil(total, blockSize);
@@ -108,46 +109,44 @@ void mlir::linac::buildVectorCopy(OpBuilder &b, Location loc,
     count = memref::DimOp::create(b, loc, copy.source, 0);
     lastRow = arith::SubIOp::create(b, loc, count, index(1));
   }
-  // Every load of a thread before its first store (ptxas hoists them all
-  // anyway): a thread has all its vectors in flight at once.
-  SmallVector<Value> rows, columns, guards, values;
+  // Asynchronous copies (cp.async): the bytes go from global to shared
+  // memory without passing through registers, and every copy of a thread is
+  // in flight at once, the next buffer's included, until the wait before
+  // the next barrier (waitForAsyncCopies). Rows past a chunk's end read no
+  // bytes and are zero-filled.
+  auto token = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  UnitAttr bypassL1 = bytes == 16 ? b.getUnitAttr() : UnitAttr();
   for (int64_t trip = 0; trip < trips; ++trip) {
+    OpBuilder::InsertionGuard insertion(b);
     Value linear =
         arith::AddIOp::create(b, loc, threadId, index(trip * blockSize));
-    Value guard;
     if ((trip + 1) * blockSize > total) {
-      // The last trip: threads past the copy's end load its last vector.
-      guard = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, linear,
-                                    index(total));
-      linear = arith::MinUIOp::create(b, loc, linear, index(total - 1));
+      // The last trip: threads past the copy's end copy nothing.
+      Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                           linear, index(total));
+      auto branch = scf::IfOp::create(b, loc, inside, /*withElseRegion=*/false);
+      b.setInsertionPointToStart(branch.thenBlock());
     }
     Value row = arith::DivUIOp::create(b, loc, linear, index(perRow));
     Value column = arith::MulIOp::create(
         b, loc, arith::RemUIOp::create(b, loc, linear, index(perRow)),
         index(width));
-    Value loadRow = row;
+    Value sourceRow = row, sourceElements;
     if (count) {
-      loadRow = arith::MinUIOp::create(b, loc, row, lastRow);
+      sourceRow = arith::MinUIOp::create(b, loc, row, lastRow);
       Value inside =
           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, row, count);
-      guard = guard ? arith::AndIOp::create(b, loc, guard, inside).getResult()
-                    : inside;
+      sourceElements =
+          arith::SelectOp::create(b, loc, inside, index(width), index(0));
     }
-    rows.push_back(row);
-    columns.push_back(column);
-    guards.push_back(guard);
-    values.push_back(vector::LoadOp::create(
-        b, loc, vectorType, unitView, ValueRange{loadRow, column},
-        /*nontemporal=*/false, llvm::Align(bytes)));
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, loc, token, copy.target, ValueRange{row, column}, unitView,
+        ValueRange{sourceRow, column}, b.getIndexAttr(width), sourceElements,
+        bypassL1);
   }
-  for (auto [row, column, guard, value] :
-       llvm::zip(rows, columns, guards, values)) {
-    OpBuilder::InsertionGuard insertion(b);
-    if (guard) {
-      auto branch = scf::IfOp::create(b, loc, guard, /*withElseRegion=*/false);
-      b.setInsertionPointToStart(branch.thenBlock());
-    }
-    vector::StoreOp::create(b, loc, value, copy.target, ValueRange{row, column},
-                            /*nontemporal=*/false, llvm::Align(bytes));
-  }
+  NVVM::CpAsyncCommitGroupOp::create(b, loc);
+}
+
+void mlir::linac::waitForAsyncCopies(OpBuilder &b, Location loc) {
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
 }

@@ -1,13 +1,12 @@
-//===- GpuVectorCopy.h - global/shared copies in 16-byte accesses -*- C++
-//-*-===//
+//===- GpuVectorCopy.h - wide async copies into shared memory -*- C++ -*-===//
 //
 // linac-map-to-gpu copies a chunk's inputs and the initial state from global
 // into shared memory. Element by element, a thread moves 2 or 4 bytes per
-// instruction and keeps few bytes in flight; these helpers move 16 (or 8, or
-// 4) bytes per instruction where both sides allow it. (Copies out of shared
-// memory stay element by element: their stores do not wait, and ptxas,
-// hoisting all their shared loads, took the decode kernels from 116 to 168
-// registers.)
+// instruction through a register and keeps few bytes in flight; these
+// helpers move 16 (or 8, or 4) bytes per asynchronous copy where both sides
+// allow it. (Copies out of shared memory stay element by element: their
+// stores do not wait, and with 16-byte accesses ptxas hoisted all their
+// shared loads, taking the decode kernels from 116 to 168 registers.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -37,12 +36,18 @@ int64_t vectorCopyBytes(const GpuRowCopy &copy);
 Value buildVectorCopyCondition(OpBuilder &b, Location loc,
                                const GpuRowCopy &copy, int64_t bytes);
 
-/// The copy in `bytes`-wide vector loads and stores spread over the block's
-/// threads, every load of a thread issued before its first store;
-/// with `dynamicRows`, the rows past the end are loaded from the last row
-/// and not stored.
+/// The copy as asynchronous `bytes`-wide copies (cp.async, nvgpu.device_async_copy)
+/// spread over the block's threads, then one commit of the thread's group: the
+/// bytes do not pass through registers, and a thread's copies of this and the
+/// following buffers are all in flight until waitForAsyncCopies. With
+/// `dynamicRows`, the rows past the end read nothing and are zero-filled (in
+/// the buffer beneath the view).
 void buildVectorCopy(OpBuilder &b, Location loc, const GpuRowCopy &copy,
                      int64_t bytes, Value threadId, int64_t blockSize);
+
+/// Waits for every asynchronous copy the thread has committed (cp.async.wait_group
+/// 0): before the barrier after which other threads read the copied buffers.
+void waitForAsyncCopies(OpBuilder &b, Location loc);
 
 } // namespace mlir::linac
 

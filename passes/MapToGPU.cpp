@@ -155,6 +155,19 @@ struct BlockDistributor {
                             blockSize) <= kMaxStagingTrips;
   }
 
+  /// Whether asynchronous copies (buildVectorCopy) may be in flight: the
+  /// next barrier after them must wait for them first.
+  bool asyncCopiesInFlight = false;
+
+  /// A barrier, after which every thread may read what any wrote before it,
+  /// asynchronous copies included.
+  void barrier(OpBuilder &b, Location loc) {
+    if (asyncCopiesInFlight)
+      waitForAsyncCopies(b, loc);
+    asyncCopiesInFlight = false;
+    gpu::BarrierOp::create(b, loc);
+  }
+
   /// The buffer a view of shared memory is cut from.
   static Value viewedBuffer(Value view) {
     while (auto subview = view.getDefiningOp<memref::SubViewOp>())
@@ -185,7 +198,7 @@ struct BlockDistributor {
                                      const GpuRowCopy &copy, int64_t bytes) {
     OpBuilder b(op);
     Location loc = op.getLoc();
-    bool barrier = needsBarrierAfter(op, copy);
+    bool needsBarrier = needsBarrierAfter(op, copy);
     Value vectorizable = buildVectorCopyCondition(b, loc, copy, bytes);
     auto branch = scf::IfOp::create(b, loc, vectorizable,
                                     /*withElseRegion=*/true);
@@ -193,6 +206,7 @@ struct BlockDistributor {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(branch.thenBlock());
       buildVectorCopy(b, loc, copy, bytes, threadId, blockSize);
+      asyncCopiesInFlight = true;
       b.setInsertionPointToStart(branch.elseBlock());
       // The generic loop: unrolled, its loads took registers from the
       // whole kernel (chunk_simple_gla 177 instead of 146).
@@ -200,8 +214,8 @@ struct BlockDistributor {
       if (failed(distributeLoops(scalar, /*barrier=*/false)))
         return failure();
     }
-    if (barrier)
-      gpu::BarrierOp::create(b, loc);
+    if (needsBarrier)
+      barrier(b, loc);
     op->erase();
     return success();
   }
@@ -212,7 +226,7 @@ struct BlockDistributor {
   /// flight at once instead of waiting out a memory latency per element;
   /// only the stores of rows past the chunk's end are skipped.
   void distributeStagingCopy(linalg::LinalgOp op, const GpuRowCopy &copy,
-                             bool barrier) {
+                             bool needsBarrier) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto c = [&](int64_t v) {
@@ -250,8 +264,8 @@ struct BlockDistributor {
         indices.push_back(column);
       memref::StoreOp::create(b, loc, value, copy.target, indices);
     }
-    if (barrier)
-      gpu::BarrierOp::create(b, loc);
+    if (needsBarrier)
+      barrier(b, loc);
     op->erase();
   }
 
@@ -289,7 +303,7 @@ struct BlockDistributor {
                                    /*withElseRegion=*/false);
     op->moveBefore(guard.thenBlock()->getTerminator());
     b.setInsertionPointAfter(guard);
-    gpu::BarrierOp::create(b, op->getLoc());
+    barrier(b, op->getLoc());
     return success();
   }
 
@@ -341,7 +355,7 @@ struct BlockDistributor {
 
   /// The generic case: the parallel loops of `op` strided over the block's
   /// threads, each thread reducing its own output elements.
-  LogicalResult distributeLoops(linalg::LinalgOp op, bool barrier) {
+  LogicalResult distributeLoops(linalg::LinalgOp op, bool needsBarrier) {
     if (op.getNumDpsInits() != 1 || !op.hasPureBufferSemantics())
       return op.emitOpError("only single-output linalg ops on buffers can be "
                             "mapped to GPU threads");
@@ -480,8 +494,8 @@ struct BlockDistributor {
     }
     memref::StoreOp::create(b, loc, result, out, indicesFor(outMap, ivs));
     b.setInsertionPointAfter(loop);
-    if (barrier)
-      gpu::BarrierOp::create(b, loc);
+    if (needsBarrier)
+      barrier(b, loc);
     op->erase();
     if (evenTrips > 1 &&
         failed(loopUnrollByFactor(

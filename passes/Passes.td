@@ -394,11 +394,13 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     the `linac.dynamic_shared_bytes` attribute records for the launch), fails
     when they need more than the chip lets a block opt in to (227 KiB on
     sm_90, 163 KiB on sm_80), copies the initial state and a chunk's staged
-    inputs from global to shared memory (same type) in 16-byte vectors (8 or
-    4 where the rows are shorter) behind a uniform run-time check of the
-    source's address, row stride and unit column stride, element by element
-    where it fails, every load of a thread issued before its first store
-    and no barrier between consecutive copies, distributes the
+    inputs from global to shared memory (same type) as asynchronous 16-byte
+    copies (`nvgpu.device_async_copy`, cp.async; 8 or 4 bytes where the rows
+    are shorter; rows past a chunk's end zero-filled) behind a uniform
+    run-time check of the source's address, row stride and unit column
+    stride, element by element where it fails (every load of a thread
+    before its first store), with no barrier between consecutive copies and
+    one wait for the copies before the barrier after them, distributes the
     parallel loops of each `linalg` op
     over the block's threads (strided by the block size; in elementwise
     ops an inner extent bounded by a constant, such as a chunk's rows
@@ -428,7 +430,8 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::NVVM::NVVMDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::nvgpu::NVGPUDialect"];
 }
 
 def LinacProfilePhases : Pass<"linac-profile-phases", "::mlir::ModuleOp"> {

@@ -43,24 +43,25 @@
 // CHECK:         %[[SRC:.*]] = memref.subview %[[A]][%[[SEQ]], %[[HEAD]], 0, %[[V0]]] [1, 1, 16, 8]
 // Uniform control flow: the linalg ops inside an scf.if are distributed in
 // each branch, each followed by a barrier. The copy from global memory runs
-// in 16-byte vectors where the source's address is a multiple of 16 at run
-// time (its static strides fold the other checks away), a uniform branch:
-// 16 x 8 floats are 32 vectors, one each for the first 32 threads.
+// as asynchronous 16-byte copies (cp.async) where the source's address is a
+// multiple of 16 at run time (its static strides fold the other checks
+// away), a uniform branch: 16 x 8 floats are 32 copies, one each for the
+// first 32 threads, committed as one group and waited for before the barrier.
 // CHECK:         scf.if %{{.*}} {
 // CHECK:           %[[PTR:.*]] = memref.extract_aligned_pointer_as_index %[[SRC]]
 // CHECK:           %[[ADDR:.*]] = arith.addi %[[PTR]], %{{.*}} : index
 // CHECK-NEXT:      %[[MOD:.*]] = arith.remui %[[ADDR]], %c16 : index
 // CHECK-NEXT:      %[[ALIGNED:.*]] = arith.cmpi eq, %[[MOD]], %c0 : index
 // CHECK-NEXT:      scf.if %[[ALIGNED]] {
+// CHECK-NEXT:        %[[UNIT:.*]] = memref.cast %[[SRC]] : memref<16x8xf32, strided<[16, 1], offset: ?>> to memref<16x8xf32, strided<[?, 1], offset: ?>>
 // CHECK-NEXT:        %[[IN:.*]] = arith.cmpi ult, %[[TID]], %c32 : index
-// CHECK-NEXT:        %[[LIN:.*]] = arith.minui %[[TID]], %c31 : index
-// CHECK-NEXT:        %[[VROW:.*]] = arith.divui %[[LIN]], %c2 : index
-// CHECK-NEXT:        %[[VREM:.*]] = arith.remui %[[LIN]], %c2 : index
-// CHECK-NEXT:        %[[VCOL:.*]] = arith.muli %[[VREM]], %c4 : index
-// CHECK-NEXT:        %[[V:.*]] = vector.load %[[SRC]][%[[VROW]], %[[VCOL]]] {alignment = 16 : i64} : memref<16x8xf32, strided<[16, 1], offset: ?>>, vector<4xf32>
 // CHECK-NEXT:        scf.if %[[IN]] {
-// CHECK-NEXT:          vector.store %[[V]], %[[BUF]][%[[VROW]], %[[VCOL]]] {alignment = 16 : i64} : memref<16x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK-NEXT:          %[[VROW:.*]] = arith.divui %[[TID]], %c2 : index
+// CHECK-NEXT:          %[[VREM:.*]] = arith.remui %[[TID]], %c2 : index
+// CHECK-NEXT:          %[[VCOL:.*]] = arith.muli %[[VREM]], %c4 : index
+// CHECK-NEXT:          nvgpu.device_async_copy %[[UNIT]][%[[VROW]], %[[VCOL]]], %[[BUF]][%[[VROW]], %[[VCOL]]], 4 {bypassL1} : memref<16x8xf32, strided<[?, 1], offset: ?>> to memref<16x8xf32, strided<[12, 1]>, #gpu.address_space<workgroup>>
 // CHECK-NEXT:        }
+// CHECK-NEXT:        nvvm.cp.async.commit.group
 // Element by element otherwise: 16 x 8 static elements on 64 threads are
 // two per thread, elements tid and tid + 64: the loop is unrolled, here
 // completely.
@@ -76,6 +77,7 @@
 // CHECK-NEXT:        %[[X2:.*]] = memref.load %[[SRC]][%[[ROW2]], %[[COL2]]]
 // CHECK-NEXT:        memref.store %[[X2]], %[[BUF]][%[[ROW2]], %[[COL2]]]
 // CHECK-NEXT:      }
+// CHECK-NEXT:      nvvm.cp.async.wait.group 0
 // CHECK-NEXT:      gpu.barrier
 // CHECK-NEXT:    } else {
 // CHECK:           memref.store %{{.*}}, %[[BUF]]
@@ -285,11 +287,12 @@ func.func @bounded_rows(%a: memref<?x?x16x16xf32>, %remaining: index) {
 // -----
 
 // A chunk's inputs staged into shared memory in their own type (a copy of
-// min(remaining, 16) rows of 64 bf16, global to shared), in 16-byte vectors
-// where the source's address allows it: two vectors a thread, both loaded
-// (rows clamped to the chunk's last) before the stores of rows inside the
-// chunk; element by element otherwise. No barrier between two such copies
-// (they read global memory and write distinct buffers), one after the last.
+// min(remaining, 16) rows of 64 bf16, global to shared), as asynchronous
+// 16-byte copies where the source's address allows it: two a thread, rows
+// past the chunk's end read from its last row with no bytes (zero-filled),
+// one commit; element by element otherwise. No barrier between two such
+// copies (they read global memory and write distinct buffers); one wait for
+// the copies and one barrier after the last.
 #id = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: gpu.func @staged_inputs(
 // CHECK-SAME:    workgroup(%[[BQ:[^ ]+]] : memref<16x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[BK:[^ ]+]] : memref<16x72xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
@@ -305,20 +308,17 @@ func.func @bounded_rows(%a: memref<?x?x16x16xf32>, %remaining: index) {
 // CHECK-NEXT:    %[[MOD:.*]] = arith.remui %[[ADDR]], %c16 : index
 // CHECK-NEXT:    %[[ALIGNED:.*]] = arith.cmpi eq, %[[MOD]], %c0 : index
 // CHECK-NEXT:    scf.if %[[ALIGNED]] {
+// CHECK-NEXT:      %[[UNIT:.*]] = memref.cast %[[SQ]]
 // CHECK-NEXT:      %[[LAST:.*]] = arith.subi %[[ROWS]], %c1 : index
 // CHECK-NEXT:      %[[ROW0:.*]] = arith.divui %[[TID]], %c8 : index
 // CHECK-NEXT:      %[[REM0:.*]] = arith.remui %[[TID]], %c8 : index
 // CHECK-NEXT:      %[[COL0:.*]] = arith.muli %[[REM0]], %c8 : index
 // CHECK-NEXT:      %[[CLAMPED0:.*]] = arith.minui %[[ROW0]], %[[LAST]] : index
 // CHECK-NEXT:      %[[IN0:.*]] = arith.cmpi ult, %[[ROW0]], %[[ROWS]] : index
-// CHECK-NEXT:      %[[X0:.*]] = vector.load %[[SQ]][%[[CLAMPED0]], %[[COL0]]] {alignment = 16 : i64} : memref<?x64xbf16, strided<[64, 1], offset: ?>>, vector<8xbf16>
-// CHECK:           %[[X1:.*]] = vector.load %[[SQ]]
-// CHECK-NEXT:      scf.if %[[IN0]] {
-// CHECK-NEXT:        vector.store %[[X0]], %[[LQ]][%[[ROW0]], %[[COL0]]] {alignment = 16 : i64} : memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
-// CHECK-NEXT:      }
-// CHECK-NEXT:      scf.if %{{.*}} {
-// CHECK-NEXT:        vector.store %[[X1]], %[[LQ]]{{.*}}
-// CHECK-NEXT:      }
+// CHECK-NEXT:      %[[READ0:.*]] = arith.select %[[IN0]], %c8, %c0 : index
+// CHECK-NEXT:      nvgpu.device_async_copy %[[UNIT]][%[[CLAMPED0]], %[[COL0]]], %[[LQ]][%[[ROW0]], %[[COL0]]], 8, %[[READ0]] {bypassL1} : memref<?x64xbf16, strided<[?, 1], offset: ?>> to memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
+// CHECK:           nvgpu.device_async_copy
+// CHECK-NEXT:      nvvm.cp.async.commit.group
 // CHECK-NEXT:    } else {
 // CHECK-NEXT:      %[[TOTAL:.*]] = arith.muli %[[ROWS]], %c64 : index
 // CHECK-NEXT:      scf.for %{{.*}} = %[[TID]] to %[[TOTAL]] step %c64 {
@@ -329,8 +329,10 @@ func.func @bounded_rows(%a: memref<?x?x16x16xf32>, %remaining: index) {
 // CHECK-NOT:     gpu.barrier
 // CHECK:         memref.extract_aligned_pointer_as_index
 // CHECK-NOT:     gpu.barrier
-// CHECK:         vector.store %{{.*}}, %{{.*}} : memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>, vector<8xbf16>
-// CHECK:         gpu.barrier
+// CHECK-COUNT-2: nvgpu.device_async_copy %{{.*}} : memref<?x64xbf16, strided<[?, 1], offset: ?>> to memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
+// CHECK-NOT:     gpu.barrier
+// CHECK:         nvvm.cp.async.wait.group 0
+// CHECK-NEXT:    gpu.barrier
 // The sum of the two reads shared memory after the barrier.
 // CHECK:         memref.load %{{.*}} : memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
 // CHECK:         memref.load %{{.*}} : memref<?x64xbf16, strided<[72, 1]>, #gpu.address_space<workgroup>>
