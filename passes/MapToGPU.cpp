@@ -2,9 +2,9 @@
 
 #include "passes/Passes.h"
 
+#include "passes/GpuAsyncCopy.h"
 #include "passes/GpuSharedPadding.h"
 #include "passes/GpuTensorCores.h"
-#include "passes/GpuVectorCopy.h"
 #include "passes/LinalgHelpers.h"
 
 #include "mlir/AsmParser/AsmParser.h"
@@ -155,7 +155,7 @@ struct BlockDistributor {
                             blockSize) <= kMaxStagingTrips;
   }
 
-  /// Whether asynchronous copies (buildVectorCopy) may be in flight: the
+  /// Whether asynchronous copies (buildAsyncCopy) may be in flight: the
   /// next barrier after them must wait for them first.
   bool asyncCopiesInFlight = false;
 
@@ -192,26 +192,26 @@ struct BlockDistributor {
     return true;
   }
 
-  /// A copy in vectors of `bytes` where the global side allows it at run
-  /// time (a uniform branch), element by element elsewhere.
-  LogicalResult distributeVectorCopy(linalg::LinalgOp op,
-                                     const GpuRowCopy &copy, int64_t bytes) {
+  /// A copy in asynchronous copies of `bytes` where the global side allows
+  /// it at run time (a uniform branch), element by element elsewhere.
+  LogicalResult distributeAsyncCopy(linalg::LinalgOp op, const GpuRowCopy &copy,
+                                    int64_t bytes) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     bool needsBarrier = needsBarrierAfter(op, copy);
-    Value vectorizable = buildVectorCopyCondition(b, loc, copy, bytes);
-    auto branch = scf::IfOp::create(b, loc, vectorizable,
+    Value aligned = buildAsyncCopyCondition(b, loc, copy, bytes);
+    auto branch = scf::IfOp::create(b, loc, aligned,
                                     /*withElseRegion=*/true);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(branch.thenBlock());
-      buildVectorCopy(b, loc, copy, bytes, threadId, blockSize);
+      buildAsyncCopy(b, loc, copy, bytes, threadId, blockSize);
       asyncCopiesInFlight = true;
       b.setInsertionPointToStart(branch.elseBlock());
       // The generic loop: unrolled, its loads took registers from the
       // whole kernel (chunk_simple_gla 177 instead of 146).
       auto scalar = cast<linalg::LinalgOp>(b.clone(*op));
-      if (failed(distributeLoops(scalar, /*barrier=*/false)))
+      if (failed(distributeLoops(scalar, /*needsBarrier=*/false)))
         return failure();
     }
     if (needsBarrier)
@@ -343,14 +343,14 @@ struct BlockDistributor {
     if (succeeded(distributeOnTensorCores(op, threadId, blockSize, tensorCores)))
       return success();
     if (std::optional<GpuRowCopy> copy = matchRowCopy(op)) {
-      if (int64_t bytes = vectorCopyBytes(*copy))
-        return distributeVectorCopy(op, *copy, bytes);
+      if (int64_t bytes = asyncCopyBytes(*copy))
+        return distributeAsyncCopy(op, *copy, bytes);
       if (isUnrolledStagingCopy(*copy)) {
         distributeStagingCopy(op, *copy, needsBarrierAfter(op, *copy));
         return success();
       }
     }
-    return distributeLoops(op, /*barrier=*/true);
+    return distributeLoops(op, /*needsBarrier=*/true);
   }
 
   /// The generic case: the parallel loops of `op` strided over the block's

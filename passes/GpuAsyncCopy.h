@@ -1,4 +1,4 @@
-//===- GpuVectorCopy.h - wide async copies into shared memory -*- C++ -*-===//
+//===- GpuAsyncCopy.h - wide async copies into shared memory ---*- C++ -*-===//
 //
 // linac-map-to-gpu copies a chunk's inputs and the initial state from global
 // into shared memory. Element by element, a thread moves 2 or 4 bytes per
@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef LINAC_PASSES_GPUVECTORCOPY_H
-#define LINAC_PASSES_GPUVECTORCOPY_H
+#ifndef LINAC_PASSES_GPUASYNCCOPY_H
+#define LINAC_PASSES_GPUASYNCCOPY_H
 
 #include "mlir/IR/Builders.h"
 
@@ -28,27 +28,28 @@ struct GpuRowCopy {
 
 /// The widest access in bytes (16, 8 or 4, at least two elements) that the
 /// target's static layout and the row length allow; 0 when none does.
-int64_t vectorCopyBytes(const GpuRowCopy &copy);
+int64_t asyncCopyBytes(const GpuRowCopy &copy);
 
 /// Whether the source, at run time, has unit column stride, a row
 /// stride and an address that are multiples of `bytes`: the condition under
-/// which buildVectorCopy may run (uniform over the block).
-Value buildVectorCopyCondition(OpBuilder &b, Location loc,
-                               const GpuRowCopy &copy, int64_t bytes);
+/// which buildAsyncCopy may run (uniform over the block).
+Value buildAsyncCopyCondition(OpBuilder &b, Location loc,
+                              const GpuRowCopy &copy, int64_t bytes);
 
-/// The copy as asynchronous `bytes`-wide copies (cp.async, nvgpu.device_async_copy)
-/// spread over the block's threads, then one commit of the thread's group: the
-/// bytes do not pass through registers, and a thread's copies of this and the
-/// following buffers are all in flight until waitForAsyncCopies. With
-/// `dynamicRows`, the rows past the end read nothing and are zero-filled (in
-/// the buffer beneath the view).
-void buildVectorCopy(OpBuilder &b, Location loc, const GpuRowCopy &copy,
-                     int64_t bytes, Value threadId, int64_t blockSize);
+/// The copy as asynchronous `bytes`-wide copies (cp.async,
+/// nvgpu.device_async_copy) spread over the block's threads, then one commit of
+/// the thread's group: the bytes do not pass through registers, and a thread's
+/// copies of this and the following buffers are all in flight until
+/// waitForAsyncCopies. With `dynamicRows`, the rows past the end read nothing
+/// and are zero-filled (in the buffer beneath the view).
+void buildAsyncCopy(OpBuilder &b, Location loc, const GpuRowCopy &copy,
+                    int64_t bytes, Value threadId, int64_t blockSize);
 
-/// Waits for every asynchronous copy the thread has committed (cp.async.wait_group
-/// 0): before the barrier after which other threads read the copied buffers.
+/// Waits for every asynchronous copy the thread has committed
+/// (cp.async.wait_group 0): before the barrier after which other threads read
+/// the copied buffers.
 void waitForAsyncCopies(OpBuilder &b, Location loc);
 
 } // namespace mlir::linac
 
-#endif // LINAC_PASSES_GPUVECTORCOPY_H
+#endif // LINAC_PASSES_GPUASYNCCOPY_H

@@ -1,6 +1,6 @@
-//===- GpuVectorCopy.cpp - wide asynchronous copies into shared memory ---===//
+//===- GpuAsyncCopy.cpp - wide asynchronous copies into shared memory ----===//
 
-#include "passes/GpuVectorCopy.h"
+#include "passes/GpuAsyncCopy.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -8,7 +8,6 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::linac;
@@ -21,7 +20,7 @@ int64_t elementBytes(Value buffer) {
 
 } // namespace
 
-int64_t mlir::linac::vectorCopyBytes(const GpuRowCopy &copy) {
+int64_t mlir::linac::asyncCopyBytes(const GpuRowCopy &copy) {
   auto type = cast<MemRefType>(copy.target.getType());
   int64_t element = elementBytes(copy.target);
   if (type.getRank() != 2 || copy.columns <= 0 || element == 0 ||
@@ -45,9 +44,9 @@ int64_t mlir::linac::vectorCopyBytes(const GpuRowCopy &copy) {
   return 0;
 }
 
-Value mlir::linac::buildVectorCopyCondition(OpBuilder &b, Location loc,
-                                            const GpuRowCopy &copy,
-                                            int64_t bytes) {
+Value mlir::linac::buildAsyncCopyCondition(OpBuilder &b, Location loc,
+                                           const GpuRowCopy &copy,
+                                           int64_t bytes) {
   Value global = copy.source;
   int64_t element = elementBytes(global);
   auto index = [&](int64_t v) -> Value {
@@ -74,14 +73,14 @@ Value mlir::linac::buildVectorCopyCondition(OpBuilder &b, Location loc,
                                isMultipleOf(rowBytes, bytes));
 }
 
-void mlir::linac::buildVectorCopy(OpBuilder &b, Location loc,
-                                  const GpuRowCopy &copy, int64_t bytes,
-                                  Value threadId, int64_t blockSize) {
+void mlir::linac::buildAsyncCopy(OpBuilder &b, Location loc,
+                                 const GpuRowCopy &copy, int64_t bytes,
+                                 Value threadId, int64_t blockSize) {
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
   // The source as a view with a static unit column stride, which
-  // vector.load needs (the condition checked it).
+  // asynchronous copy needs (the condition checked it).
   Value global = copy.source;
   auto globalType = cast<MemRefType>(global.getType());
   auto metadata = memref::ExtractStridedMetadataOp::create(b, loc, global);
