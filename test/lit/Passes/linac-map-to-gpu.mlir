@@ -477,6 +477,62 @@ func.func @dynamic_shared_memory(%out: memref<?x128x128xf32>, %small: memref<?x3
 
 // -----
 
+// A chain of copies that ends with one element by element (a chunk's gates,
+// one value a row): the wait for the asynchronous copies before it still
+// comes before the barrier after the last.
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0) -> (d0)>
+#rowOf = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: gpu.func @async_then_element_copy(
+// CHECK:         nvgpu.device_async_copy
+// CHECK:         nvvm.cp.async.commit.group
+// CHECK-NOT:     gpu.barrier
+// CHECK-NOT:     nvvm.cp.async.wait.group
+// CHECK:         memref.load %{{.*}} : memref<?xf32, strided<[1], offset: ?>>
+// CHECK:         memref.store %{{.*}} : memref<?xf32, strided<[1]>, #gpu.address_space<workgroup>>
+// CHECK-NOT:     gpu.barrier
+// CHECK:         nvvm.cp.async.wait.group 0
+// CHECK-NEXT:    gpu.barrier
+func.func @async_then_element_copy(%q: memref<?x?x64xbf16>, %g: memref<?x?xf32>,
+                                   %out: memref<?x?x64xf32>, %remaining: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %h = memref.dim %q, %c0 : memref<?x?x64xbf16>
+  scf.parallel (%hd) = (%c0) to (%h) step (%c1) {
+    %bq = memref.alloca() : memref<16x64xbf16>
+    %bg = memref.alloca() : memref<16xf32>
+    %rows = arith.minsi %remaining, %c16 : index
+    %sq = memref.subview %q[%hd, 0, 0] [1, %rows, 64] [1, 1, 1] : memref<?x?x64xbf16> to memref<?x64xbf16, strided<[64, 1], offset: ?>>
+    %lq = memref.subview %bq[0, 0] [%rows, 64] [1, 1] : memref<16x64xbf16> to memref<?x64xbf16, strided<[64, 1]>>
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%sq : memref<?x64xbf16, strided<[64, 1], offset: ?>>) outs(%lq : memref<?x64xbf16, strided<[64, 1]>>) {
+    ^bb0(%in: bf16, %o: bf16):
+      linalg.yield %in : bf16
+    }
+    %sg = memref.subview %g[%hd, 0] [1, %rows] [1, 1] : memref<?x?xf32> to memref<?xf32, strided<[1], offset: ?>>
+    %lg = memref.subview %bg[0] [%rows] [1] : memref<16xf32> to memref<?xf32, strided<[1]>>
+    linalg.generic {indexing_maps = [#row, #row], iterator_types = ["parallel"]}
+        ins(%sg : memref<?xf32, strided<[1], offset: ?>>) outs(%lg : memref<?xf32, strided<[1]>>) {
+    ^bb0(%in: f32, %o: f32):
+      linalg.yield %in : f32
+    }
+    %so = memref.subview %out[%hd, 0, 0] [1, %rows, 64] [1, 1, 1] : memref<?x?x64xf32> to memref<?x64xf32, strided<[64, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#id, #rowOf, #id], iterator_types = ["parallel", "parallel"]}
+        ins(%lq, %lg : memref<?x64xbf16, strided<[64, 1]>>, memref<?xf32, strided<[1]>>)
+        outs(%so : memref<?x64xf32, strided<[64, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: f32, %o: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %p = arith.mulf %xf, %y : f32
+      linalg.yield %p : f32
+    }
+    scf.reduce
+  } {linac.grid = ["head"]}
+  return
+}
+
+// -----
+
 // Rows are padded only where that helps and is safe: not rows whose length is
 // no multiple of 32 bytes (24 bytes here), not a buffer some op reads other
 // than through its strides (memref.copy), not single rows.
