@@ -13,10 +13,10 @@ kernel on one token with a state in and out) at batch 64 for each (H, K) of thos
 Writes <out-dir>/<date>.json, a list of records {op, B, T, H, K, V, dtype, linac_ms, fla_ms,
 sdpa_ms, tflops, gpu} (decode records: op "<op>_decode", T = 1; with baseline kernels in the
 bundle (make_bundle.py --baseline-compiler), also baseline_ms, linac_vs_baseline and
-baseline_error: another compiler revision's kernel timed between two timings of this one), <date>.meta.json (versions,
-the GPU's copy bandwidth, why a column is null, decode GB/s, linac vs fla output errors) and
-<date>.png (time against T, when matplotlib is importable; else --plot-only makes it later on
-any machine).
+baseline_error: another compiler revision's kernel timed between two timings of this one),
+<date>.meta.json (versions, the GPU's copy bandwidth, why a column is null, decode GB/s,
+linac vs fla output errors) and <date>.png (time against T, when matplotlib is importable;
+else --plot-only makes it later on any machine).
 
 Peers. fla: fla.ops.<op>.chunk_<op> (decode: fused_recurrent_<op>), when `fla` imports; for
 mamba2, mamba_ssm's mamba_chunk_scan_combined when it imports, else fla's chunk_simple_gla on
