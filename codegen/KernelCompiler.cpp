@@ -63,6 +63,10 @@ std::string cacheKey(const CompileRequest &request) {
       toolchain(request.options) + "\n" + request.source);
 }
 
+std::string compilerIdentity() {
+  return "linac " LINAC_VERSION_STRING " (compiler " LINAC_COMPILER_HASH ")";
+}
+
 llvm::Expected<CompileResult> compile(const CompileRequest &request) {
   if (llvm::Expected<TargetKind> kind = parseTarget(request.options.target);
       !kind)

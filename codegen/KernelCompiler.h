@@ -36,6 +36,11 @@ struct CompileResult {
 /// every option, and the toolchain (LLVM version, host CPU or ptxas version).
 std::string cacheKey(const CompileRequest &request);
 
+/// "linac <version> (compiler <hash>)": the release and the hash of the
+/// compiler's sources that the kernel cache keys on (two builds of one version
+/// from different sources differ in it).
+std::string compilerIdentity();
+
 /// Parses, compiles and caches one kernel. Thread-safe (compiles one at a
 /// time in a process).
 llvm::Expected<CompileResult> compile(const CompileRequest &request);

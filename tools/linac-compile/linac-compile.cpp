@@ -245,6 +245,10 @@ static Error applyTuning(linac::CompileRequest &request, StringRef op) {
 
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(category);
+  // --version names linac and the build of its compiler, not LLVM's.
+  cl::SetVersionPrinter([](raw_ostream &os) {
+    os << "linac-compile: " << linac::compilerIdentity() << "\n";
+  });
   std::string parseErrors;
   raw_string_ostream errorStream(parseErrors);
   if (!cl::ParseCommandLineOptions(
