@@ -81,7 +81,9 @@ inline constexpr int64_t kSharedBufferAlignment = 16;
 
 /// Bytes of the static local buffers (memref.alloca) under `root`, each
 /// rounded up to kSharedBufferAlignment: what a GPU block keeps in shared
-/// memory.
+/// memory before linac-map-to-gpu pads rows against bank conflicts (which
+/// it does only where the block stays within kMaxStaticSharedBytes or was
+/// already beyond it, so this measure decides the tiling alone).
 int64_t localBufferBytes(Operation *root);
 
 } // namespace mlir::linac
