@@ -124,25 +124,17 @@ struct MmaBuilder {
     return indices;
   }
 
-  /// buffer[indices] as `type`, or zero where `inBounds` is false (the load
-  /// is skipped: past a chunk's rows the view may end).
-  Value loadOrZero(Value buffer, ValueRange indices, Value inBounds,
-                   Type type) {
-    auto convert = [&](OpBuilder &ob, Value value) -> Value {
-      Type from = value.getType();
-      if (from == type)
-        return value;
-      if (from.getIntOrFloatBitWidth() < type.getIntOrFloatBitWidth())
-        return arith::ExtFOp::create(ob, loc, type, value);
-      return arith::TruncFOp::create(ob, loc, type, value);
-    };
+  /// `load()` where `inBounds` holds (or always, where it is null), zero of
+  /// `type` elsewhere: the load is skipped, since past a chunk's rows the
+  /// view may end.
+  Value loadOrZero(Value inBounds, Type type,
+                   function_ref<Value(OpBuilder &)> load) {
     if (!inBounds)
-      return convert(b, memref::LoadOp::create(b, loc, buffer, indices));
+      return load(b);
     auto guarded = scf::IfOp::create(
         b, loc, inBounds,
         [&](OpBuilder &tb, Location) {
-          Value loaded = memref::LoadOp::create(tb, loc, buffer, indices);
-          scf::YieldOp::create(tb, loc, convert(tb, loaded));
+          scf::YieldOp::create(tb, loc, load(tb));
         },
         [&](OpBuilder &eb, Location) {
           Value zero = arith::ConstantOp::create(eb, loc, eb.getZeroAttr(type));
@@ -151,16 +143,24 @@ struct MmaBuilder {
     return guarded.getResult(0);
   }
 
+  /// buffer[indices] as `type`, or zero where `inBounds` is false.
+  Value loadOrZero(Value buffer, ValueRange indices, Value inBounds,
+                   Type type) {
+    return loadOrZero(inBounds, type, [&](OpBuilder &ob) {
+      return convertFloat(
+          ob, loc, memref::LoadOp::create(ob, loc, buffer, indices), type);
+    });
+  }
+
   /// Whether the elements at k and k + 1 of `buffer` (map `map`) are
   /// neighbours in shared memory with the pair 4-byte aligned for every even
   /// k: k its innermost index at unit stride, an even row stride and offset
   /// (shared buffers start at multiples of 16 bytes).
   bool pairsAlongK(Value buffer, AffineMap map) {
     auto type = cast<MemRefType>(buffer.getType());
-    auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
     SmallVector<int64_t> strides;
     int64_t offset;
-    if (!space || space.getValue() != gpu::AddressSpace::Workgroup ||
+    if (!gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type) ||
         map.getNumResults() != 2 || map.getDimPosition(1) != kDim ||
         failed(type.getStridesAndOffset(strides, offset)) ||
         ShapedType::isDynamic(offset) || ShapedType::isDynamic(strides[0]))
@@ -174,25 +174,12 @@ struct MmaBuilder {
   Value loadPair(Value buffer, ArrayRef<Value> indices, Value inBounds) {
     auto pairType = VectorType::get({2}, kind.element);
     Type i32 = b.getI32Type();
-    auto load = [&](OpBuilder &ob) -> Value {
+    return loadOrZero(inBounds, i32, [&](OpBuilder &ob) -> Value {
       Value pair =
           vector::LoadOp::create(ob, loc, pairType, buffer, indices,
                                  /*nontemporal=*/false, llvm::Align(4));
       return LLVM::BitcastOp::create(ob, loc, i32, pair);
-    };
-    if (!inBounds)
-      return load(b);
-    auto guarded = scf::IfOp::create(
-        b, loc, inBounds,
-        [&](OpBuilder &tb, Location) {
-          scf::YieldOp::create(tb, loc, load(tb));
-        },
-        [&](OpBuilder &eb, Location) {
-          scf::YieldOp::create(
-              eb, loc,
-              arith::ConstantIntOp::create(eb, loc, i32, 0).getResult());
-        });
-    return guarded.getResult(0);
+    });
   }
 
   /// One 32-bit fragment register: an f32 (tf32) as its bits, or two
@@ -424,7 +411,6 @@ LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
                      roundUp(*boundN, 8),
                      roundUp(*boundK, kind.k)};
   builder.build(threadId, blockSize);
-  gpu::BarrierOp::create(b, loc);
   op->erase();
   return success();
 }

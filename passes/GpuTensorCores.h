@@ -34,8 +34,9 @@ std::optional<TensorCoreInputs> parseTensorCoreInputs(StringRef name);
 /// any order of their dimensions, fp32 output) whose sizes have static upper
 /// bounds, with a loop of the block's warps over 16x8 output tiles, each a
 /// chain of `nvvm.mma.sync` over k. Rows and columns past the (dynamic)
-/// sizes read as zero and are not written. Returns failure, leaving `op` as
-/// it is, when `op` is not such a contraction or `inputs` is none.
+/// sizes read as zero and are not written; the caller puts the barrier after
+/// it. Returns failure, leaving `op` as it is, when `op` is not such a
+/// contraction or `inputs` is none.
 LogicalResult distributeOnTensorCores(linalg::LinalgOp op, Value threadId,
                                       int64_t blockSize,
                                       TensorCoreInputs inputs);

@@ -128,7 +128,8 @@ struct BlockDistributor {
     auto sourceType = dyn_cast<MemRefType>(source.getType());
     auto targetType = dyn_cast<MemRefType>(target.getType());
     if (!sourceType || !targetType || sourceType.getRank() > 2 ||
-        inWorkgroup(sourceType) || !inWorkgroup(targetType) ||
+        gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(sourceType) ||
+        !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(targetType) ||
         sourceType.getElementType() != targetType.getElementType())
       return std::nullopt;
     std::optional<int64_t> rows = staticUpperBound(source, 0);
@@ -138,11 +139,6 @@ struct BlockDistributor {
       return std::nullopt;
     return GpuRowCopy{source, target, *rows, columns,
                       sourceType.isDynamicDim(0)};
-  }
-
-  static bool inWorkgroup(MemRefType type) {
-    auto space = dyn_cast_or_null<gpu::AddressSpaceAttr>(type.getMemorySpace());
-    return space && space.getValue() == gpu::AddressSpace::Workgroup;
   }
 
   /// Element by element, a chunk's rows are copied fully unrolled (below)
@@ -340,8 +336,14 @@ struct BlockDistributor {
   }
 
   LogicalResult distributeLinalg(linalg::LinalgOp op) {
-    if (succeeded(distributeOnTensorCores(op, threadId, blockSize, tensorCores)))
+    // The products erase `op`: their barrier goes before its successor.
+    Location loc = op.getLoc();
+    OpBuilder after(op->getBlock(), std::next(op->getIterator()));
+    if (succeeded(
+            distributeOnTensorCores(op, threadId, blockSize, tensorCores))) {
+      barrier(after, loc);
       return success();
+    }
     if (std::optional<GpuRowCopy> copy = matchRowCopy(op)) {
       if (int64_t bytes = asyncCopyBytes(*copy))
         return distributeAsyncCopy(op, *copy, bytes);
