@@ -73,6 +73,8 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
     return kind.takeError();
   if (llvm::Error error = checkGateSums(request.options.gateSums))
     return std::move(error);
+  if (llvm::Error error = checkDoubleBuffer(request.options.doubleBuffer))
+    return std::move(error);
   if (llvm::Error error = checkFactoredBand(request.options.factoredBand))
     return std::move(error);
   CompileResult result;

@@ -27,12 +27,14 @@ std::string CompileOptions::fingerprint() const {
   return llvm::formatv("target={0} K={1} V={2} chunk={3} block_v={4} dtype={5} "
                        "block={6} ptxas={7} householder={8} qk_l2norm={9} "
                        "beta_sigmoid={10} dt_softplus={11} cpu={12} "
-                       "tensor_cores={13} gate_sums={14} factored_band={15}",
+                       "tensor_cores={13} gate_sums={14} factored_band={15} "
+                       "double_buffer={16}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
                        perElementGateSums(*this) ? "per-element" : "by-row",
-                       usesFactoredBand(*this) ? "on" : "off")
+                       usesFactoredBand(*this) ? "on" : "off",
+                       usesDoubleBuffer(*this) ? "on" : "off")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -71,13 +73,29 @@ bool usesFactoredBand(const CompileOptions &options) {
   return options.factoredBand == "on";
 }
 
-llvm::Error checkFactoredBand(llvm::StringRef factoredBand) {
-  if (factoredBand.empty() || factoredBand == "auto" || factoredBand == "on" ||
-      factoredBand == "off")
+namespace {
+
+llvm::Error checkAutoOnOff(llvm::StringRef option, llvm::StringRef value) {
+  if (value.empty() || value == "auto" || value == "on" || value == "off")
     return llvm::Error::success();
-  return llvm::createStringError("unknown factored-band '" +
-                                 factoredBand.str() +
-                                 "' (expected auto, on or off)");
+  return llvm::createStringError("unknown " + option.str() + " '" +
+                                 value.str() + "' (expected auto, on or off)");
+}
+
+} // namespace
+
+llvm::Error checkFactoredBand(llvm::StringRef factoredBand) {
+  return checkAutoOnOff("factored-band", factoredBand);
+}
+
+bool usesDoubleBuffer(const CompileOptions &options) {
+  if (options.doubleBuffer.empty() || options.doubleBuffer == "auto")
+    return options.target != "cpu";
+  return options.doubleBuffer == "on";
+}
+
+llvm::Error checkDoubleBuffer(llvm::StringRef doubleBuffer) {
+  return checkAutoOnOff("double-buffer", doubleBuffer);
 }
 
 std::string tensorCoreInputs(const CompileOptions &options) {
@@ -128,6 +146,12 @@ std::vector<Stage> getStages(const CompileOptions &options) {
                      "canonicalize)",
                      perElementGateSums(options), usesFactoredBand(options))
            .str()});
+  // The next chunk's inputs staged while this one computes; GPUs within the
+  // shared memory a block may grow to.
+  if (usesDoubleBuffer(options))
+    stages.push_back({"buffer", "func.func(linac-double-buffer-inputs{chip=" +
+                                    (cpu ? std::string() : options.target) +
+                                    "})"});
   if (cpu) {
     stages.push_back(
         {"llvm",

@@ -68,6 +68,11 @@ struct CompileOptions {
   /// (the exact band always); empty or "auto": on for CPUs, off for GPUs
   /// (not yet timed on one).
   std::string factoredBand;
+  /// Two buffers for each staged input, the next chunk's copied while this
+  /// one computes (linac-double-buffer-inputs): "on", "off"; empty or
+  /// "auto": on for GPUs (asynchronous copies), off for CPUs (whose copies
+  /// are synchronous: "on" there only tests the transformation).
+  std::string doubleBuffer;
   /// Threads per block on GPUs.
   int64_t gpuBlockSize = 128;
   /// Assemble PTX into a cubin with ptxas when it is installed.
@@ -104,6 +109,12 @@ bool usesFactoredBand(const CompileOptions &options);
 
 /// An error naming a `factoredBand` other than auto, on or off.
 llvm::Error checkFactoredBand(llvm::StringRef factoredBand);
+
+/// Whether `options` resolve to double-buffered inputs (see `doubleBuffer`).
+bool usesDoubleBuffer(const CompileOptions &options);
+
+/// An error naming a `doubleBuffer` other than auto, on or off.
+llvm::Error checkDoubleBuffer(llvm::StringRef doubleBuffer);
 
 /// The tensor-core inputs `options` resolves to (see `tensorCores`).
 std::string tensorCoreInputs(const CompileOptions &options);

@@ -1,6 +1,7 @@
 //===- GpuAsyncCopy.cpp - wide asynchronous copies into shared memory ----===//
 
 #include "passes/GpuAsyncCopy.h"
+#include "passes/GpuSharedPadding.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -30,14 +31,14 @@ int64_t mlir::linac::asyncCopyBytes(const GpuRowCopy &copy) {
   SmallVector<int64_t> strides;
   int64_t offset;
   if (failed(type.getStridesAndOffset(strides, offset)) || strides[1] != 1 ||
-      ShapedType::isDynamic(offset) || ShapedType::isDynamic(strides[0]))
+      ShapedType::isDynamic(strides[0]))
     return 0;
   // Shared buffers start at multiples of 16 bytes (kSharedBufferAlignment),
   // so the static layout decides the shared side's alignment.
   for (int64_t bytes : {16, 8, 4}) {
     int64_t width = bytes / element;
-    if (width < 2 || copy.columns % width != 0 || offset % width != 0 ||
-        strides[0] % width != 0)
+    if (width < 2 || copy.columns % width != 0 ||
+        !offsetIsMultipleOf(copy.target, width) || strides[0] % width != 0)
       continue;
     return bytes;
   }
@@ -75,7 +76,8 @@ Value mlir::linac::buildAsyncCopyCondition(OpBuilder &b, Location loc,
 
 void mlir::linac::buildAsyncCopy(OpBuilder &b, Location loc,
                                  const GpuRowCopy &copy, int64_t bytes,
-                                 Value threadId, int64_t blockSize) {
+                                 Value threadId, int64_t blockSize,
+                                 bool commit) {
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(b, loc, v);
   };
@@ -143,9 +145,15 @@ void mlir::linac::buildAsyncCopy(OpBuilder &b, Location loc,
         ValueRange{sourceRow, column}, b.getIndexAttr(width), sourceElements,
         bypassL1);
   }
+  if (commit)
+    commitAsyncCopies(b, loc);
+}
+
+void mlir::linac::commitAsyncCopies(OpBuilder &b, Location loc) {
   NVVM::CpAsyncCommitGroupOp::create(b, loc);
 }
 
-void mlir::linac::waitForAsyncCopies(OpBuilder &b, Location loc) {
-  NVVM::CpAsyncWaitGroupOp::create(b, loc, 0);
+void mlir::linac::waitForAsyncCopies(OpBuilder &b, Location loc,
+                                     int64_t newestGroupsInFlight) {
+  NVVM::CpAsyncWaitGroupOp::create(b, loc, newestGroupsInFlight);
 }

@@ -37,18 +37,24 @@ Value buildAsyncCopyCondition(OpBuilder &b, Location loc,
                               const GpuRowCopy &copy, int64_t bytes);
 
 /// The copy as asynchronous `bytes`-wide copies (cp.async,
-/// nvgpu.device_async_copy) spread over the block's threads, then one commit of
-/// the thread's group: the bytes do not pass through registers, and a thread's
-/// copies of this and the following buffers are all in flight until
-/// waitForAsyncCopies. With `dynamicRows`, the rows past the end read nothing
-/// and are zero-filled (in the buffer beneath the view).
+/// nvgpu.device_async_copy) spread over the block's threads, then (with
+/// `commit`) one commit of the thread's group: the bytes do not pass through
+/// registers, and a thread's copies of this and the following buffers are
+/// all in flight until waitForAsyncCopies. With `dynamicRows`, the rows past
+/// the end read nothing and are zero-filled (in the buffer beneath the view).
 void buildAsyncCopy(OpBuilder &b, Location loc, const GpuRowCopy &copy,
-                    int64_t bytes, Value threadId, int64_t blockSize);
+                    int64_t bytes, Value threadId, int64_t blockSize,
+                    bool commit = true);
 
-/// Waits for every asynchronous copy the thread has committed
-/// (cp.async.wait_group 0): before the barrier after which other threads read
-/// the copied buffers.
-void waitForAsyncCopies(OpBuilder &b, Location loc);
+/// Closes the thread's group of asynchronous copies (cp.async.commit_group);
+/// with no copy since the last commit, an empty group.
+void commitAsyncCopies(OpBuilder &b, Location loc);
+
+/// Waits for the asynchronous copies the thread has committed, all but the
+/// `newestGroupsInFlight` groups committed last (cp.async.wait_group): before
+/// the barrier after which other threads read the copied buffers.
+void waitForAsyncCopies(OpBuilder &b, Location loc,
+                        int64_t newestGroupsInFlight = 0);
 
 } // namespace mlir::linac
 

@@ -17,9 +17,15 @@
 namespace mlir::linac {
 
 /// The type of static buffer `type` with its rows padded: 16 bytes more where
-/// the rows of a 2-D buffer of at least two rows are a multiple of 32 bytes;
-/// `type` itself otherwise.
+/// the rows (innermost dimension) of a buffer of rank 2 or more, at least two
+/// rows a matrix, are a multiple of 32 bytes; `type` itself otherwise.
 MemRefType paddedSharedType(MemRefType type);
+
+/// Whether the offset of `view` is a multiple of `multiple` elements: its
+/// static offset, or for a dynamic one (a subview at a run-time position,
+/// such as one half of a double buffer) where every offset of the subviews
+/// it is cut with moves by a multiple.
+bool offsetIsMultipleOf(Value view, int64_t multiple);
 
 /// Whether every use of `buffer` and of the subviews cut from it reads or
 /// writes it through its strides (loads, stores, linalg ops, dims, subviews,

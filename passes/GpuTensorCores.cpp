@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/GpuTensorCores.h"
+#include "passes/GpuSharedPadding.h"
 #include "passes/LinalgHelpers.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -155,7 +156,8 @@ struct MmaBuilder {
   /// Whether the elements at k and k + 1 of `buffer` (map `map`) are
   /// neighbours in shared memory with the pair 4-byte aligned for every even
   /// k: k its innermost index at unit stride, an even row stride and offset
-  /// (shared buffers start at multiples of 16 bytes).
+  /// (shared buffers start at multiples of 16 bytes; a double buffer's half
+  /// at a run-time position, whose size is even, qualifies).
   bool pairsAlongK(Value buffer, AffineMap map) {
     auto type = cast<MemRefType>(buffer.getType());
     SmallVector<int64_t> strides;
@@ -163,9 +165,10 @@ struct MmaBuilder {
     if (!gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type) ||
         map.getNumResults() != 2 || map.getDimPosition(1) != kDim ||
         failed(type.getStridesAndOffset(strides, offset)) ||
-        ShapedType::isDynamic(offset) || ShapedType::isDynamic(strides[0]))
+        ShapedType::isDynamic(strides[0]))
       return false;
-    return strides[1] == 1 && strides[0] % 2 == 0 && offset % 2 == 0;
+    return strides[1] == 1 && strides[0] % 2 == 0 &&
+           offsetIsMultipleOf(buffer, 2);
   }
 
   /// The 16-bit elements at k and k + 1 of a row (`inBounds` on both) as

@@ -59,14 +59,14 @@ Value linac::convertFloat(OpBuilder &b, Location loc, Value value, Type type) {
   return arith::TruncFOp::create(b, loc, type, value);
 }
 
-void linac::buildConvertingCopy(OpBuilder &b, Location loc, Value src,
-                                Value dst) {
+linalg::GenericOp linac::buildConvertingCopy(OpBuilder &b, Location loc,
+                                             Value src, Value dst) {
   auto dstType = cast<MemRefType>(dst.getType());
   unsigned rank = dstType.getRank();
   AffineMap identity = b.getMultiDimIdentityMap(rank);
   SmallVector<utils::IteratorType> iterators(rank,
                                              utils::IteratorType::parallel);
-  linalg::GenericOp::create(
+  return linalg::GenericOp::create(
       b, loc, ValueRange{src}, ValueRange{dst},
       ArrayRef<AffineMap>{identity, identity}, iterators,
       [&](OpBuilder &nb, Location nloc, ValueRange args) {

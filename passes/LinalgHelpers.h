@@ -3,6 +3,7 @@
 #ifndef LINAC_PASSES_LINALGHELPERS_H
 #define LINAC_PASSES_LINALGHELPERS_H
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpDefinition.h"
 
@@ -23,7 +24,8 @@ std::optional<int64_t> staticUpperBound(Value memref, int64_t index);
 Value convertFloat(OpBuilder &b, Location loc, Value value, Type type);
 
 /// dst[...] = convert(src[...]) as a linalg.generic over their common shape.
-void buildConvertingCopy(OpBuilder &b, Location loc, Value src, Value dst);
+linalg::GenericOp buildConvertingCopy(OpBuilder &b, Location loc, Value src,
+                                      Value dst);
 
 /// Fills `dst` with `value` (converted to its element type).
 void buildFill(OpBuilder &b, Location loc, Value value, Value dst);

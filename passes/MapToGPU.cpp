@@ -47,6 +47,12 @@ int64_t mlir::linac::maxSharedBytes(llvm::StringRef chip) {
   return kMaxStaticSharedBytes;
 }
 
+int64_t mlir::linac::maxGrownSharedBytes(llvm::StringRef chip) {
+  constexpr int64_t kBlocksPerMultiprocessor = 4;
+  return std::max(kMaxStaticSharedBytes,
+                  maxSharedBytes(chip) / kBlocksPerMultiprocessor);
+}
+
 int64_t mlir::linac::localBufferBytes(Operation *root) {
   int64_t bytes = 0;
   root->walk([&](memref::AllocaOp alloca) {
@@ -155,9 +161,17 @@ struct BlockDistributor {
   /// next barrier after them must wait for them first.
   bool asyncCopiesInFlight = false;
 
+  /// Inside a prefetch (kPrefetchAttrName): copies of a chunk that no thread
+  /// reads before the barrier after it (distributePrefetch), so they need no
+  /// barrier of their own, and their cp.async are neither committed nor
+  /// waited for one by one.
+  bool inPrefetch = false;
+
   /// A barrier, after which every thread may read what any wrote before it,
-  /// asynchronous copies included.
+  /// asynchronous copies included (none inside a prefetch).
   void barrier(OpBuilder &b, Location loc) {
+    if (inPrefetch)
+      return;
     if (asyncCopiesInFlight)
       waitForAsyncCopies(b, loc);
     asyncCopiesInFlight = false;
@@ -201,8 +215,9 @@ struct BlockDistributor {
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(branch.thenBlock());
-      buildAsyncCopy(b, loc, copy, bytes, threadId, blockSize);
-      asyncCopiesInFlight = true;
+      buildAsyncCopy(b, loc, copy, bytes, threadId, blockSize,
+                     /*commit=*/!inPrefetch);
+      asyncCopiesInFlight |= !inPrefetch;
       b.setInsertionPointToStart(branch.elseBlock());
       // The generic loop: unrolled, its loads took registers from the
       // whole kernel (chunk_simple_gla 177 instead of 146).
@@ -265,10 +280,48 @@ struct BlockDistributor {
     op->erase();
   }
 
+  /// A chunk's staging copies moved ahead by linac-double-buffer-inputs,
+  /// then one commit of their group, taken or not, so that every thread has
+  /// committed as many: the first chunk's before the chunk loop, and at the
+  /// top of each chunk the next one's, after which the chunk waits for all
+  /// but that newest group (its own copies, committed a chunk earlier) and
+  /// the barrier makes them visible. The chunk's compute hides the next
+  /// chunk's copies; the barrier that ended the previous chunk keeps them
+  /// off the buffer halves it read.
+  LogicalResult distributePrefetch(scf::IfOp prefetch, StringRef kind) {
+    inPrefetch = true;
+    LogicalResult distributed = distributeBlock(*prefetch.thenBlock());
+    inPrefetch = false;
+    if (failed(distributed))
+      return failure();
+    Location loc = prefetch.getLoc();
+    OpBuilder after(prefetch->getBlock(), std::next(prefetch->getIterator()));
+    commitAsyncCopies(after, loc);
+    if (kind == kPrefetchNext) {
+      waitForAsyncCopies(after, loc, /*newestGroupsInFlight=*/1);
+      barrier(after, loc);
+    }
+    return success();
+  }
+
   LogicalResult distributeBlock(Block &block) {
     for (Operation &op : llvm::make_early_inc_range(block)) {
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
         if (failed(distributeLinalg(linalgOp)))
+          return failure();
+        continue;
+      }
+      if (auto kind = op.getAttrOfType<StringAttr>(kPrefetchAttrName)) {
+        auto prefetch = dyn_cast<scf::IfOp>(op);
+        if (!prefetch || prefetch.getNumResults() != 0 ||
+            prefetch.elseBlock() ||
+            !llvm::is_contained({kPrefetchFirst, kPrefetchNext},
+                                kind.getValue()))
+          return op.emitOpError()
+                 << "is marked " << kPrefetchAttrName << " = " << kind
+                 << "; expected an scf.if with no results or else branch, "
+                    "marked \"first\" or \"next\"";
+        if (failed(distributePrefetch(prefetch, kind.getValue())))
           return failure();
         continue;
       }
@@ -647,10 +700,10 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     }
     int64_t limit = maxSharedBytes(chip);
     // Rows padded against bank conflicts, unless that would take a block
-    // past the static 48 KiB (the tiling search's measure) or the chip's
-    // limit.
-    bool pad = paddedBytes <= limit && (sharedBytes > kMaxStaticSharedBytes ||
-                                        paddedBytes <= kMaxStaticSharedBytes);
+    // past what it may grow to (or, already beyond, past the chip's limit).
+    bool pad =
+        paddedBytes <= limit && (sharedBytes > kMaxStaticSharedBytes ||
+                                 paddedBytes <= maxGrownSharedBytes(chip));
     if (pad)
       sharedBytes = paddedBytes;
     if (sharedBytes > limit)
@@ -705,8 +758,9 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
       // Padded rows: the alloca's uses take a view of its original shape.
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(alloca);
-      SmallVector<OpFoldResult> offsets(2, b.getIndexAttr(0)),
-          strides(2, b.getIndexAttr(1)), sizes;
+      int64_t rank = type.getRank();
+      SmallVector<OpFoldResult> offsets(rank, b.getIndexAttr(0)),
+          strides(rank, b.getIndexAttr(1)), sizes;
       for (int64_t size : alloca.getType().getShape())
         sizes.push_back(b.getIndexAttr(size));
       Value view = memref::SubViewOp::create(b, alloca.getLoc(), buffer,

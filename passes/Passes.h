@@ -55,6 +55,22 @@ inline constexpr llvm::StringLiteral kCausalLhsAttrName = "linac.causal_lhs";
 inline constexpr llvm::StringLiteral kDeferredPrefetchAttrName =
     "linac.deferred_prefetch";
 
+/// On the copies that stage a chunk's inputs in local buffers
+/// (linac-tile-chunk-loop{stage-inputs}), which linac-double-buffer-inputs
+/// may move a chunk ahead.
+inline constexpr llvm::StringLiteral kStagedInputAttrName =
+    "linac.staged_input";
+
+/// On an scf.if that linac-double-buffer-inputs made of a chunk loop's
+/// staging copies: kPrefetchFirst before the loop (the first chunk's),
+/// kPrefetchNext at the top of each chunk (the next chunk's, into the buffer
+/// halves this chunk does not read). linac-map-to-gpu issues them as
+/// cp.async without waiting, and waits for a chunk's copies at the top of
+/// that chunk, after its successor's have gone out.
+inline constexpr llvm::StringLiteral kPrefetchAttrName = "linac.prefetch";
+inline constexpr llvm::StringLiteral kPrefetchFirst = "first";
+inline constexpr llvm::StringLiteral kPrefetchNext = "next";
+
 /// linac-profile-phases: the kernel's phase labels (an array of strings), and
 /// the prefix of the global that holds its (cycles, visits) counters (the
 /// kernel's name follows it).
@@ -69,6 +85,14 @@ inline constexpr int64_t kMaxStaticSharedBytes = 48 * 1024;
 /// kernel opts in: buffers beyond kMaxStaticSharedBytes become views of the
 /// kernel's dynamic shared memory, whose size the runtime sets at launch.
 int64_t maxSharedBytes(llvm::StringRef chip);
+
+/// Shared memory a block of `chip` may grow to when linac-map-to-gpu pads its
+/// rows against bank conflicts or linac-double-buffer-inputs doubles its
+/// staged inputs (the tiling itself is searched within
+/// kMaxStaticSharedBytes): a quarter of maxSharedBytes, so that four blocks
+/// still fit a multiprocessor (what the registers of the default tilings
+/// allow: 128 threads at up to 128 registers), or 48 KiB where that is more.
+int64_t maxGrownSharedBytes(llvm::StringRef chip);
 
 /// On a gpu.func whose buffers live in dynamic shared memory: its size in
 /// bytes (the metadata's grid.dynamic_shared_bytes, for the launch).

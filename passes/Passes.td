@@ -379,6 +379,45 @@ def LinacApproximateMath : Pass<"linac-approximate-math", "::mlir::func::FuncOp"
                            "::mlir::vector::VectorDialect"];
 }
 
+def LinacDoubleBufferInputs
+    : Pass<"linac-double-buffer-inputs", "::mlir::func::FuncOp"> {
+  let summary = "Stages the next chunk's inputs while this chunk computes";
+  let description = [{
+    For each chunk loop whose inputs are staged in local buffers (copies
+    marked `linac.staged_input` by `linac-tile-chunk-loop{stage-inputs}`),
+    doubles each buffer (`memref<2x...>`; chunk `c` uses half `c mod 2`),
+    copies the first chunk's inputs before the loop and, at the top of each
+    chunk, the next chunk's inputs into the other half, each under an
+    `scf.if` marked `linac.prefetch` (`"first"`, `"next"`). The loop's own
+    copies go. On GPUs `linac-map-to-gpu` turns those into `cp.async` that a
+    chunk waits for only at its top, after its successor's copies have gone
+    out (`cp.async.wait_group 1`), so the copies overlap a chunk's compute.
+
+    With `chip` set (GPUs), a loop is left as it is where the doubled buffers
+    (counted with their rows padded, as `linac-map-to-gpu` pads them) would
+    take a block past 48 KiB of shared memory, or past the chip's limit for
+    a block already beyond 48 KiB. Loops whose copies depend on reads of
+    memory are left as they are too.
+
+    ```mlir
+    %buf = memref.alloca() : memref<2x16x128xbf16>
+    scf.if %any_chunk { <copy chunk 0 into %buf[0]> } {linac.prefetch = "first"}
+    scf.for %c = %c0 to %n step %c1 {
+      scf.if %has_next { <copy chunk c + 1 into %buf[(c + 1) mod 2]> } {linac.prefetch = "next"}
+      <chunk c on %buf[c mod 2]>
+    }
+    ```
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", "\"\"",
+           "GPU whose shared memory bounds the doubled buffers (sm_80, sm_90, "
+           "...); empty: no bound (CPUs)">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
   let summary = "Moves each tiled kernel into a gpu.func, one block per grid point";
   let description = [{
@@ -389,7 +428,9 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     merges neighbouring shared accesses into 8- and 16-byte ones; rows of a
     multiple of 32 bytes 16 bytes longer, read through a view of the
     original shape, so that a warp's mma fragment loads spread over the
-    banks, unless that would take the block past 48 KiB; beyond
+    banks, unless that would take the block past a quarter of the chip's
+    shared memory (four blocks a multiprocessor) or 48 KiB, whichever is
+    more; beyond
     48 KiB as views of the kernel's `gpu.dynamic_shared_memory`, whose size
     the `linac.dynamic_shared_bytes` attribute records for the launch), fails
     when they need more than the chip lets a block opt in to (227 KiB on
@@ -400,7 +441,12 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     run-time check of the source's address, row stride and unit column
     stride, element by element where it fails (every load of a thread
     before its first store), with no barrier between consecutive copies and
-    one wait for the copies before the barrier after them, distributes the
+    one wait for the copies before the barrier after them (copies under an
+    `scf.if` marked `linac.prefetch` by `linac-double-buffer-inputs`: no
+    barrier, one commit after the `scf.if`, and for the next chunk's a
+    `cp.async.wait_group 1` and a barrier, so that the chunk waits for its
+    own copies, issued a chunk earlier, but not for its successor's),
+    distributes the
     parallel loops of each `linalg` op
     over the block's threads (strided by the block size; in elementwise
     ops an inner extent bounded by a constant, such as a chunk's rows

@@ -148,7 +148,8 @@ struct ChunkViews {
     for (unsigned d = 0; d < shape.size(); ++d)
       keep.push_back(d);
     Value local = ::view(b, loc, buffer, offsets, sizes, keep);
-    buildConvertingCopy(b, named(loc, "stage inputs"), view, local);
+    buildConvertingCopy(b, named(loc, "stage inputs"), view, local)
+        ->setAttr(kStagedInputAttrName, b.getUnitAttr());
     return local;
   }
 

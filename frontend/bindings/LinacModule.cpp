@@ -65,6 +65,8 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
       options.gateSums = value.cast<std::string>();
     else if (name == "factored_band")
       options.factoredBand = value.cast<std::string>();
+    else if (name == "double_buffer")
+      options.doubleBuffer = value.cast<std::string>();
     else if (name == "cpu")
       options.cpu = value.cast<std::string>();
     else
@@ -243,7 +245,8 @@ PYBIND11_MODULE(_linac, m) {
       "Compiles a built-in kernel; keyword options householder, qk_l2norm, "
       "beta_sigmoid, dt_softplus, block_size (GPU threads per block), "
       "tensor_cores (auto, none, tf32, bf16, f16), gate_sums (auto, by-row, "
-      "per-element), factored_band (auto, on, off), cpu (CPU objects for an "
+      "per-element), factored_band (auto, on, off), double_buffer (auto, on, "
+      "off), cpu (CPU objects for an "
       "LLVM CPU name such as x86-64-v3; default the host).");
   m.def(
       "compile",

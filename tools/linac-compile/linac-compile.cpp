@@ -71,6 +71,12 @@ cl::opt<std::string> gateSums(
              "per-element (each sum its own loop, no barrier per row on a "
              "GPU) or auto (by-row on CPUs, per-element on GPUs; default)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<std::string> doubleBuffer(
+    "double-buffer",
+    cl::desc("two buffers for each staged input, the next chunk's copied "
+             "while this one computes: on, off or auto (on for GPUs, off for "
+             "CPUs, whose copies are synchronous; default)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<std::string> factoredBand(
     "factored-band",
     cl::desc("GLA's intra-chunk scores as one product of rescaled rows where "
@@ -301,6 +307,8 @@ int main(int argc, char **argv) {
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkFactoredBand(factoredBand))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkDoubleBuffer(doubleBuffer))
+    return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
     return usageError("block-size must be a multiple of 32 in [32, 1024], got " +
                       Twine(blockSize));
@@ -335,6 +343,7 @@ int main(int argc, char **argv) {
   request.options.tensorCores = tensorCores;
   request.options.gateSums = gateSums;
   request.options.factoredBand = factoredBand;
+  request.options.doubleBuffer = doubleBuffer;
   request.options.gpuBlockSize = blockSize;
   request.options.profilePhases = profilePhases;
   request.useCache = !noCache;

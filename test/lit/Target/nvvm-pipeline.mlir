@@ -15,13 +15,14 @@
 // linac-to-nvvm tiles with chunks of 16 and value tiles of 16 (a tiling
 // whose buffers fit in static shared memory whatever the decay): a state
 // tile of 64 x 16 f32, an output tile of 16 x 16 f32, the chunk's staged q
-// and k (16 x 64 f32) and v (16 x 16), and scores of 16 x 16 f32; each row
-// 16 bytes longer against bank conflicts (64 x 20, 16 x 20, 16 x 68).
+// and k (16 x 64 f32) and v (16 x 16), two of each (the next chunk's copied
+// during this one), and scores of 16 x 16 f32; each row 16 bytes longer
+// against bank conflicts (64 x 20, 16 x 20, 2 x 16 x 68, 2 x 16 x 20).
 // CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_0[5120];
 // CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_1[1280];
-// CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_2[4352];
-// CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_3[4352];
-// CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_4[1280];
+// CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_2[8704];
+// CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_3[8704];
+// CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_4[2560];
 // CHECK-SAME:    .shared .align 16 .b8 __wg_linear_attn_5[1280];
 // CHECK-SAME:    %tid.x;
 // CHECK-SAME:    %ctaid.x;
