@@ -18,6 +18,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Regex.h"
 
 using namespace mlir;
 
@@ -178,11 +179,13 @@ std::vector<Stage> getStages(const CompileOptions &options) {
   stages.push_back(
       {"gpu",
        llvm::formatv("linac-map-to-gpu{{chip={0} features=+ptx80 "
-                     "block-size={1} tensor-cores={2}}, canonicalize, "
+                     "block-size={1} tensor-cores={2} "
+                     "min-blocks-per-multiprocessor={4}}, canonicalize, "
                      "cse{3}",
                      options.target, options.gpuBlockSize,
                      tensorCoreInputs(options),
-                     options.profilePhases ? ", linac-profile-phases" : "")
+                     options.profilePhases ? ", linac-profile-phases" : "",
+                     options.minBlocksPerMultiprocessor)
            .str()});
   stages.push_back({"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
                             "convert-scf-to-cf, convert-nvgpu-to-nvvm, "
@@ -350,10 +353,12 @@ runStages(ModuleOp module, StringRef funcName, CompileOptions &options,
 
 } // namespace
 
-llvm::Expected<KernelArtifact> compileKernel(ModuleOp module,
-                                             StringRef funcName,
-                                             CompileOptions options,
-                                             StageDumps *dumps) {
+namespace {
+
+llvm::Expected<KernelArtifact> compileKernelOnce(ModuleOp module,
+                                                 StringRef funcName,
+                                                 CompileOptions options,
+                                                 StageDumps *dumps) {
   llvm::Expected<TargetKind> kind = parseTarget(options.target);
   if (!kind)
     return kind.takeError();
@@ -458,6 +463,42 @@ llvm::Expected<KernelArtifact> compileKernel(ModuleOp module,
   os << llvm::formatv("{0:2}", metadata.toJson());
   artifact.metadata = std::move(json);
   return artifact;
+}
+
+} // namespace
+
+/// Whether ptxas -v reported spill stores or loads.
+static bool ptxasSpilled(StringRef log) {
+  llvm::Regex spills("[1-9][0-9]* bytes spill (stores|loads)");
+  return spills.match(log);
+}
+
+llvm::Expected<KernelArtifact> compileKernel(ModuleOp module,
+                                             StringRef funcName,
+                                             CompileOptions options,
+                                             StageDumps *dumps) {
+  // GPU kernels ask ptxas for at most 128 registers a thread, the budget of
+  // 512 threads on a multiprocessor (four blocks of 128): the bf16 K = V =
+  // 128 chunk kernels fit it without spilling, where left alone ptxas took
+  // 128-161 (3 or 4 blocks). Where the budget spills, or without ptxas to
+  // tell, they ask for one block (no cap below ptxas's 255).
+  constexpr int64_t kThreadsPerMultiprocessor = 512;
+  int64_t blocks = options.target == "cpu" || !options.runPtxas || !findPtxas()
+                       ? 1
+                       : std::max<int64_t>(1, kThreadsPerMultiprocessor /
+                                                  options.gpuBlockSize);
+  if (blocks == 1) {
+    options.minBlocksPerMultiprocessor = 1;
+    return compileKernelOnce(module, funcName, options, dumps);
+  }
+  OwningOpRef<ModuleOp> pristine = module.clone();
+  options.minBlocksPerMultiprocessor = blocks;
+  llvm::Expected<KernelArtifact> budgeted =
+      compileKernelOnce(module, funcName, options, dumps);
+  if (!budgeted || !ptxasSpilled(budgeted->ptxasLog))
+    return budgeted;
+  options.minBlocksPerMultiprocessor = 1;
+  return compileKernelOnce(*pristine, funcName, options, dumps);
 }
 
 } // namespace linac

@@ -73,6 +73,9 @@ struct CompileOptions {
   /// "auto": on for GPUs (asynchronous copies), off for CPUs (whose copies
   /// are synchronous: "on" there only tests the transformation).
   std::string doubleBuffer;
+  /// GPUs: the blocks ptxas must fit on a multiprocessor (a register
+  /// budget, nvvm.minctasm). Not a user option: compileKernel sets it.
+  int64_t minBlocksPerMultiprocessor = 1;
   /// Threads per block on GPUs.
   int64_t gpuBlockSize = 128;
   /// Assemble PTX into a cubin with ptxas when it is installed.

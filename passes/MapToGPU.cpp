@@ -574,6 +574,12 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
       return signalPassFailure();
     }
     tensorCoreInputs = *inputs;
+    if (minBlocksPerMultiprocessor < 1) {
+      module.emitError() << "linac-map-to-gpu: min-blocks-per-multiprocessor "
+                            "must be at least 1, got "
+                         << static_cast<int64_t>(minBlocksPerMultiprocessor);
+      return signalPassFailure();
+    }
     SmallVector<std::pair<func::FuncOp, scf::ParallelOp>> kernels;
     for (auto func : module.getOps<func::FuncOp>()) {
       // Outlining a kernel erases its function: one grid per function.
@@ -646,10 +652,12 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
     kernel.setKnownBlockSizeAttr(
         b.getDenseI32ArrayAttr({(int32_t)blockSize, 1, 1}));
-    // One block per SM is enough: without this, ptxas caps the registers of
-    // a kernel with a known block size to fit several blocks, and spills.
+    // The blocks ptxas must fit on a multiprocessor (a register budget).
+    // Without the attribute, ptxas caps the registers of a kernel with a
+    // known block size to fit several blocks, and spills; the compiler
+    // asks for more than one only where ptxas then does not spill.
     kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                    b.getI32IntegerAttr(1));
+                    b.getI32IntegerAttr(minBlocksPerMultiprocessor));
     Block &entry = kernel.getBody().front();
     b.setInsertionPointToStart(&entry);
 

@@ -470,7 +470,12 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     Option<"tensorCores", "tensor-cores", "std::string", "\"none\"",
            "matrix products on tensor cores (mma.sync): none, tf32 (every "
            "product), bf16 or f16 (products of two such buffers in that "
-           "type, the others in tf32)">
+           "type, the others in tf32)">,
+    Option<"minBlocksPerMultiprocessor", "min-blocks-per-multiprocessor",
+           "int64_t", "1",
+           "blocks ptxas should fit on a multiprocessor at once "
+           "(nvvm.minctasm, .minnctapersm): it caps each thread's registers "
+           "to 65536 / (this x the block size)">
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect",
                            "::mlir::LLVM::LLVMDialect",
