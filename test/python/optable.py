@@ -443,6 +443,21 @@ def call_mamba2(op: Callable, x: Mamba2Inputs, chunk_size: int = 64, **kwargs):
     return op(x.x, x.dt, x.A, x.B, x.C, **kwargs)
 
 
+def check_chunked_mamba2_against_reference(rng: np.random.Generator, chunk_size: int) -> None:
+    """Runs mamba_chunk_scan_combined at ``chunk_size`` on 150 tokens (dt softplus'd, two
+    sequences, two heads) and checks its output and final states against the float64
+    step-by-step reference."""
+    from linac.reference import relative_rms_error
+
+    x = make_mamba2_inputs(rng, 2, 150, 2, 32, 1, 16)
+    y, final = call_mamba2(
+        ops.mamba_chunk_scan_combined, x, chunk_size, return_final_states=True, dt_softplus=True
+    )
+    ref_y, ref_final = reference.mamba2(x.x, x.dt, x.A, x.B, x.C, dt_softplus=True)
+    assert relative_rms_error(ref_y, y) <= tolerance(np.float32)
+    assert relative_rms_error(ref_final, final) <= tolerance(np.float32)
+
+
 @dataclass(frozen=True)
 class SelectiveScanInputs:
     """The arrays of one Mamba-1 call, channels first: u, the time steps delta and the gate z
