@@ -143,3 +143,26 @@ func.func @not_a_permutation(%out: memref<?x?x8xf32>) {
   } {linac.grid = ["head", "sequence"]}
   return
 }
+
+// -----
+
+// A prefetch mark (linac-double-buffer-inputs) of an unknown kind.
+#id = affine_map<(d0) -> (d0)>
+func.func @unknown_prefetch(%g: memref<?x16xf32>, %n: index, %more: i1) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %buf = memref.alloca() : memref<16xf32>
+    // expected-error @+1 {{'scf.if' op is marked linac.prefetch = "later"; expected an scf.if with no results or else branch, marked "first" or "next"}}
+    scf.if %more {
+      %src = memref.subview %g[%sq, 0] [1, 16] [1, 1] : memref<?x16xf32> to memref<16xf32, strided<[1], offset: ?>>
+      linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+          ins(%src : memref<16xf32, strided<[1], offset: ?>>) outs(%buf : memref<16xf32>) {
+      ^bb0(%in: f32, %o: f32):
+        linalg.yield %in : f32
+      }
+    } {linac.prefetch = "later"}
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}
