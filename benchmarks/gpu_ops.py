@@ -305,6 +305,8 @@ def run(options) -> int:
         "linac_vs_fla": {},
         "flops_chunk": C,
         "decode_context": options.decode_context,
+        # What the baseline kernels are (make_bundle.py: their compiler and extra options).
+        "baseline": bundle_baseline(options.bundle),
     }
     try:
         import triton
@@ -450,6 +452,16 @@ def run(options) -> int:
     print(f"wrote {path} and {path.with_suffix('.meta.json').name}")
     plot(path)
     return 0
+
+
+def bundle_baseline(bundle: Path) -> dict | None:
+    """The bundle manifest's description of its baseline kernels (compiler, extra options),
+    or None without baseline kernels or a manifest."""
+    manifest = bundle / "manifest.json"
+    if not manifest.exists():
+        return None
+    baseline = json.loads(manifest.read_text()).get("baseline")
+    return {k: v for k, v in baseline.items() if k != "kernels"} if baseline else None
 
 
 def time_baseline(torch, runtime, timer, folder: Path, name: str, problem, current_call, record):

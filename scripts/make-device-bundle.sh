@@ -6,11 +6,14 @@
 #
 #   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-variants]
 #                                  [--no-profile] [--tuning FILE | --no-tuning] [--no-wheels]
-#                                  [--baseline REF]
+#                                  [--baseline REF] [--baseline-options NAME=VALUE...]
 #
 # --baseline REF also builds linac-compile as it was at git revision REF
 # (scripts/build-baseline-compiler.sh, minutes) and the benchmark's kernels with it:
 # benchmarks/gpu_ops.py then times each beside this revision's (linac_vs_baseline).
+# --baseline-options NAME=VALUE... (linac-compile options without their dashes, e.g.
+# double-buffer=off) builds the baseline kernels with those options too; without
+# --baseline, with this revision's compiler: an A/B of those options.
 #
 # The kernels take the tilings of benchmarks/results/gpu/tuning-sm_90-h200.json (the H200
 # sweep's, via linac-compile --tuning) where it has them; --no-tuning keeps the defaults.
@@ -35,7 +38,8 @@ while (($#)); do
     --tuning) PASS+=(--tuning "$2"); shift 2 ;;
     --no-tuning) PASS+=(--no-tuning); shift ;;
     --baseline) BASELINE="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --baseline-options) shift; PASS+=(--baseline-options); while (($#)) && [[ "$1" != -* ]]; do PASS+=("$1"); shift; done ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "make-device-bundle.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done

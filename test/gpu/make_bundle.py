@@ -159,21 +159,45 @@ def compile_profiles(compiler: Path, out: Path, ops: list[str], tuning: dict) ->
     return profiled
 
 
-def compile_baseline(compiler: Path, out: Path, cases: list, tuning: dict) -> dict:
-    """The benchmark's bf16 kernels (those gpu_ops.py times) built by another linac-compile,
-    with the same options and tuning file, into kernels/baseline/."""
+def compile_baseline(
+    compiler: Path, out: Path, cases: list, tuning: dict, extra_options: dict
+) -> dict:
+    """The benchmark's bf16 kernels (those gpu_ops.py times) built by another linac-compile
+    (or this one), with the same options and tuning file plus `extra_options` (linac-compile
+    options without their dashes, e.g. {"double-buffer": "off"}), into kernels/baseline/."""
     bench = {op for family in problems.BENCH_OPS for op in problems.bench_kernels(family)}
     kernels = []
     for case in cases:
         if case.op in bench and "bf16" in case.dtypes:
             folder = out / "kernels" / "baseline" / problems.kernel_dir("bf16", case.K, case.V)
             compile_kernel(
-                compiler, case.op, "bf16", case.K, case.V, {**case.options, **tuning}, folder
+                compiler,
+                case.op,
+                "bf16",
+                case.K,
+                case.V,
+                {**case.options, **tuning, **extra_options},
+                folder,
             )
             kernels.append(f"{folder.name}/{case.op}")
-    print(f"baseline kernels ({compiler}): {len(kernels)}", flush=True)
+    described = " ".join(f"--{name}={value}" for name, value in extra_options.items())
+    print(f"baseline kernels ({compiler} {described}): {len(kernels)}", flush=True)
     # scripts/build-baseline-compiler.sh builds into build-baseline/<commit>/build/bin.
-    return {"compiler": str(compiler), "kernels": kernels}
+    return {"compiler": str(compiler), "options": extra_options, "kernels": kernels}
+
+
+def parse_baseline_options(pairs: list[str]) -> dict:
+    """NAME=VALUE pairs (linac-compile options without their dashes) as a dict."""
+    options = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name or not value or name.startswith("-"):
+            raise SystemExit(
+                f"--baseline-options: '{pair}' is not NAME=VALUE (a linac-compile option "
+                "without its dashes, e.g. double-buffer=off)"
+            )
+        options[name] = value
+    return options
 
 
 def run_on_cpu(op: str, case: problems.Case, dtype: str, inputs: dict) -> tuple:
@@ -229,8 +253,18 @@ def main(argv=None) -> int:
         help="also build the benchmark's kernels with this linac-compile (another revision's, "
         "scripts/build-baseline-compiler.sh), for gpu_ops.py to time beside these",
     )
+    parser.add_argument(
+        "--baseline-options",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="build the baseline kernels with these linac-compile options too (e.g. "
+        "double-buffer=off); without --baseline-compiler, with this revision's compiler: an "
+        "A/B of one option",
+    )
     options = parser.parse_args(argv)
     tuning = {} if options.no_tuning or not options.tuning else {"tuning": options.tuning}
+    baseline_options = parse_baseline_options(options.baseline_options)
     if not options.compiler.exists():
         raise SystemExit(f"{options.compiler} not found: build linac first (ninja -C build)")
     listed = subprocess.run(
@@ -298,10 +332,13 @@ def main(argv=None) -> int:
     if not options.no_bench and not options.no_profile:
         profiles = compile_profiles(options.compiler, out, ops, tuning)
     baseline = None
-    if options.baseline_compiler:
-        if not options.baseline_compiler.exists():
-            raise SystemExit(f"{options.baseline_compiler} not found")
-        baseline = compile_baseline(options.baseline_compiler, out, cases, tuning)
+    baseline_compiler = options.baseline_compiler or (
+        options.compiler if baseline_options else None
+    )
+    if baseline_compiler:
+        if not baseline_compiler.exists():
+            raise SystemExit(f"{baseline_compiler} not found")
+        baseline = compile_baseline(baseline_compiler, out, cases, tuning, baseline_options)
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
         check=False,

@@ -400,6 +400,41 @@ def test_bundle_with_baseline_kernels(tmp_path: Path):
         )
 
 
+def test_bundle_with_baseline_options(tmp_path: Path):
+    """--baseline-options without --baseline-compiler: this revision's kernels once more with
+    an option changed, here without the double buffers (an A/B of that option)."""
+    bundle = tmp_path / "bundle"
+    command = [
+        sys.executable,
+        str(ROOT / "test" / "gpu" / "make_bundle.py"),
+        "-o",
+        str(bundle),
+        "--ops",
+        "chunk_simple_gla",
+        "--no-variants",
+        "--no-profile",
+        "--no-tuning",
+        "--baseline-options",
+    ]
+    made = subprocess.run(
+        [*command, "double-buffer=off"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    baseline = json.loads((bundle / "manifest.json").read_text())["baseline"]
+    assert baseline["compiler"] == str(COMPILER)
+    assert baseline["options"] == {"double-buffer": "off"}
+    kernel = baseline["kernels"][0]
+    single = bundle / "kernels" / "baseline" / kernel.split("/")[0] / "chunk_simple_gla.ptx"
+    double = bundle / "kernels" / kernel.split("/")[0] / "chunk_simple_gla.ptx"
+    assert "cp.async.wait_group \t1" in double.read_text()
+    assert "cp.async.wait_group \t1" not in single.read_text()
+
+    refused = subprocess.run(
+        [*command, "double-buffer"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert refused.returncode != 0 and "is not NAME=VALUE" in refused.stderr, refused.stderr
+
+
 def test_baseline_compiler_script_refuses_bad_revisions(tmp_path: Path):
     script = ROOT / "scripts" / "build-baseline-compiler.sh"
     for args, message in (([], "give the git revision"), (["no-such-ref"], "is not a commit")):
