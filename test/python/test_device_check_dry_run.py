@@ -361,23 +361,26 @@ def test_profile_runs_the_profiling_builds_and_writes_the_report(
     assert "K cycles per chunk step" in printed
 
 
+def simple_gla_bundle_command(bundle: Path) -> list[str]:
+    """make_bundle.py for chunk_simple_gla's cases alone, without the sweep and profiles."""
+    return [
+        sys.executable,
+        str(ROOT / "test" / "gpu" / "make_bundle.py"),
+        "-o",
+        str(bundle),
+        "--ops",
+        "chunk_simple_gla",
+        "--no-variants",
+        "--no-profile",
+    ]
+
+
 def test_bundle_with_baseline_kernels(tmp_path: Path):
     """--baseline-compiler builds the benchmark's kernels a second time with that compiler
     (here the same one, standing in for another revision's) into kernels/baseline/."""
     bundle = tmp_path / "bundle"
     made = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "test" / "gpu" / "make_bundle.py"),
-            "-o",
-            str(bundle),
-            "--ops",
-            "chunk_simple_gla",
-            "--no-variants",
-            "--no-profile",
-            "--baseline-compiler",
-            str(COMPILER),
-        ],
+        [*simple_gla_bundle_command(bundle), "--baseline-compiler", str(COMPILER)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -404,18 +407,7 @@ def test_bundle_with_baseline_options(tmp_path: Path):
     """--baseline-options without --baseline-compiler: this revision's kernels once more with
     an option changed, here without the double buffers (an A/B of that option)."""
     bundle = tmp_path / "bundle"
-    command = [
-        sys.executable,
-        str(ROOT / "test" / "gpu" / "make_bundle.py"),
-        "-o",
-        str(bundle),
-        "--ops",
-        "chunk_simple_gla",
-        "--no-variants",
-        "--no-profile",
-        "--no-tuning",
-        "--baseline-options",
-    ]
+    command = [*simple_gla_bundle_command(bundle), "--no-tuning", "--baseline-options"]
     made = subprocess.run(
         [*command, "double-buffer=off"], capture_output=True, text=True, timeout=300, check=False
     )
