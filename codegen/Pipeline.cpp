@@ -29,13 +29,14 @@ std::string CompileOptions::fingerprint() const {
                        "block={6} ptxas={7} householder={8} qk_l2norm={9} "
                        "beta_sigmoid={10} dt_softplus={11} cpu={12} "
                        "tensor_cores={13} gate_sums={14} factored_band={15} "
-                       "double_buffer={16}",
+                       "double_buffer={16} elide_barriers={17}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
                        perElementGateSums(*this) ? "per-element" : "by-row",
                        usesFactoredBand(*this) ? "on" : "off",
-                       usesDoubleBuffer(*this) ? "on" : "off")
+                       usesDoubleBuffer(*this) ? "on" : "off",
+                       elideBarriers == "on" ? "on" : "off")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -97,6 +98,10 @@ bool usesDoubleBuffer(const CompileOptions &options) {
 
 llvm::Error checkDoubleBuffer(llvm::StringRef doubleBuffer) {
   return checkAutoOnOff("double-buffer", doubleBuffer);
+}
+
+llvm::Error checkElideBarriers(llvm::StringRef elideBarriers) {
+  return checkAutoOnOff("elide-barriers", elideBarriers);
 }
 
 std::string tensorCoreInputs(const CompileOptions &options) {
@@ -178,14 +183,15 @@ std::vector<Stage> getStages(const CompileOptions &options) {
   }
   stages.push_back(
       {"gpu",
-       llvm::formatv("linac-map-to-gpu{{chip={0} features=+ptx80 "
-                     "block-size={1} tensor-cores={2} "
-                     "min-blocks-per-multiprocessor={4}}, canonicalize, "
-                     "cse{3}",
-                     options.target, options.gpuBlockSize,
-                     tensorCoreInputs(options),
-                     options.profilePhases ? ", linac-profile-phases" : "",
-                     options.minBlocksPerMultiprocessor)
+       llvm::formatv(
+           "linac-map-to-gpu{{chip={0} features=+ptx80 "
+           "block-size={1} tensor-cores={2} "
+           "min-blocks-per-multiprocessor={4} elide-barriers={5}}, "
+           "canonicalize, "
+           "cse{3}",
+           options.target, options.gpuBlockSize, tensorCoreInputs(options),
+           options.profilePhases ? ", linac-profile-phases" : "",
+           options.minBlocksPerMultiprocessor, options.elideBarriers == "on")
            .str()});
   stages.push_back({"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
                             "convert-scf-to-cf, convert-nvgpu-to-nvvm, "

@@ -73,6 +73,11 @@ struct CompileOptions {
   /// "auto": on for GPUs (asynchronous copies), off for CPUs (whose copies
   /// are synchronous: "on" there only tests the transformation).
   std::string doubleBuffer;
+  /// GPUs: "on" erases the barriers between phases that access no common
+  /// buffer with a write among them (linac-map-to-gpu{elide-barriers});
+  /// empty, "auto" or "off": a barrier after every phase (until the GPU
+  /// tests and times the elision).
+  std::string elideBarriers;
   /// GPUs: the blocks ptxas must fit on a multiprocessor (a register
   /// budget, nvvm.minctasm). Not a user option: compileKernel sets it.
   int64_t minBlocksPerMultiprocessor = 1;
@@ -118,6 +123,9 @@ bool usesDoubleBuffer(const CompileOptions &options);
 
 /// An error naming a `doubleBuffer` other than auto, on or off.
 llvm::Error checkDoubleBuffer(llvm::StringRef doubleBuffer);
+
+/// An error naming an `elideBarriers` other than auto, on or off.
+llvm::Error checkElideBarriers(llvm::StringRef elideBarriers);
 
 /// The tensor-core inputs `options` resolves to (see `tensorCores`).
 std::string tensorCoreInputs(const CompileOptions &options);

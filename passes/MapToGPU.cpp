@@ -3,6 +3,7 @@
 #include "passes/Passes.h"
 
 #include "passes/GpuAsyncCopy.h"
+#include "passes/GpuBarrierElision.h"
 #include "passes/GpuSharedPadding.h"
 #include "passes/GpuTensorCores.h"
 #include "passes/LinalgHelpers.h"
@@ -378,7 +379,8 @@ struct BlockDistributor {
       }
       b.clone(nested, mapping);
     }
-    return mapping.lookup(payload->getTerminator()->getOperand(0));
+    // The yielded value may be defined above the op (a captured constant).
+    return mapping.lookupOrDefault(payload->getTerminator()->getOperand(0));
   }
 
   static SmallVector<Value> indicesFor(AffineMap map, ArrayRef<Value> ivs) {
@@ -787,6 +789,8 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
                                  tensorCoreInputs};
     if (failed(distributor.distributeBlock(kernel.getBody().front())))
       return failure();
+    if (elideBarriers)
+      eraseBarriersBetweenIndependentPhases(kernel);
     func.erase();
     return success();
   }

@@ -471,6 +471,10 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
            "matrix products on tensor cores (mma.sync): none, tf32 (every "
            "product), bf16 or f16 (products of two such buffers in that "
            "type, the others in tf32)">,
+    Option<"elideBarriers", "elide-barriers", "bool", "false",
+           "erase the barriers between phases that access no common buffer "
+           "with a write among them (within each block, its first and last "
+           "barriers kept)">,
     Option<"minBlocksPerMultiprocessor", "min-blocks-per-multiprocessor",
            "int64_t", "1",
            "blocks ptxas should fit on a multiprocessor at once "

@@ -77,6 +77,12 @@ cl::opt<std::string> doubleBuffer(
              "while this one computes: on, off or auto (on for GPUs, off for "
              "CPUs, whose copies are synchronous; default)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<std::string> elideBarriers(
+    "elide-barriers",
+    cl::desc("GPUs: erase the barriers between phases that access no common "
+             "buffer with a write among them: on, off or auto (off until "
+             "tested on a GPU; default)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<std::string> factoredBand(
     "factored-band",
     cl::desc("GLA's intra-chunk scores as one product of rescaled rows where "
@@ -309,6 +315,8 @@ int main(int argc, char **argv) {
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkDoubleBuffer(doubleBuffer))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkElideBarriers(elideBarriers))
+    return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
     return usageError("block-size must be a multiple of 32 in [32, 1024], got " +
                       Twine(blockSize));
@@ -344,6 +352,7 @@ int main(int argc, char **argv) {
   request.options.gateSums = gateSums;
   request.options.factoredBand = factoredBand;
   request.options.doubleBuffer = doubleBuffer;
+  request.options.elideBarriers = elideBarriers;
   request.options.gpuBlockSize = blockSize;
   request.options.profilePhases = profilePhases;
   request.useCache = !noCache;
