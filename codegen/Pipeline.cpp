@@ -36,7 +36,7 @@ std::string CompileOptions::fingerprint() const {
                        perElementGateSums(*this) ? "per-element" : "by-row",
                        usesFactoredBand(*this) ? "on" : "off",
                        usesDoubleBuffer(*this) ? "on" : "off",
-                       elideBarriers == "on" ? "on" : "off")
+                       usesElidedBarriers(*this) ? "on" : "off")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -98,6 +98,10 @@ bool usesDoubleBuffer(const CompileOptions &options) {
 
 llvm::Error checkDoubleBuffer(llvm::StringRef doubleBuffer) {
   return checkAutoOnOff("double-buffer", doubleBuffer);
+}
+
+bool usesElidedBarriers(const CompileOptions &options) {
+  return options.elideBarriers == "on";
 }
 
 llvm::Error checkElideBarriers(llvm::StringRef elideBarriers) {
@@ -191,7 +195,7 @@ std::vector<Stage> getStages(const CompileOptions &options) {
            "cse{3}",
            options.target, options.gpuBlockSize, tensorCoreInputs(options),
            options.profilePhases ? ", linac-profile-phases" : "",
-           options.minBlocksPerMultiprocessor, options.elideBarriers == "on")
+           options.minBlocksPerMultiprocessor, usesElidedBarriers(options))
            .str()});
   stages.push_back({"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
                             "convert-scf-to-cf, convert-nvgpu-to-nvvm, "

@@ -124,6 +124,9 @@ bool usesDoubleBuffer(const CompileOptions &options);
 /// An error naming a `doubleBuffer` other than auto, on or off.
 llvm::Error checkDoubleBuffer(llvm::StringRef doubleBuffer);
 
+/// Whether `options` resolve to elided barriers (see `elideBarriers`).
+bool usesElidedBarriers(const CompileOptions &options);
+
 /// An error naming an `elideBarriers` other than auto, on or off.
 llvm::Error checkElideBarriers(llvm::StringRef elideBarriers);
 

@@ -31,13 +31,6 @@ using namespace mlir::linac;
 
 namespace {
 
-/// The buffer a view is cut from.
-Value viewedBuffer(Value view) {
-  while (auto subview = view.getDefiningOp<memref::SubViewOp>())
-    view = subview.getSource();
-  return view;
-}
-
 bool usedOnlyInside(Value buffer, Operation *region) {
   SmallVector<Value> views = {buffer};
   while (!views.empty()) {
@@ -50,12 +43,6 @@ bool usedOnlyInside(Value buffer, Operation *region) {
     }
   }
   return true;
-}
-
-int64_t bufferBytes(MemRefType type) {
-  return llvm::alignTo(type.getNumElements() *
-                           (type.getElementTypeBitWidth() / 8),
-                       kSharedBufferAlignment);
 }
 
 /// A chunk loop's staging copies (kStagedInputAttrName) and the buffers
@@ -96,11 +83,9 @@ bool fitsSharedMemory(func::FuncOp func, const StagedLoop &staged,
     return true;
   int64_t padded = 0;
   func.walk([&](memref::AllocaOp alloca) {
-    MemRefType type = alloca.getType();
-    if (!type.hasStaticShape())
+    if (!alloca.getType().hasStaticShape())
       return;
-    int64_t bytes = bufferBytes(
-        accessedThroughStrides(alloca) ? paddedSharedType(type) : type);
+    int64_t bytes = sharedBufferBytes(paddedAllocaType(alloca));
     padded += llvm::is_contained(staged.buffers, alloca) ? 2 * bytes : bytes;
   });
   return padded <= maxGrownSharedBytes(chip);

@@ -25,6 +25,17 @@ MemRefType mlir::linac::paddedSharedType(MemRefType type) {
                          MemRefLayoutAttrInterface(), type.getMemorySpace());
 }
 
+MemRefType mlir::linac::paddedAllocaType(memref::AllocaOp alloca) {
+  return accessedThroughStrides(alloca) ? paddedSharedType(alloca.getType())
+                                        : alloca.getType();
+}
+
+Value mlir::linac::viewedBuffer(Value view) {
+  while (auto subview = view.getDefiningOp<memref::SubViewOp>())
+    view = subview.getSource();
+  return view;
+}
+
 bool mlir::linac::offsetIsMultipleOf(Value view, int64_t multiple) {
   auto type = cast<MemRefType>(view.getType());
   SmallVector<int64_t> strides;

@@ -11,6 +11,7 @@
 #ifndef LINAC_PASSES_GPUSHAREDPADDING_H
 #define LINAC_PASSES_GPUSHAREDPADDING_H
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Value.h"
 
@@ -26,6 +27,14 @@ MemRefType paddedSharedType(MemRefType type);
 /// such as one half of a double buffer) where every offset of the subviews
 /// it is cut with moves by a multiple.
 bool offsetIsMultipleOf(Value view, int64_t multiple);
+
+/// The type `alloca` takes in shared memory with its rows padded: its padded
+/// type (paddedSharedType) where every use reads it through its strides,
+/// its own type otherwise.
+MemRefType paddedAllocaType(memref::AllocaOp alloca);
+
+/// The buffer a view is cut from (through memref.subview).
+Value viewedBuffer(Value view);
 
 /// Whether every use of `buffer` and of the subviews cut from it reads or
 /// writes it through its strides (loads, stores, linalg ops, dims, subviews,

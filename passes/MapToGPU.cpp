@@ -23,17 +23,11 @@ namespace mlir::linac {
 using namespace mlir;
 using namespace mlir::linac;
 
-namespace {
-
-/// Bytes a static buffer takes in shared memory, padding to the next buffer's
-/// alignment included.
-int64_t sharedBufferBytes(MemRefType type) {
+int64_t mlir::linac::sharedBufferBytes(MemRefType type) {
   return llvm::alignTo(type.getNumElements() *
                            (type.getElementTypeBitWidth() / 8),
                        kSharedBufferAlignment);
 }
-
-} // namespace
 
 int64_t mlir::linac::maxSharedBytes(llvm::StringRef chip) {
   // The opt-in limits per block of the CUDA programming guide's table of
@@ -177,13 +171,6 @@ struct BlockDistributor {
       waitForAsyncCopies(b, loc);
     asyncCopiesInFlight = false;
     gpu::BarrierOp::create(b, loc);
-  }
-
-  /// The buffer a view of shared memory is cut from.
-  static Value viewedBuffer(Value view) {
-    while (auto subview = view.getDefiningOp<memref::SubViewOp>())
-      view = subview.getSource();
-    return view;
   }
 
   /// Whether a barrier must follow `copy` (of `op`): not when the next op
@@ -703,8 +690,7 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
       if (!type.hasStaticShape() || !type.getLayout().isIdentity())
         return alloca.emitOpError(
             "a GPU kernel needs static local buffers of identity layout");
-      paddedTypes.push_back(
-          accessedThroughStrides(alloca) ? paddedSharedType(type) : type);
+      paddedTypes.push_back(paddedAllocaType(alloca));
       sharedBytes += sharedBufferBytes(type);
       paddedBytes += sharedBufferBytes(paddedTypes.back());
     }

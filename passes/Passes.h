@@ -103,6 +103,10 @@ inline constexpr llvm::StringLiteral kDynamicSharedBytesAttrName =
 /// (16 bytes) LLVM may vectorize shared loads and stores into.
 inline constexpr int64_t kSharedBufferAlignment = 16;
 
+/// Bytes a static buffer of `type` takes in shared memory, rounded up to
+/// kSharedBufferAlignment (the next buffer's alignment).
+int64_t sharedBufferBytes(mlir::MemRefType type);
+
 /// Bytes of the static local buffers (memref.alloca) under `root`, each
 /// rounded up to kSharedBufferAlignment: what a GPU block keeps in shared
 /// memory before linac-map-to-gpu pads rows against bank conflicts (which
