@@ -77,6 +77,8 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
     return std::move(error);
   if (llvm::Error error = checkElideBarriers(request.options.elideBarriers))
     return std::move(error);
+  if (llvm::Error error = checkLdmatrix(request.options.ldmatrix))
+    return std::move(error);
   if (llvm::Error error = checkFactoredBand(request.options.factoredBand))
     return std::move(error);
   CompileResult result;

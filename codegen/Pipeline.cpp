@@ -29,14 +29,15 @@ std::string CompileOptions::fingerprint() const {
                        "block={6} ptxas={7} householder={8} qk_l2norm={9} "
                        "beta_sigmoid={10} dt_softplus={11} cpu={12} "
                        "tensor_cores={13} gate_sums={14} factored_band={15} "
-                       "double_buffer={16} elide_barriers={17}",
+                       "double_buffer={16} elide_barriers={17} ldmatrix={18}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
                        perElementGateSums(*this) ? "per-element" : "by-row",
                        usesFactoredBand(*this) ? "on" : "off",
                        usesDoubleBuffer(*this) ? "on" : "off",
-                       usesElidedBarriers(*this) ? "on" : "off")
+                       usesElidedBarriers(*this) ? "on" : "off",
+                       usesLdmatrix(*this) ? "on" : "off")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -106,6 +107,14 @@ bool usesElidedBarriers(const CompileOptions &options) {
 
 llvm::Error checkElideBarriers(llvm::StringRef elideBarriers) {
   return checkAutoOnOff("elide-barriers", elideBarriers);
+}
+
+bool usesLdmatrix(const CompileOptions &options) {
+  return options.ldmatrix != "off";
+}
+
+llvm::Error checkLdmatrix(llvm::StringRef ldmatrix) {
+  return checkAutoOnOff("ldmatrix", ldmatrix);
 }
 
 std::string tensorCoreInputs(const CompileOptions &options) {
@@ -187,15 +196,17 @@ std::vector<Stage> getStages(const CompileOptions &options) {
   }
   stages.push_back(
       {"gpu",
-       llvm::formatv(
-           "linac-map-to-gpu{{chip={0} features=+ptx80 "
-           "block-size={1} tensor-cores={2} "
-           "min-blocks-per-multiprocessor={4} elide-barriers={5}}, "
-           "canonicalize, "
-           "cse{3}",
-           options.target, options.gpuBlockSize, tensorCoreInputs(options),
-           options.profilePhases ? ", linac-profile-phases" : "",
-           options.minBlocksPerMultiprocessor, usesElidedBarriers(options))
+       llvm::formatv("linac-map-to-gpu{{chip={0} features=+ptx80 "
+                     "block-size={1} tensor-cores={2} "
+                     "min-blocks-per-multiprocessor={4} elide-barriers={5} "
+                     "ldmatrix={6}}, "
+                     "canonicalize, "
+                     "cse{3}",
+                     options.target, options.gpuBlockSize,
+                     tensorCoreInputs(options),
+                     options.profilePhases ? ", linac-profile-phases" : "",
+                     options.minBlocksPerMultiprocessor,
+                     usesElidedBarriers(options), usesLdmatrix(options))
            .str()});
   stages.push_back({"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
                             "convert-scf-to-cf, convert-nvgpu-to-nvvm, "

@@ -78,6 +78,11 @@ struct CompileOptions {
   /// empty, "auto" or "off": a barrier after every phase (until the GPU
   /// tests and times the elision).
   std::string elideBarriers;
+  /// GPUs: "on" loads the 16-bit fragments of tensor-core products with
+  /// ldmatrix where their rows are 16-byte aligned in shared memory
+  /// (linac-map-to-gpu{ldmatrix}); "off": one 4-byte (or 2-byte) load a
+  /// register; empty or "auto": on.
+  std::string ldmatrix;
   /// GPUs: the blocks ptxas must fit on a multiprocessor (a register
   /// budget, nvvm.minctasm). Not a user option: compileKernel sets it.
   int64_t minBlocksPerMultiprocessor = 1;
@@ -129,6 +134,12 @@ bool usesElidedBarriers(const CompileOptions &options);
 
 /// An error naming an `elideBarriers` other than auto, on or off.
 llvm::Error checkElideBarriers(llvm::StringRef elideBarriers);
+
+/// Whether `options` resolve to ldmatrix fragment loads (see `ldmatrix`).
+bool usesLdmatrix(const CompileOptions &options);
+
+/// An error naming an `ldmatrix` other than auto, on or off.
+llvm::Error checkLdmatrix(llvm::StringRef ldmatrix);
 
 /// The tensor-core inputs `options` resolves to (see `tensorCores`).
 std::string tensorCoreInputs(const CompileOptions &options);

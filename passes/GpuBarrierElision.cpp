@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
@@ -98,6 +99,12 @@ void collectAccesses(Operation *op, gpu::GPUFuncOp kernel,
     }
     SmallVector<MemoryEffects::EffectInstance> effects;
     effecting.getEffects(effects);
+    // nvgpu.ldmatrix declares a read of its source and, through its op
+    // trait, one of no value: the source is all it reads.
+    if (isa<nvgpu::LdMatrixOp>(nested))
+      llvm::erase_if(effects, [](const MemoryEffects::EffectInstance &effect) {
+        return !effect.getValue();
+      });
     for (const MemoryEffects::EffectInstance &effect : effects) {
       bool read = isa<MemoryEffects::Read>(effect.getEffect());
       bool write = isa<MemoryEffects::Write>(effect.getEffect());

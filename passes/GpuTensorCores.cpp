@@ -17,6 +17,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -97,6 +98,8 @@ struct MmaBuilder {
   // Dynamic sizes and their padded static bounds.
   Value sizeM, sizeN, sizeK;
   int64_t boundM, boundN, boundK;
+  // Whether 16-bit fragments may be loaded with ldmatrix.
+  bool ldmatrix;
 
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, int64_t v) {
@@ -185,6 +188,63 @@ struct MmaBuilder {
     });
   }
 
+  /// How ldmatrix can load the fragments of `buffer` (map `map`), whose
+  /// rows (m for A, n for B) are loop dimension `rowDim`: not at all
+  /// (nullopt), as stored (false: k contiguous) or transposed (true: the
+  /// rows contiguous). Each lane gives the address of one 16-byte row of an
+  /// 8x8 matrix, so the rows must be 16-byte aligned, and every element in
+  /// them must be read: k static; transposed, the rows' dimension static too
+  /// (stored, its rows past the size are clamped: see ldmatrixRow).
+  std::optional<bool> ldmatrixLayout(Value buffer, AffineMap map,
+                                     unsigned rowDim, Value sizeRow,
+                                     int64_t boundRow) {
+    auto type = cast<MemRefType>(buffer.getType());
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (!ldmatrix || kind.tf32() || type.getElementType() != kind.element ||
+        !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type) ||
+        map.getNumResults() != 2 ||
+        failed(type.getStridesAndOffset(strides, offset)) ||
+        ShapedType::isDynamic(strides[0]) || strides[1] != 1 ||
+        strides[0] % 8 != 0 || !offsetIsMultipleOf(buffer, 8) ||
+        getConstantIntValue(sizeK) != boundK)
+      return std::nullopt;
+    if (map.getDimPosition(1) == kDim)
+      return false;
+    if (map.getDimPosition(1) == rowDim &&
+        getConstantIntValue(sizeRow) == boundRow)
+      return true;
+    return std::nullopt;
+  }
+
+  /// Row `row` of an operand whose rows end at `size` before its padded
+  /// bound, or its last row past it: ldmatrix reads whole tiles, and a
+  /// row's products land only in the output row (or column) of the same
+  /// index, which is not written past the size.
+  Value ldmatrixRow(Value row, Value size, int64_t bound) {
+    if (getConstantIntValue(size) == bound)
+      return row;
+    Value last = arith::SubIOp::create(
+        b, loc, arith::MaxUIOp::create(b, loc, size, index(1)), index(1));
+    return arith::MinUIOp::create(b, loc, row, last);
+  }
+
+  /// `tiles` 8x8 matrices of 16-bit elements in one ldmatrix (transposed
+  /// when `transpose`), lane l giving the address `indices` of row l % 8 of
+  /// matrix l / 8; each matrix's part of the lane as one 32-bit register.
+  SmallVector<Value> loadMatrices(Value buffer, ValueRange indices,
+                                  int64_t tiles, bool transpose) {
+    auto type = VectorType::get({tiles, 2}, kind.element);
+    Value loaded = nvgpu::LdMatrixOp::create(b, loc, type, buffer, indices,
+                                             transpose, tiles);
+    SmallVector<Value> registers;
+    for (int64_t i = 0; i < tiles; ++i)
+      registers.push_back(LLVM::BitcastOp::create(
+          b, loc, b.getI32Type(),
+          vector::ExtractOp::create(b, loc, loaded, ArrayRef<int64_t>{i})));
+    return registers;
+  }
+
   /// One 32-bit fragment register: an f32 (tf32) as its bits, or two
   /// 16-bit values, the first in the low half.
   Value packRegister(ArrayRef<Value> values) {
@@ -210,6 +270,19 @@ struct MmaBuilder {
     Value group = arith::DivUIOp::create(b, loc, lane, index(4));
     Value inGroup = arith::RemUIOp::create(b, loc, lane, index(4));
     Value twiceInGroup = arith::MulIOp::create(b, loc, inGroup, index(2));
+    // ldmatrix: lane l addresses row l % 8 of matrix l / 8. A's four
+    // matrices are the tile's rows 0-7 and 8-15 at k 0-7, then at k 8-15
+    // (a0..a3); B's two are k 0-7 and 8-15 (b0, b1).
+    std::optional<bool> lhsMatrices =
+        ldmatrixLayout(lhs, lhsMap, mDim, sizeM, boundM);
+    std::optional<bool> rhsMatrices =
+        ldmatrixLayout(rhs, rhsMap, nDim, sizeN, boundN);
+    Value laneRow = arith::RemUIOp::create(b, loc, lane, index(8));
+    Value laneMatrix = arith::DivUIOp::create(b, loc, lane, index(8));
+    Value matrixRowOffset = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, laneMatrix, index(2)), index(8));
+    Value matrixKOffset = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, laneMatrix, index(2)), index(8));
     int64_t tilesN = boundN / 8, tiles = (boundM / 16) * tilesN;
 
     auto tileLoop =
@@ -279,18 +352,43 @@ struct MmaBuilder {
         bool staticK = getConstantIntValue(sizeK) == boundK;
         bool lhsPairs = staticK && pairsAlongK(lhs, lhsMap);
         bool rhsPairs = staticK && pairsAlongK(rhs, rhsMap);
-        for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
-                            std::pair(row0, k8), std::pair(row1, k8)})
-          aRegs.push_back(
-              lhsPairs ? loadPair(lhs, indicesAt(lhsMap, m, Value(), k),
-                                  below(m, sizeM, boundM))
-                       : packRegister({lhsAt(m, k), lhsAt(m, add(k, 1))}));
-        for (Value k : {k0, k8})
-          bRegs.push_back(
-              rhsPairs
-                  ? loadPair(rhs, indicesAt(rhsMap, Value(), column, k),
-                             below(column, sizeN, boundN))
-                  : packRegister({rhsAt(k, column), rhsAt(add(k, 1), column)}));
+        if (lhsMatrices) {
+          Value m = arith::AddIOp::create(b, loc, rowBase, matrixRowOffset);
+          Value k = arith::AddIOp::create(b, loc, kBase, matrixKOffset);
+          if (*lhsMatrices)
+            k = arith::AddIOp::create(b, loc, k, laneRow);
+          else
+            m = ldmatrixRow(arith::AddIOp::create(b, loc, m, laneRow), sizeM,
+                            boundM);
+          aRegs = loadMatrices(lhs, indicesAt(lhsMap, m, Value(), k), 4,
+                               *lhsMatrices);
+        } else {
+          for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
+                              std::pair(row0, k8), std::pair(row1, k8)})
+            aRegs.push_back(
+                lhsPairs ? loadPair(lhs, indicesAt(lhsMap, m, Value(), k),
+                                    below(m, sizeM, boundM))
+                         : packRegister({lhsAt(m, k), lhsAt(m, add(k, 1))}));
+        }
+        if (rhsMatrices) {
+          // Lanes 16-31 repeat the addresses of 0-15 (x2 ignores them).
+          Value n = colBase;
+          Value k = arith::AddIOp::create(b, loc, kBase, matrixRowOffset);
+          if (*rhsMatrices)
+            k = arith::AddIOp::create(b, loc, k, laneRow);
+          else
+            n = ldmatrixRow(arith::AddIOp::create(b, loc, n, laneRow), sizeN,
+                            boundN);
+          bRegs = loadMatrices(rhs, indicesAt(rhsMap, Value(), n, k), 2,
+                               *rhsMatrices);
+        } else {
+          for (Value k : {k0, k8})
+            bRegs.push_back(
+                rhsPairs ? loadPair(rhs, indicesAt(rhsMap, Value(), column, k),
+                                    below(column, sizeN, boundN))
+                         : packRegister(
+                               {rhsAt(k, column), rhsAt(add(k, 1), column)}));
+        }
         ptxType = NVVM::MMATypes::bf16;
         // f16 fragments are typed as pairs of halves, bf16 ones as i32.
         if (kind.element.isF16()) {
@@ -344,7 +442,8 @@ int64_t roundUp(int64_t value, int64_t multiple) {
 LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
                                                    Value threadId,
                                                    int64_t blockSize,
-                                                   TensorCoreInputs inputs) {
+                                                   TensorCoreInputs inputs,
+                                                   bool ldmatrix) {
   // mma.sync needs whole warps.
   if (inputs == TensorCoreInputs::none || blockSize % 32 != 0 ||
       op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
@@ -412,7 +511,8 @@ LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
                      getValueOrCreateConstantIndexOp(b, loc, ranges[k].size),
                      roundUp(*boundM, 16),
                      roundUp(*boundN, 8),
-                     roundUp(*boundK, kind.k)};
+                     roundUp(*boundK, kind.k),
+                     ldmatrix};
   builder.build(threadId, blockSize);
   op->erase();
   return success();

@@ -35,11 +35,13 @@ std::optional<TensorCoreInputs> parseTensorCoreInputs(StringRef name);
 /// bounds, with a loop of the block's warps over 16x8 output tiles, each a
 /// chain of `nvvm.mma.sync` over k. Rows and columns past the (dynamic)
 /// sizes read as zero and are not written; the caller puts the barrier after
-/// it. Returns failure, leaving `op` as it is, when `op` is not such a
-/// contraction or `inputs` is none.
+/// it. With `ldmatrix`, 16-bit fragments whose rows are 16-byte aligned in
+/// shared memory load with ldmatrix (transposed where the operand's m or n
+/// runs along its rows). Returns failure, leaving `op` as it is, when `op`
+/// is not such a contraction or `inputs` is none.
 LogicalResult distributeOnTensorCores(linalg::LinalgOp op, Value threadId,
                                       int64_t blockSize,
-                                      TensorCoreInputs inputs);
+                                      TensorCoreInputs inputs, bool ldmatrix);
 
 } // namespace mlir::linac
 

@@ -108,6 +108,7 @@ struct BlockDistributor {
   Value isThreadZero;
   int64_t blockSize;
   TensorCoreInputs tensorCores;
+  bool ldmatrix;
 
   /// A copy from global into shared memory in one element type, with
   /// identity maps: the initial state's (static rows) and a chunk's staged
@@ -381,8 +382,8 @@ struct BlockDistributor {
     // The products erase `op`: their barrier goes before its successor.
     Location loc = op.getLoc();
     OpBuilder after(op->getBlock(), std::next(op->getIterator()));
-    if (succeeded(
-            distributeOnTensorCores(op, threadId, blockSize, tensorCores))) {
+    if (succeeded(distributeOnTensorCores(op, threadId, blockSize, tensorCores,
+                                          ldmatrix))) {
       barrier(after, loc);
       return success();
     }
@@ -772,7 +773,7 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
         b, loc, arith::CmpIPredicate::eq, threadId,
         arith::ConstantIndexOp::create(b, loc, 0));
     BlockDistributor distributor{threadId, isThreadZero, blockSize,
-                                 tensorCoreInputs};
+                                 tensorCoreInputs, ldmatrix};
     if (failed(distributor.distributeBlock(kernel.getBody().front())))
       return failure();
     if (elideBarriers)

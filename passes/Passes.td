@@ -457,7 +457,11 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
     `C += A * B` with static upper bounds) run instead as 16x8 output tiles
     spread over the block's warps, each a chain of `nvvm.mma.sync` over k (m16n8k16 for bf16/f16
     operands, m16n8k8 tf32 otherwise; a bf16/f16 register's two halves one
-    4-byte load where they are neighbours in shared memory and k is static);
+    4-byte load where they are neighbours in shared memory and k is static;
+    with `ldmatrix`, a warp's fragments of a 16x16 A or 16x8 B tile one
+    `ldmatrix` of four or two 8x8 matrices, transposed where the operand's m
+    or n runs along its rows, where those rows are 16-byte aligned and k is
+    static);
     rows past a chunk's end read as zero and are not written. The host
     function is removed: the runtime launches the kernel with grid
     `(ceil(V / BV), H, N)`.
@@ -471,6 +475,10 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
            "matrix products on tensor cores (mma.sync): none, tf32 (every "
            "product), bf16 or f16 (products of two such buffers in that "
            "type, the others in tf32)">,
+    Option<"ldmatrix", "ldmatrix", "bool", "false",
+           "load the 16-bit fragments of tensor-core products with ldmatrix "
+           "where their rows are 16-byte aligned in shared memory and whole "
+           "(k static)">,
     Option<"elideBarriers", "elide-barriers", "bool", "false",
            "erase the barriers between phases that access no common buffer "
            "with a write among them (within each block, its first and last "

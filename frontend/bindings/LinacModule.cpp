@@ -69,6 +69,8 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
       options.doubleBuffer = value.cast<std::string>();
     else if (name == "elide_barriers")
       options.elideBarriers = value.cast<std::string>();
+    else if (name == "ldmatrix")
+      options.ldmatrix = value.cast<std::string>();
     else if (name == "cpu")
       options.cpu = value.cast<std::string>();
     else
@@ -248,7 +250,8 @@ PYBIND11_MODULE(_linac, m) {
       "beta_sigmoid, dt_softplus, block_size (GPU threads per block), "
       "tensor_cores (auto, none, tf32, bf16, f16), gate_sums (auto, by-row, "
       "per-element), factored_band (auto, on, off), double_buffer (auto, on, "
-      "off), elide_barriers (auto, on, off), cpu (CPU objects for an "
+      "off), elide_barriers (auto, on, off), ldmatrix (auto, on, off), cpu "
+      "(CPU objects for an "
       "LLVM CPU name such as x86-64-v3; default the host).");
   m.def(
       "compile",

@@ -83,6 +83,12 @@ cl::opt<std::string> elideBarriers(
              "buffer with a write among them: on, off or auto (off until "
              "tested on a GPU; default)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<std::string> ldmatrix(
+    "ldmatrix",
+    cl::desc("GPUs: load the 16-bit fragments of tensor-core products with "
+             "ldmatrix where their rows are 16-byte aligned in shared "
+             "memory: on, off or auto (on; default)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<std::string> factoredBand(
     "factored-band",
     cl::desc("GLA's intra-chunk scores as one product of rescaled rows where "
@@ -317,6 +323,8 @@ int main(int argc, char **argv) {
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkElideBarriers(elideBarriers))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkLdmatrix(ldmatrix))
+    return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
     return usageError("block-size must be a multiple of 32 in [32, 1024], got " +
                       Twine(blockSize));
@@ -353,6 +361,7 @@ int main(int argc, char **argv) {
   request.options.factoredBand = factoredBand;
   request.options.doubleBuffer = doubleBuffer;
   request.options.elideBarriers = elideBarriers;
+  request.options.ldmatrix = ldmatrix;
   request.options.gpuBlockSize = blockSize;
   request.options.profilePhases = profilePhases;
   request.useCache = !noCache;
