@@ -13,7 +13,9 @@ kernel on one token with a state in and out) at batch 64 for each (H, K) of thos
 Writes <out-dir>/<date>.json, a list of records {op, B, T, H, K, V, dtype, linac_ms, fla_ms,
 sdpa_ms, tflops, gpu} (decode records: op "<op>_decode", T = 1; with baseline kernels in the
 bundle (make_bundle.py --baseline-compiler), also baseline_ms, linac_vs_baseline and
-baseline_error: another compiler revision's kernel timed between two timings of this one),
+baseline_error: another compiler revision's kernel timed between two timings of this one;
+with candidate kernels (make_bundle.py --candidate), candidates: {label: {ms, speedup (linac
+ms / candidate ms), error}} for each option A/B that changes the kernel),
 <date>.meta.json (versions, the GPU's copy bandwidth, why a column is null, decode GB/s,
 linac vs fla output errors) and <date>.png (time against T, when matplotlib is importable;
 else --plot-only makes it later on any machine).
@@ -307,6 +309,8 @@ def run(options) -> int:
         "decode_context": options.decode_context,
         # What the baseline kernels are (make_bundle.py: their compiler and extra options).
         "baseline": bundle_baseline(options.bundle),
+        # Option A/Bs (make_bundle.py --candidate): label -> options.
+        "candidates": bundle_candidates(options.bundle),
     }
     try:
         import triton
@@ -403,6 +407,15 @@ def run(options) -> int:
                 torch, runtime, timer, baseline, kernel_name, (op, p, decode), call, record
             )
             notes["baseline"] = record.pop("baseline_note", None) or "timed"
+        for label in meta.get("candidates", {}) if "linac" in outputs else []:
+            candidate = options.bundle / "kernels" / "candidates" / label / folder.name
+            if (candidate / f"{kernel_name}.json").exists():
+                beside = time_beside(
+                    torch, runtime, timer, candidate, kernel_name, (op, p, decode), call, record
+                )
+                if "ms" in beside:
+                    beside["speedup"] = record["linac_ms"] / beside["ms"]
+                record.setdefault("candidates", {})[label] = beside
         # fla
         over_budget = time.time() - start > options.budget_s
         if fla_missing and op != "mamba2":
@@ -443,6 +456,12 @@ def run(options) -> int:
                 f", {record['linac_vs_baseline']:.2f}x the baseline's {record['baseline_ms']:.3f} ms"
                 if "linac_vs_baseline" in record
                 else ""
+            )
+            + "".join(
+                f", {label} {beside['speedup']:.2f}x (error {beside['error']:.1e})"
+                if "ms" in beside
+                else f", {label}: {beside['note']}"
+                for label, beside in record.get("candidates", {}).items()
             ),
             flush=True,
         )
@@ -464,22 +483,44 @@ def bundle_baseline(bundle: Path) -> dict | None:
     return {k: v for k, v in baseline.items() if k != "kernels"} if baseline else None
 
 
-def time_baseline(torch, runtime, timer, folder: Path, name: str, problem, current_call, record):
-    """The same problem on the bundle's baseline kernel (another compiler revision's, from
-    make_bundle.py --baseline-compiler), timed between two timings of linac's kernel, so that
-    the machine's drift falls on both: record["baseline_ms"], linac_ms the faster of its two,
-    linac_vs_baseline (baseline / linac: above 1, this revision is faster) and
-    baseline_error (relative RMS of the baseline's output against linac's)."""
+def bundle_candidates(bundle: Path) -> dict:
+    """The bundle's option A/Bs (make_bundle.py --candidate) as {label: options}."""
+    manifest = bundle / "manifest.json"
+    if not manifest.exists():
+        return {}
+    candidates = json.loads(manifest.read_text()).get("candidates") or []
+    return {candidate["label"]: candidate["options"] for candidate in candidates}
+
+
+def time_beside(torch, runtime, timer, folder: Path, name: str, problem, current_call, record):
+    """The same problem on another build of the kernel (in `folder`), timed between two
+    timings of linac's, so that the machine's drift falls on both; record["linac_ms"] becomes
+    the faster of linac's two. Returns {"ms", "error"} (error: relative RMS of the other
+    build's output against linac's; 0 where both do the same arithmetic in the same order),
+    or {"note"} when it fails."""
     try:
         kernel = runtime.load(folder, name)
         call = linac_call(torch, kernel, *problem)
-        record["baseline_ms"] = timer(call)
-        baseline_output = call().clone()
+        other_ms = timer(call)
+        other_output = call().clone()
         record["linac_ms"] = min(record["linac_ms"], timer(current_call))
-        record["linac_vs_baseline"] = record["baseline_ms"] / record["linac_ms"]
-        record["baseline_error"] = relative_rms(torch, baseline_output, current_call())
+        return {"ms": other_ms, "error": relative_rms(torch, other_output, current_call())}
     except Exception as error:  # noqa: BLE001 - recorded; the other problems go on
-        record["baseline_note"] = f"{type(error).__name__}: {error}"
+        return {"note": f"{type(error).__name__}: {error}"}
+
+
+def time_baseline(torch, runtime, timer, folder: Path, name: str, problem, current_call, record):
+    """The same problem on the bundle's baseline kernel (another compiler revision's, from
+    make_bundle.py --baseline-compiler), timed beside linac's (time_beside):
+    record["baseline_ms"], linac_vs_baseline (baseline / linac: above 1, this revision is
+    faster) and baseline_error (relative RMS of the baseline's output against linac's)."""
+    beside = time_beside(torch, runtime, timer, folder, name, problem, current_call, record)
+    if "note" in beside:
+        record["baseline_note"] = beside["note"]
+        return
+    record["baseline_ms"] = beside["ms"]
+    record["linac_vs_baseline"] = beside["ms"] / record["linac_ms"]
+    record["baseline_error"] = beside["error"]
 
 
 def resume_in_fresh_process(options, path: Path, from_job: int, spent_s: float) -> int:

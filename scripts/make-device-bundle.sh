@@ -7,6 +7,7 @@
 #   bash scripts/make-device-bundle.sh [-o build-device] [--ops OP...] [--no-bench] [--no-variants]
 #                                  [--no-profile] [--tuning FILE | --no-tuning] [--no-wheels]
 #                                  [--baseline REF] [--baseline-options NAME=VALUE...]
+#                                  [--candidate NAME=VALUE[,NAME=VALUE...]]...
 #
 # --baseline REF also builds linac-compile as it was at git revision REF
 # (scripts/build-baseline-compiler.sh, minutes) and the benchmark's kernels with it:
@@ -14,6 +15,10 @@
 # --baseline-options NAME=VALUE... (linac-compile options without their dashes, e.g.
 # double-buffer=off) builds the baseline kernels with those options too; without
 # --baseline, with this revision's compiler: an A/B of those options.
+# --candidate NAME=VALUE[,NAME=VALUE...] (repeatable) builds the benchmark's kernels once
+# more with those options, each candidate in kernels/candidates/<label>/, keeping only the
+# kernels whose PTX they change: gpu_ops.py times each beside the default kernel
+# (candidates: ms, speedup, error). Several option A/Bs in one device check.
 #
 # The kernels take the tilings of benchmarks/results/gpu/tuning-sm_90-h200.json (the H200
 # sweep's, via linac-compile --tuning) where it has them; --no-tuning keeps the defaults.
@@ -38,8 +43,9 @@ while (($#)); do
     --tuning) PASS+=(--tuning "$2"); shift 2 ;;
     --no-tuning) PASS+=(--no-tuning); shift ;;
     --baseline) BASELINE="$2"; shift 2 ;;
+    --candidate) PASS+=(--candidate "$2"); shift 2 ;;
     --baseline-options) shift; PASS+=(--baseline-options); while (($#)) && [[ "$1" != -* ]]; do PASS+=("$1"); shift; done ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
     *) echo "make-device-bundle.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done

@@ -5,7 +5,8 @@ Python extension.
 
     python3 test/gpu/make_bundle.py -o build-device [--ops chunk_simple_gla ...] [--no-bench]
         [--no-variants] [--no-profile] [--tuning FILE | --no-tuning]
-        [--baseline-compiler PATH]
+        [--baseline-compiler PATH] [--baseline-options NAME=VALUE...]
+        [--candidate NAME=VALUE[,NAME=VALUE...]]...
 
 Layout of the bundle:
     manifest.json                   target, cases, kernels, what made it, the kernels whose
@@ -21,6 +22,11 @@ Layout of the bundle:
                                     with --baseline-compiler: the benchmark's kernels built
                                     by another linac-compile (scripts/build-baseline-compiler.sh),
                                     which benchmarks/gpu_ops.py times beside these
+    kernels/candidates/<label>/<dtype>_k<K>_v<V>/<op>.*
+                                    with --candidate: the benchmark's kernels built with
+                                    options changed (label: the options, "=" as "-", "," as
+                                    "+"), those whose PTX differs from the default's;
+                                    benchmarks/gpu_ops.py times each beside the default
     tests/<case>.npz                input_<arg> (q, k, v, x, B, C, z as bf16 bits, uint16;
                                     the others float32/int64), reference_output and
                                     reference_final_state (the float32 CPU kernel),
@@ -159,41 +165,94 @@ def compile_profiles(compiler: Path, out: Path, ops: list[str], tuning: dict) ->
     return profiled
 
 
-def compile_baseline(
-    compiler: Path, out: Path, cases: list, tuning: dict, extra_options: dict
-) -> dict:
-    """The benchmark's bf16 kernels (those gpu_ops.py times) built by another linac-compile
-    (or this one), with the same options and tuning file plus `extra_options` (linac-compile
-    options without their dashes, e.g. {"double-buffer": "off"}), into kernels/baseline/."""
+def bench_cases(cases: list) -> list:
+    """The cases whose bf16 kernels benchmarks/gpu_ops.py times."""
     bench = {op for family in problems.BENCH_OPS for op in problems.bench_kernels(family)}
-    kernels = []
-    for case in cases:
-        if case.op in bench and "bf16" in case.dtypes:
-            folder = out / "kernels" / "baseline" / problems.kernel_dir("bf16", case.K, case.V)
+    return [case for case in cases if case.op in bench and "bf16" in case.dtypes]
+
+
+def candidate_label(options: dict) -> str:
+    """A folder name for a candidate's options: elide-barriers=on,ldmatrix=off as
+    elide-barriers-on+ldmatrix-off."""
+    return "+".join(f"{name}-{value}" for name, value in options.items())
+
+
+def compile_candidates(
+    compiler: Path, out: Path, cases: list, tuning: dict, candidates: list[dict]
+) -> list[dict]:
+    """For each candidate (linac-compile options without their dashes), the benchmark's bf16
+    kernels built with those options too, into kernels/candidates/<label>/: an A/B of the
+    options in one bundle, beside the default kernels. A kernel whose PTX comes out the same
+    as the default's (the options do not touch it) is listed as unchanged and not kept, so
+    that the GPU spends no time on it."""
+    described = []
+    for options in candidates:
+        label = candidate_label(options)
+        kernels, unchanged = [], []
+        for case in bench_cases(cases):
+            kernel_dir = problems.kernel_dir("bf16", case.K, case.V)
+            if f"{kernel_dir}/{case.op}" in kernels + unchanged:
+                continue  # another problem size of the same kernel
+            folder = out / "kernels" / "candidates" / label / kernel_dir
             compile_kernel(
                 compiler,
                 case.op,
                 "bf16",
                 case.K,
                 case.V,
-                {**case.options, **tuning, **extra_options},
+                {**case.options, **tuning, **options},
                 folder,
             )
-            kernels.append(f"{folder.name}/{case.op}")
+            default_ptx = out / "kernels" / kernel_dir / f"{case.op}.ptx"
+            if (folder / f"{case.op}.ptx").read_bytes() == default_ptx.read_bytes():
+                for built in folder.glob(f"{case.op}.*"):
+                    built.unlink()
+                unchanged.append(f"{kernel_dir}/{case.op}")
+            else:
+                kernels.append(f"{kernel_dir}/{case.op}")
+        print(
+            f"candidate {label}: {len(kernels)} kernels changed, {len(unchanged)} unchanged",
+            flush=True,
+        )
+        described.append(
+            {"label": label, "options": options, "kernels": kernels, "unchanged": unchanged}
+        )
+    return described
+
+
+def compile_baseline(
+    compiler: Path, out: Path, cases: list, tuning: dict, extra_options: dict
+) -> dict:
+    """The benchmark's bf16 kernels (those gpu_ops.py times) built by another linac-compile
+    (or this one), with the same options and tuning file plus `extra_options` (linac-compile
+    options without their dashes, e.g. {"double-buffer": "off"}), into kernels/baseline/."""
+    kernels = []
+    for case in bench_cases(cases):
+        folder = out / "kernels" / "baseline" / problems.kernel_dir("bf16", case.K, case.V)
+        compile_kernel(
+            compiler,
+            case.op,
+            "bf16",
+            case.K,
+            case.V,
+            {**case.options, **tuning, **extra_options},
+            folder,
+        )
+        kernels.append(f"{folder.name}/{case.op}")
     described = " ".join(f"--{name}={value}" for name, value in extra_options.items())
     print(f"baseline kernels ({compiler} {described}): {len(kernels)}", flush=True)
     # scripts/build-baseline-compiler.sh builds into build-baseline/<commit>/build/bin.
     return {"compiler": str(compiler), "options": extra_options, "kernels": kernels}
 
 
-def parse_baseline_options(pairs: list[str]) -> dict:
+def parse_baseline_options(pairs: list[str], flag: str = "--baseline-options") -> dict:
     """NAME=VALUE pairs (linac-compile options without their dashes) as a dict."""
     options = {}
     for pair in pairs:
         name, equals, value = pair.partition("=")
         if not equals or not name or not value or name.startswith("-"):
             raise SystemExit(
-                f"--baseline-options: '{pair}' is not NAME=VALUE (a linac-compile option "
+                f"{flag}: '{pair}' is not NAME=VALUE (a linac-compile option "
                 "without its dashes, e.g. double-buffer=off)"
             )
         options[name] = value
@@ -262,9 +321,22 @@ def main(argv=None) -> int:
         "double-buffer=off); without --baseline-compiler, with this revision's compiler: an "
         "A/B of one option",
     )
+    parser.add_argument(
+        "--candidate",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE[,NAME=VALUE...]",
+        help="also build the benchmark's kernels with these linac-compile options, for "
+        "gpu_ops.py to time beside the defaults (repeatable: one A/B each, e.g. "
+        "--candidate elide-barriers=on --candidate ldmatrix=off)",
+    )
     options = parser.parse_args(argv)
     tuning = {} if options.no_tuning or not options.tuning else {"tuning": options.tuning}
     baseline_options = parse_baseline_options(options.baseline_options)
+    candidates = [
+        parse_baseline_options(candidate.split(","), "--candidate")
+        for candidate in options.candidate
+    ]
     if not options.compiler.exists():
         raise SystemExit(f"{options.compiler} not found: build linac first (ninja -C build)")
     listed = subprocess.run(
@@ -339,6 +411,7 @@ def main(argv=None) -> int:
         if not baseline_compiler.exists():
             raise SystemExit(f"{baseline_compiler} not found")
         baseline = compile_baseline(baseline_compiler, out, cases, tuning, baseline_options)
+    described_candidates = compile_candidates(options.compiler, out, cases, tuning, candidates)
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
         check=False,
@@ -357,6 +430,7 @@ def main(argv=None) -> int:
         "variants": variants,
         "profiles": profiles,
         "baseline": baseline,
+        "candidates": described_candidates,
         "tuning": str(tuning["tuning"]) if tuning else None,
         "register_spills": spills,
     }

@@ -438,3 +438,82 @@ def test_baseline_compiler_script_refuses_bad_revisions(tmp_path: Path):
             check=False,
         )
         assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_bundle_with_candidates(tmp_path: Path):
+    """--candidate (repeatable) builds the benchmark's kernels once more per set of options,
+    keeping those whose PTX the options change: here elided barriers change
+    chunk_simple_gla, GLA's factored band does not touch it, and two options go together."""
+    bundle = tmp_path / "bundle"
+    command = [*simple_gla_bundle_command(bundle), "--no-tuning"]
+    candidates = ["elide-barriers=on", "factored-band=on", "elide-barriers=on,ldmatrix=off"]
+    made = subprocess.run(
+        [*command, *(f"--candidate={c}" for c in candidates)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    described = json.loads((bundle / "manifest.json").read_text())["candidates"]
+    by_label = {candidate["label"]: candidate for candidate in described}
+    assert list(by_label) == [
+        "elide-barriers-on",
+        "factored-band-on",
+        "elide-barriers-on+ldmatrix-off",
+    ]
+    kernels = ["bf16_k128_v128/chunk_simple_gla", "bf16_k64_v64/chunk_simple_gla"]
+    elided = by_label["elide-barriers-on"]
+    assert elided["options"] == {"elide-barriers": "on"}
+    assert sorted(elided["kernels"]) == kernels and elided["unchanged"] == []
+    for kernel in kernels:
+        folder, op = kernel.split("/")
+        ptx = (bundle / "kernels/candidates/elide-barriers-on" / folder / f"{op}.ptx").read_text()
+        default = (bundle / "kernels" / folder / f"{op}.ptx").read_text()
+        assert ptx.count("bar.sync") < default.count("bar.sync")
+        both = bundle / "kernels/candidates/elide-barriers-on+ldmatrix-off" / folder / f"{op}.ptx"
+        assert "bar.sync" in both.read_text() and "ldmatrix" not in both.read_text()
+        assert "ldmatrix" in default
+    band = by_label["factored-band-on"]
+    assert band["kernels"] == [] and sorted(band["unchanged"]) == kernels
+    assert not list((bundle / "kernels/candidates/factored-band-on").rglob("*.ptx"))
+
+    refused = subprocess.run(
+        [*command, "--candidate", "elide-barriers=on,ldmatrix"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode != 0, refused.stderr
+    assert "--candidate: 'ldmatrix' is not NAME=VALUE" in refused.stderr
+
+
+def test_gpu_ops_times_other_builds_beside_linacs(tmp_path: Path, monkeypatch):
+    """gpu_ops.time_beside (candidates and the baseline): the other build timed between two
+    timings of linac's, linac's time the faster of its two, the output error against
+    linac's; a build that fails to load is a note, not an exception."""
+    import types
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_ops
+
+    timings = iter([3.0, 1.5])  # the other build, then linac's second timing
+    monkeypatch.setattr(gpu_ops, "relative_rms", lambda torch, a, b: abs(a.value - b.value))
+    output = types.SimpleNamespace(value=1.0, clone=lambda: types.SimpleNamespace(value=1.25))
+    monkeypatch.setattr(gpu_ops, "linac_call", lambda torch, kernel, *problem: lambda: output)
+    runtime = types.SimpleNamespace(load=lambda folder, name: name)
+    record = {"linac_ms": 2.0}
+    linac = lambda: output
+    beside = gpu_ops.time_beside(
+        None, runtime, lambda call: next(timings), tmp_path, "k", (), linac, record
+    )
+    assert beside == {"ms": 3.0, "error": 0.25} and record["linac_ms"] == 1.5
+
+    def refuse(folder, name):
+        raise FileNotFoundError(f"{name}.cubin")
+
+    record = {"linac_ms": 2.0}
+    failed = types.SimpleNamespace(load=refuse)
+    gpu_ops.time_baseline(None, failed, lambda call: 1.0, tmp_path, "k", (), linac, record)
+    assert record == {"linac_ms": 2.0, "baseline_note": "FileNotFoundError: k.cubin"}
