@@ -439,26 +439,20 @@ int64_t roundUp(int64_t value, int64_t multiple) {
 
 } // namespace
 
-LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
-                                                   Value threadId,
-                                                   int64_t blockSize,
-                                                   TensorCoreInputs inputs,
-                                                   bool ldmatrix) {
-  // mma.sync needs whole warps.
-  if (inputs == TensorCoreInputs::none || blockSize % 32 != 0 ||
-      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
+std::optional<Contraction> mlir::linac::matchContraction(linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !op.hasPureBufferSemantics() || op.getNumLoops() != 3 ||
       op.getNumReductionLoops() != 1 || !isMulAddPayload(op))
-    return failure();
+    return std::nullopt;
   OpOperand *init = op.getDpsInitOperand(0);
   auto outType = cast<MemRefType>(init->get().getType());
   if (!outType.getElementType().isF32())
-    return failure();
+    return std::nullopt;
   auto outDims = dimsOf(op.getMatchingIndexingMap(init));
   auto dims0 = dimsOf(op.getMatchingIndexingMap(op.getDpsInputOperand(0)));
   auto dims1 = dimsOf(op.getMatchingIndexingMap(op.getDpsInputOperand(1)));
   if (!outDims || !dims0 || !dims1)
-    return failure();
+    return std::nullopt;
   // m and n: the output's rows and columns; k: the reduction.
   unsigned m = outDims->first, n = outDims->second;
   unsigned k = 3 - m - n;
@@ -472,7 +466,51 @@ LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
   auto rhsDims = dimsOf(op.getMatchingIndexingMap(rhs));
   if (!has(*lhsDims, m) || !has(*lhsDims, k) || !has(*rhsDims, n) ||
       !has(*rhsDims, k))
+    return std::nullopt;
+  return Contraction{lhs, rhs, init, m, n, k};
+}
+
+Type mlir::linac::tensorCoreElementType(const Contraction &contraction,
+                                        TensorCoreInputs inputs) {
+  auto elementOf = [](OpOperand *operand) {
+    return cast<MemRefType>(operand->get().getType()).getElementType();
+  };
+  MLIRContext *ctx = contraction.out->get().getContext();
+  Type narrow = inputs == TensorCoreInputs::bf16  ? Type(BFloat16Type::get(ctx))
+                : inputs == TensorCoreInputs::f16 ? Type(Float16Type::get(ctx))
+                                                  : Type();
+  if (inputs == TensorCoreInputs::none)
+    return Type();
+  if (narrow && elementOf(contraction.lhs) == narrow &&
+      elementOf(contraction.rhs) == narrow)
+    return narrow;
+  return Float32Type::get(ctx);
+}
+
+std::optional<int64_t> mlir::linac::loopUpperBound(linalg::LinalgOp op,
+                                                   unsigned dim) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    for (unsigned r = 0; r < map.getNumResults(); ++r)
+      if (auto expr = dyn_cast<AffineDimExpr>(map.getResult(r));
+          expr && expr.getPosition() == dim)
+        return staticUpperBound(operand.get(), r);
+  }
+  return std::nullopt;
+}
+
+LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
+                                                   Value threadId,
+                                                   int64_t blockSize,
+                                                   TensorCoreInputs inputs,
+                                                   bool ldmatrix) {
+  // mma.sync needs whole warps.
+  if (inputs == TensorCoreInputs::none || blockSize % 32 != 0)
     return failure();
+  std::optional<Contraction> contraction = matchContraction(op);
+  if (!contraction)
+    return failure();
+  auto [lhs, rhs, init, m, n, k] = *contraction;
 
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -485,14 +523,8 @@ LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
     return failure();
   }
 
-  Type lhsType = cast<MemRefType>(lhs->get().getType()).getElementType();
-  Type rhsType = cast<MemRefType>(rhs->get().getType()).getElementType();
-  MmaKind kind{b.getF32Type(), 8};
-  Type narrow = inputs == TensorCoreInputs::bf16  ? Type(b.getBF16Type())
-                : inputs == TensorCoreInputs::f16 ? Type(b.getF16Type())
-                                                  : Type();
-  if (narrow && lhsType == narrow && rhsType == narrow)
-    kind = {narrow, 16};
+  Type element = tensorCoreElementType(*contraction, inputs);
+  MmaKind kind{element, element.isF32() ? 8 : 16};
 
   MmaBuilder builder{b,
                      loc,

@@ -30,6 +30,28 @@ enum class TensorCoreInputs {
 /// Parses a pass option's value; nullopt when it is none of the names.
 std::optional<TensorCoreInputs> parseTensorCoreInputs(StringRef name);
 
+/// A contraction `C[m, n] += A[m, k] * B[k, n]` on buffers: its operands
+/// and the positions of its loop dimensions.
+struct Contraction {
+  OpOperand *lhs, *rhs, *out;
+  unsigned m, n, k;
+};
+
+/// `op` as a contraction tensor cores can run (operands in any order of their
+/// dimensions, a multiply-add payload through float casts, fp32 output), or
+/// nullopt.
+std::optional<Contraction> matchContraction(linalg::LinalgOp op);
+
+/// The element type a contraction's operands take on tensor cores: `inputs`'
+/// 16-bit type where both operands are stored in it, f32 (tf32) otherwise;
+/// null for none.
+Type tensorCoreElementType(const Contraction &contraction,
+                           TensorCoreInputs inputs);
+
+/// The static upper bound of loop dimension `dim` of `op`, from the first
+/// operand that it indexes.
+std::optional<int64_t> loopUpperBound(linalg::LinalgOp op, unsigned dim);
+
 /// Replaces `op`, a contraction `C[m, n] += A[m, k] * B[k, n]` (operands in
 /// any order of their dimensions, fp32 output) whose sizes have static upper
 /// bounds, with a loop of the block's warps over 16x8 output tiles, each a
