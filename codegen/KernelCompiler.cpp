@@ -79,6 +79,9 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
     return std::move(error);
   if (llvm::Error error = checkLdmatrix(request.options.ldmatrix))
     return std::move(error);
+  if (llvm::Error error = checkWarpgroupMma(request.options.warpgroupMma,
+                                            request.options.target))
+    return std::move(error);
   if (llvm::Error error = checkFactoredBand(request.options.factoredBand))
     return std::move(error);
   CompileResult result;

@@ -29,7 +29,8 @@ std::string CompileOptions::fingerprint() const {
                        "block={6} ptxas={7} householder={8} qk_l2norm={9} "
                        "beta_sigmoid={10} dt_softplus={11} cpu={12} "
                        "tensor_cores={13} gate_sums={14} factored_band={15} "
-                       "double_buffer={16} elide_barriers={17} ldmatrix={18}",
+                       "double_buffer={16} elide_barriers={17} ldmatrix={18} "
+                       "warpgroup_mma={19}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
@@ -37,7 +38,8 @@ std::string CompileOptions::fingerprint() const {
                        usesFactoredBand(*this) ? "on" : "off",
                        usesDoubleBuffer(*this) ? "on" : "off",
                        usesElidedBarriers(*this) ? "on" : "off",
-                       usesLdmatrix(*this) ? "on" : "off")
+                       usesLdmatrix(*this) ? "on" : "off",
+                       usesWarpgroupMma(*this) ? "on" : "off")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -115,6 +117,21 @@ bool usesLdmatrix(const CompileOptions &options) {
 
 llvm::Error checkLdmatrix(llvm::StringRef ldmatrix) {
   return checkAutoOnOff("ldmatrix", ldmatrix);
+}
+
+bool usesWarpgroupMma(const CompileOptions &options) {
+  return options.warpgroupMma == "on";
+}
+
+llvm::Error checkWarpgroupMma(llvm::StringRef warpgroupMma,
+                              llvm::StringRef target) {
+  if (llvm::Error error = checkAutoOnOff("warpgroup-mma", warpgroupMma))
+    return error;
+  if (warpgroupMma == "on" && target != "sm_90a")
+    return llvm::createStringError(
+        "warpgroup-mma=on needs --target=sm_90a (wgmma is sm_90a's), not " +
+        target.str());
+  return llvm::Error::success();
 }
 
 std::string tensorCoreInputs(const CompileOptions &options) {
@@ -196,21 +213,22 @@ std::vector<Stage> getStages(const CompileOptions &options) {
   }
   stages.push_back(
       {"gpu",
-       llvm::formatv("linac-map-to-gpu{{chip={0} features=+ptx80 "
-                     "block-size={1} tensor-cores={2} "
-                     "min-blocks-per-multiprocessor={4} elide-barriers={5} "
-                     "ldmatrix={6}}, "
-                     "canonicalize, "
-                     "cse{3}",
-                     options.target, options.gpuBlockSize,
-                     tensorCoreInputs(options),
-                     options.profilePhases ? ", linac-profile-phases" : "",
-                     options.minBlocksPerMultiprocessor,
-                     usesElidedBarriers(options), usesLdmatrix(options))
+       llvm::formatv(
+           "linac-map-to-gpu{{chip={0} features=+ptx80 "
+           "block-size={1} tensor-cores={2} "
+           "min-blocks-per-multiprocessor={4} elide-barriers={5} "
+           "ldmatrix={6} warpgroup-mma={7}}, "
+           "canonicalize, "
+           "cse{3}",
+           options.target, options.gpuBlockSize, tensorCoreInputs(options),
+           options.profilePhases ? ", linac-profile-phases" : "",
+           options.minBlocksPerMultiprocessor, usesElidedBarriers(options),
+           usesLdmatrix(options), usesWarpgroupMma(options))
            .str()});
   stages.push_back({"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
                             "convert-scf-to-cf, convert-nvgpu-to-nvvm, "
                             "convert-gpu-to-nvvm{index-bitwidth=64}, "
+                            "convert-nvvm-to-llvm, "
                             "canonicalize, cse), reconcile-unrealized-casts"});
   // The toolkit's libdevice supplies exp, log1p and rsqrt for the GPU.
   std::string toolkit = cudaToolkitPath();

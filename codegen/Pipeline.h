@@ -83,6 +83,10 @@ struct CompileOptions {
   /// (linac-map-to-gpu{ldmatrix}); "off": one 4-byte (or 2-byte) load a
   /// register; empty or "auto": on.
   std::string ldmatrix;
+  /// sm_90a: "on" runs the contractions with a side of 64-row multiples as
+  /// warpgroup wgmma (linac-map-to-gpu{warpgroup-mma}); empty, "auto" or
+  /// "off": mma.sync (until a GPU has run the wgmma path).
+  std::string warpgroupMma;
   /// GPUs: the blocks ptxas must fit on a multiprocessor (a register
   /// budget, nvvm.minctasm). Not a user option: compileKernel sets it.
   int64_t minBlocksPerMultiprocessor = 1;
@@ -140,6 +144,14 @@ bool usesLdmatrix(const CompileOptions &options);
 
 /// An error naming an `ldmatrix` other than auto, on or off.
 llvm::Error checkLdmatrix(llvm::StringRef ldmatrix);
+
+/// Whether `options` resolve to wgmma (see `warpgroupMma`).
+bool usesWarpgroupMma(const CompileOptions &options);
+
+/// An error naming a `warpgroupMma` other than auto, on or off, or "on" for
+/// a target other than sm_90a.
+llvm::Error checkWarpgroupMma(llvm::StringRef warpgroupMma,
+                              llvm::StringRef target);
 
 /// The tensor-core inputs `options` resolves to (see `tensorCores`).
 std::string tensorCoreInputs(const CompileOptions &options);

@@ -6,6 +6,7 @@
 #include "passes/GpuBarrierElision.h"
 #include "passes/GpuSharedPadding.h"
 #include "passes/GpuTensorCores.h"
+#include "passes/GpuWarpgroupMma.h"
 #include "passes/LinalgHelpers.h"
 
 #include "mlir/AsmParser/AsmParser.h"
@@ -109,6 +110,8 @@ struct BlockDistributor {
   int64_t blockSize;
   TensorCoreInputs tensorCores;
   bool ldmatrix;
+  /// The shared scratch of the wgmma path (null without it).
+  Value warpgroupScratch;
 
   /// A copy from global into shared memory in one element type, with
   /// identity maps: the initial state's (static rows) and a chunk's staged
@@ -382,6 +385,12 @@ struct BlockDistributor {
     // The products erase `op`: their barrier goes before its successor.
     Location loc = op.getLoc();
     OpBuilder after(op->getBlock(), std::next(op->getIterator()));
+    if (warpgroupScratch &&
+        succeeded(distributeOnWarpgroups(op, threadId, blockSize, tensorCores,
+                                         warpgroupScratch))) {
+      barrier(after, loc);
+      return success();
+    }
     if (succeeded(distributeOnTensorCores(op, threadId, blockSize, tensorCores,
                                           ldmatrix))) {
       barrier(after, loc);
@@ -553,6 +562,8 @@ struct BlockDistributor {
 struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
   using LinacMapToGPUBase::LinacMapToGPUBase;
   TensorCoreInputs tensorCoreInputs = TensorCoreInputs::none;
+  /// The outlined kernel's wgmma scratch (see outline).
+  Value warpgroupScratch;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -678,6 +689,29 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     }
     gpu::ReturnOp::create(b, loc);
 
+    // The wgmma path's operands go through one scratch buffer, as large as
+    // the largest contraction on it needs.
+    memref::AllocaOp warpgroupScratchAlloca;
+    warpgroupScratch = Value();
+    if (warpgroupMma) {
+      if (chip != "sm_90a")
+        return func.emitOpError()
+               << "warpgroup-mma needs the chip sm_90a (wgmma), not " << chip;
+      int64_t scratchBytes = 0;
+      kernel.walk([&](linalg::LinalgOp op) {
+        scratchBytes =
+            std::max(scratchBytes,
+                     warpgroupMmaScratchBytes(op, blockSize, tensorCoreInputs)
+                         .value_or(0));
+      });
+      if (scratchBytes > 0) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(&kernel.getBody().front());
+        warpgroupScratchAlloca = memref::AllocaOp::create(
+            b, loc, MemRefType::get({scratchBytes}, b.getI8Type()));
+      }
+    }
+
     // Local buffers are shared by the block's threads: static workgroup
     // buffers up to 48 KiB, views of the dynamic shared memory beyond.
     auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
@@ -746,6 +780,8 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
             LLVM::LLVMDialect::getAlignAttrName(),
             b.getI64IntegerAttr(kSharedBufferAlignment));
       }
+      if (alloca == warpgroupScratchAlloca)
+        warpgroupScratch = buffer;
       if (type == alloca.getType()) {
         alloca.getResult().replaceAllUsesWith(buffer);
         alloca.erase();
@@ -772,8 +808,9 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     Value isThreadZero = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::eq, threadId,
         arith::ConstantIndexOp::create(b, loc, 0));
-    BlockDistributor distributor{threadId, isThreadZero, blockSize,
-                                 tensorCoreInputs, ldmatrix};
+    BlockDistributor distributor{threadId,  isThreadZero,
+                                 blockSize, tensorCoreInputs,
+                                 ldmatrix,  warpgroupScratch};
     if (failed(distributor.distributeBlock(kernel.getBody().front())))
       return failure();
     if (elideBarriers)

@@ -479,6 +479,10 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
            "load the 16-bit fragments of tensor-core products with ldmatrix "
            "where their rows are 16-byte aligned in shared memory and whole "
            "(k static)">,
+    Option<"warpgroupMma", "warpgroup-mma", "bool", "false",
+           "sm_90a: run contractions with a side of 64-row multiples as "
+           "warpgroup wgmma, their operands copied into a shared scratch "
+           "buffer in the core-matrix layout (up to 32 KiB)">,
     Option<"elideBarriers", "elide-barriers", "bool", "false",
            "erase the barriers between phases that access no common buffer "
            "with a write among them (within each block, its first and last "

@@ -17,14 +17,16 @@ std::unique_ptr<GpuKernel> GpuKernel::load(const KernelArtifact &artifact,
   if (!driver)
     return nullptr;
 
-  // A cubin runs only on the exact compute capability it was built for; PTX
-  // is JIT-compiled by the driver for whatever device is present.
+  // A cubin runs only on the exact compute capability it was built for (the
+  // arch-specific sm_90a included: on 9.0 alone); PTX is JIT-compiled by the
+  // driver for whatever device is present.
   std::string deviceTarget =
       "sm_" + std::to_string(driver->computeCapability());
   auto kernel = std::make_unique<GpuKernel>();
   kernel->driver_ = driver;
   kernel->loadedCubin_ =
-      !artifact.cubin.empty() && artifact.target == deviceTarget;
+      !artifact.cubin.empty() && (artifact.target == deviceTarget ||
+                                  artifact.target == deviceTarget + "a");
   if (!kernel->loadedCubin_ && artifact.ptx.empty()) {
     if (error)
       *error = "kernel " + artifact.symbol + " has no PTX, and no cubin for " +

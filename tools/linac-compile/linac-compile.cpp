@@ -89,6 +89,13 @@ cl::opt<std::string> ldmatrix(
              "ldmatrix where their rows are 16-byte aligned in shared "
              "memory: on, off or auto (on; default)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<std::string> warpgroupMma(
+    "warpgroup-mma",
+    cl::desc("sm_90a: run the matrix products with a side of 64-row "
+             "multiples as warpgroup wgmma, their operands copied into "
+             "shared memory in its core-matrix layout: on, off or auto "
+             "(off until tested on a GPU; default)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<std::string> factoredBand(
     "factored-band",
     cl::desc("GLA's intra-chunk scores as one product of rescaled rows where "
@@ -325,6 +332,8 @@ int main(int argc, char **argv) {
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkLdmatrix(ldmatrix))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkWarpgroupMma(warpgroupMma, target))
+    return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
     return usageError("block-size must be a multiple of 32 in [32, 1024], got " +
                       Twine(blockSize));
@@ -362,6 +371,7 @@ int main(int argc, char **argv) {
   request.options.doubleBuffer = doubleBuffer;
   request.options.elideBarriers = elideBarriers;
   request.options.ldmatrix = ldmatrix;
+  request.options.warpgroupMma = warpgroupMma;
   request.options.gpuBlockSize = blockSize;
   request.options.profilePhases = profilePhases;
   request.useCache = !noCache;
