@@ -517,3 +517,65 @@ def test_gpu_ops_times_other_builds_beside_linacs(tmp_path: Path, monkeypatch):
     failed = types.SimpleNamespace(load=refuse)
     gpu_ops.time_baseline(None, failed, lambda call: 1.0, tmp_path, "k", (), linac, record)
     assert record == {"linac_ms": 2.0, "baseline_note": "FileNotFoundError: k.cubin"}
+
+
+def test_gpu_ops_records_each_candidate_beside_the_default(tmp_path: Path, monkeypatch):
+    """gpu_ops.py's run on a stand-in GPU over a bundle with two candidates, one of which
+    leaves chunk_simple_gla as it is: the other is timed beside the default kernel (its
+    speedup and error recorded), the unchanged one not at all."""
+    import types
+
+    bundle = tmp_path / "bundle"
+    command = [*simple_gla_bundle_command(bundle), "--no-tuning"]
+    candidates = ["--candidate=elide-barriers=on", "--candidate=factored-band=on"]
+    made = subprocess.run(
+        [*command, *candidates], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_ops
+
+    class Launch:
+        def __init__(self, folder: Path):
+            self.ms = 1.5 if "candidates" in str(folder) else 2.0
+
+        def __call__(self):
+            return types.SimpleNamespace(shape=(1,), clone=lambda: None)
+
+    fake_torch = types.SimpleNamespace(
+        __version__="stand-in",
+        version=types.SimpleNamespace(cuda="stand-in"),
+        cuda=types.SimpleNamespace(get_device_name=lambda: "Stand-in GPU", empty_cache=lambda: 0),
+    )
+    runtime = types.SimpleNamespace(
+        cuda_status=lambda: (True, 90, ""), load=lambda folder, name: folder
+    )
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    monkeypatch.setattr(gpu_ops, "gpu_unavailable", lambda lib: None)
+    monkeypatch.setattr(gpu_ops, "Runtime", lambda lib: runtime)
+    monkeypatch.setattr(gpu_ops, "copy_bandwidth", lambda torch: 4e12)
+    monkeypatch.setattr(gpu_ops, "Timer", lambda torch, repetitions, warmup: lambda f: f.ms)
+    monkeypatch.setattr(gpu_ops, "make_problem", lambda *args, **kwargs: {})
+    monkeypatch.setattr(gpu_ops, "linac_call", lambda torch, folder, *args: Launch(folder))
+    monkeypatch.setattr(gpu_ops, "relative_rms", lambda torch, a, b: 0.0)
+    monkeypatch.setattr(gpu_ops, "plot", lambda path: None)
+
+    # sdpa, timed before the candidates, must not stand in for linac's kernel beside them.
+    sdpa = types.SimpleNamespace(ms=0.5)
+    monkeypatch.setattr(gpu_ops, "sdpa_call", lambda *args: (sdpa, "stand-in"))
+    out = tmp_path / "results"
+    argv = ["--bundle", str(bundle), "--out-dir", str(out), "--ops", "simple_gla", "--quick"]
+    assert gpu_ops.main(argv) == 0
+    [results] = out.glob("*[0-9].json")
+    chunked = json.loads(results.read_text())[0]
+    assert chunked["op"] == "simple_gla" and chunked["linac_ms"] == 2.0
+    assert chunked["sdpa_ms"] == 0.5
+    assert chunked["candidates"] == {
+        "elide-barriers-on": {"ms": 1.5, "error": 0.0, "speedup": 2.0 / 1.5}
+    }
+    meta = json.loads(results.with_suffix(".meta.json").read_text())
+    assert meta["candidates"] == {
+        "elide-barriers-on": {"elide-barriers": "on"},
+        "factored-band-on": {"factored-band": "on"},
+    }
