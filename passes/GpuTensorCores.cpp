@@ -192,26 +192,31 @@ struct MmaBuilder {
   /// rows (m for A, n for B) are loop dimension `rowDim`: not at all
   /// (nullopt), as stored (false: k contiguous) or transposed (true: the
   /// rows contiguous). Each lane gives the address of one 16-byte row of an
-  /// 8x8 matrix, so the rows must be 16-byte aligned, and every element in
-  /// them must be read: k static; transposed, the rows' dimension static too
-  /// (stored, its rows past the size are clamped: see ldmatrixRow).
+  /// 8x8 matrix of 16-bit elements, so the rows must be 16-byte aligned, and
+  /// every element in them must be read: k static; transposed, the rows'
+  /// dimension static too (stored, its rows past the size are clamped: see
+  /// ldmatrixRow). A tf32 operand's 16-byte rows are 4 fp32, which a lane
+  /// receives whole in the fragment's order; transposing would split them.
   std::optional<bool> ldmatrixLayout(Value buffer, AffineMap map,
                                      unsigned rowDim, Value sizeRow,
                                      int64_t boundRow) {
     auto type = cast<MemRefType>(buffer.getType());
     SmallVector<int64_t> strides;
     int64_t offset;
-    if (!ldmatrix || kind.tf32() || type.getElementType() != kind.element ||
+    // ldmatrix's matrices have rows of 16 bytes.
+    int64_t rowElements = 16 / (kind.tf32() ? 4 : 2);
+    if (!ldmatrix || type.getElementType() != kind.element ||
         !gpu::GPUDialect::hasWorkgroupMemoryAddressSpace(type) ||
         map.getNumResults() != 2 ||
         failed(type.getStridesAndOffset(strides, offset)) ||
         ShapedType::isDynamic(strides[0]) || strides[1] != 1 ||
-        strides[0] % 8 != 0 || !offsetIsMultipleOf(buffer, 8) ||
+        strides[0] % rowElements != 0 ||
+        !offsetIsMultipleOf(buffer, rowElements) ||
         getConstantIntValue(sizeK) != boundK)
       return std::nullopt;
     if (map.getDimPosition(1) == kDim)
       return false;
-    if (map.getDimPosition(1) == rowDim &&
+    if (map.getDimPosition(1) == rowDim && !kind.tf32() &&
         getConstantIntValue(sizeRow) == boundRow)
       return true;
     return std::nullopt;
@@ -229,12 +234,13 @@ struct MmaBuilder {
     return arith::MinUIOp::create(b, loc, row, last);
   }
 
-  /// `tiles` 8x8 matrices of 16-bit elements in one ldmatrix (transposed
-  /// when `transpose`), lane l giving the address `indices` of row l % 8 of
-  /// matrix l / 8; each matrix's part of the lane as one 32-bit register.
+  /// `tiles` 8x8 matrices of 16-bit elements (8x4 of tf32) in one ldmatrix
+  /// (transposed when `transpose`), lane l giving the address `indices` of
+  /// row l % 8 of matrix l / 8; each matrix's part of the lane as one 32-bit
+  /// register.
   SmallVector<Value> loadMatrices(Value buffer, ValueRange indices,
                                   int64_t tiles, bool transpose) {
-    auto type = VectorType::get({tiles, 2}, kind.element);
+    auto type = VectorType::get({tiles, kind.tf32() ? 1 : 2}, kind.element);
     Value loaded = nvgpu::LdMatrixOp::create(b, loc, type, buffer, indices,
                                              transpose, tiles);
     SmallVector<Value> registers;
@@ -271,8 +277,9 @@ struct MmaBuilder {
     Value inGroup = arith::RemUIOp::create(b, loc, lane, index(4));
     Value twiceInGroup = arith::MulIOp::create(b, loc, inGroup, index(2));
     // ldmatrix: lane l addresses row l % 8 of matrix l / 8. A's four
-    // matrices are the tile's rows 0-7 and 8-15 at k 0-7, then at k 8-15
-    // (a0..a3); B's two are k 0-7 and 8-15 (b0, b1).
+    // matrices are the tile's rows 0-7 and 8-15 at the first half of the
+    // instruction's k (0-7, or 0-3 in tf32), then at the second (a0..a3);
+    // B's two are the two halves of k (b0, b1).
     std::optional<bool> lhsMatrices =
         ldmatrixLayout(lhs, lhsMap, mDim, sizeM, boundM);
     std::optional<bool> rhsMatrices =
@@ -282,7 +289,11 @@ struct MmaBuilder {
     Value matrixRowOffset = arith::MulIOp::create(
         b, loc, arith::RemUIOp::create(b, loc, laneMatrix, index(2)), index(8));
     Value matrixKOffset = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, laneMatrix, index(2)), index(8));
+        b, loc, arith::DivUIOp::create(b, loc, laneMatrix, index(2)),
+        index(kind.k / 2));
+    Value matrixKHalf = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, laneMatrix, index(2)),
+        index(kind.k / 2));
     int64_t tilesN = boundN / 8, tiles = (boundM / 16) * tilesN;
 
     auto tileLoop =
@@ -331,16 +342,41 @@ struct MmaBuilder {
       };
       Value column = arith::AddIOp::create(b, loc, colBase, group);
       SmallVector<Value> aRegs, bRegs;
+      if (lhsMatrices) {
+        Value m = arith::AddIOp::create(b, loc, rowBase, matrixRowOffset);
+        Value k = arith::AddIOp::create(b, loc, kBase, matrixKOffset);
+        if (*lhsMatrices)
+          k = arith::AddIOp::create(b, loc, k, laneRow);
+        else
+          m = ldmatrixRow(arith::AddIOp::create(b, loc, m, laneRow), sizeM,
+                          boundM);
+        aRegs = loadMatrices(lhs, indicesAt(lhsMap, m, Value(), k), 4,
+                             *lhsMatrices);
+      }
+      if (rhsMatrices) {
+        // Lanes 16-31 repeat the addresses of 0-15 (x2 ignores them).
+        Value n = colBase;
+        Value k = arith::AddIOp::create(b, loc, kBase, matrixKHalf);
+        if (*rhsMatrices)
+          k = arith::AddIOp::create(b, loc, k, laneRow);
+        else
+          n = ldmatrixRow(arith::AddIOp::create(b, loc, n, laneRow), sizeN,
+                          boundN);
+        bRegs = loadMatrices(rhs, indicesAt(rhsMap, Value(), n, k), 2,
+                             *rhsMatrices);
+      }
       NVVM::MMATypes ptxType;
       if (kind.tf32()) {
         // A: (g, t) (g+8, t) (g, t+4) (g+8, t+4); B: (t, g) (t+4, g).
         Value k0 = arith::AddIOp::create(b, loc, kBase, inGroup);
         Value k4 = add(k0, 4);
-        for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
-                            std::pair(row0, k4), std::pair(row1, k4)})
-          aRegs.push_back(packRegister({lhsAt(m, k)}));
-        for (Value k : {k0, k4})
-          bRegs.push_back(packRegister({rhsAt(k, column)}));
+        if (aRegs.empty())
+          for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
+                              std::pair(row0, k4), std::pair(row1, k4)})
+            aRegs.push_back(packRegister({lhsAt(m, k)}));
+        if (bRegs.empty())
+          for (Value k : {k0, k4})
+            bRegs.push_back(packRegister({rhsAt(k, column)}));
         ptxType = NVVM::MMATypes::tf32;
       } else {
         // A: (g, 2t..2t+1) (g+8, 2t..) (g, 2t+8..) (g+8, 2t+8..);
@@ -352,17 +388,7 @@ struct MmaBuilder {
         bool staticK = getConstantIntValue(sizeK) == boundK;
         bool lhsPairs = staticK && pairsAlongK(lhs, lhsMap);
         bool rhsPairs = staticK && pairsAlongK(rhs, rhsMap);
-        if (lhsMatrices) {
-          Value m = arith::AddIOp::create(b, loc, rowBase, matrixRowOffset);
-          Value k = arith::AddIOp::create(b, loc, kBase, matrixKOffset);
-          if (*lhsMatrices)
-            k = arith::AddIOp::create(b, loc, k, laneRow);
-          else
-            m = ldmatrixRow(arith::AddIOp::create(b, loc, m, laneRow), sizeM,
-                            boundM);
-          aRegs = loadMatrices(lhs, indicesAt(lhsMap, m, Value(), k), 4,
-                               *lhsMatrices);
-        } else {
+        if (aRegs.empty()) {
           for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
                               std::pair(row0, k8), std::pair(row1, k8)})
             aRegs.push_back(
@@ -370,18 +396,7 @@ struct MmaBuilder {
                                     below(m, sizeM, boundM))
                          : packRegister({lhsAt(m, k), lhsAt(m, add(k, 1))}));
         }
-        if (rhsMatrices) {
-          // Lanes 16-31 repeat the addresses of 0-15 (x2 ignores them).
-          Value n = colBase;
-          Value k = arith::AddIOp::create(b, loc, kBase, matrixRowOffset);
-          if (*rhsMatrices)
-            k = arith::AddIOp::create(b, loc, k, laneRow);
-          else
-            n = ldmatrixRow(arith::AddIOp::create(b, loc, n, laneRow), sizeN,
-                            boundN);
-          bRegs = loadMatrices(rhs, indicesAt(rhsMap, Value(), n, k), 2,
-                               *rhsMatrices);
-        } else {
+        if (bRegs.empty()) {
           for (Value k : {k0, k8})
             bRegs.push_back(
                 rhsPairs ? loadPair(rhs, indicesAt(rhsMap, Value(), column, k),

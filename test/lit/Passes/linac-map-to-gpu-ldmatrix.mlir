@@ -156,8 +156,8 @@ func.func @ragged_rows(%rows: index, %out: memref<?x32x16xf32>) {
 // CHECK-NOT:       nvgpu.ldmatrix
 // CHECK:           nvvm.mma.sync
 // CHECK:         gpu.barrier
-// CHECK-COUNT-4:   vector.load %{{.*}} {alignment = 4 : i64} : memref<32x16xbf16, strided<[20, 1]>, #gpu.address_space<workgroup>>, vector<2xbf16>
 // CHECK:           nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = false} : memref<16x16xbf16
+// CHECK-COUNT-4:   vector.load %{{.*}} {alignment = 4 : i64} : memref<32x16xbf16, strided<[20, 1]>, #gpu.address_space<workgroup>>, vector<2xbf16>
 // CHECK:           nvvm.mma.sync
 // CHECK:         gpu.barrier
 // CHECK-NOT:       nvgpu.ldmatrix {{.*}}memref<16x?xbf16
@@ -216,6 +216,63 @@ func.func @not_ldmatrix(%kk: index, %rows: index, %out: memref<?x32x16xf32>) {
       %xf = arith.extf %x : bf16 to f32
       %yf = arith.extf %y : bf16 to f32
       %p = arith.mulf %xf, %yf : f32
+      %s = arith.addf %o, %p : f32
+      linalg.yield %s : f32
+    }
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}
+
+// -----
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#nk = affine_map<(d0, d1, d2) -> (d1, d2)>
+#kn = affine_map<(d0, d1, d2) -> (d2, d1)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// tf32 (an fp32 operand): an 8x8 b16 matrix is 8 rows of 4 fp32, and a lane
+// receives word l % 4 of row l / 4, the fragment's (g, t): A's four matrices
+// are rows 0-7 / 8-15 at k 0-3, then 4-7; B's two are k 0-3 and 4-7. A
+// transposed load would split the words, so s (k x n, n contiguous) keeps its
+// 4-byte loads.
+// CHECK-LABEL: gpu.func @tf32_rows(
+// CHECK:         %[[LANE:.*]] = arith.remui %thread_id_x, %c32
+// CHECK:         %[[MATRIX:.*]] = arith.divui %[[LANE]], %c8
+// CHECK:         %[[KHALF:.*]] = arith.divui %[[MATRIX]], %c2
+// CHECK:         %[[KOFF:.*]] = arith.muli %[[KHALF]], %c4
+// CHECK:         scf.for %[[K0:.*]] = %c0 to %c16 step %c8 iter_args(
+// CHECK:           %[[K:.*]] = arith.addi %[[K0]], %[[KOFF]]
+// CHECK:           nvgpu.ldmatrix %{{.*}}[%{{.*}}, %[[K]]] {numTiles = 4 : i32, transpose = false} : memref<32x16xf32, strided<[20, 1]>, #gpu.address_space<workgroup>> -> vector<4x1xf32>
+// CHECK-COUNT-4:   llvm.bitcast %{{.*}} : vector<1xf32> to i32
+// CHECK:           nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = false} : memref<8x16xf32, strided<[20, 1]>, #gpu.address_space<workgroup>> -> vector<2x1xf32>
+// CHECK:           nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<tf32>
+// CHECK:         gpu.barrier
+// CHECK:           nvgpu.ldmatrix %{{.*}} {numTiles = 4 : i32, transpose = false} : memref<32x16xf32
+// CHECK-NOT:       nvgpu.ldmatrix
+// CHECK:           nvvm.mma.sync {{.*}}multiplicandAPtxType = #nvvm.mma_type<tf32>
+func.func @tf32_rows(%out: memref<?x32x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %out, %c0 : memref<?x32x8xf32>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %ba = memref.alloca() : memref<32x16xf32>
+    %bb = memref.alloca() : memref<8x16xf32>
+    %bs = memref.alloca() : memref<16x8xf32>
+    %os = memref.subview %out[%sq, 0, 0] [1, 32, 8] [1, 1, 1] : memref<?x32x8xf32> to memref<32x8xf32, strided<[8, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#mk, #nk, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%ba, %bb : memref<32x16xf32>, memref<8x16xf32>)
+        outs(%os : memref<32x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
+      %s = arith.addf %o, %p : f32
+      linalg.yield %s : f32
+    }
+    linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%ba, %bs : memref<32x16xf32>, memref<16x8xf32>)
+        outs(%os : memref<32x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%x: f32, %y: f32, %o: f32):
+      %p = arith.mulf %x, %y : f32
       %s = arith.addf %o, %p : f32
       linalg.yield %s : f32
     }
