@@ -128,23 +128,9 @@ struct MmaBuilder {
     return indices;
   }
 
-  /// `load()` where `inBounds` holds (or always, where it is null), zero of
-  /// `type` elsewhere: the load is skipped, since past a chunk's rows the
-  /// view may end.
   Value loadOrZero(Value inBounds, Type type,
                    function_ref<Value(OpBuilder &)> load) {
-    if (!inBounds)
-      return load(b);
-    auto guarded = scf::IfOp::create(
-        b, loc, inBounds,
-        [&](OpBuilder &tb, Location) {
-          scf::YieldOp::create(tb, loc, load(tb));
-        },
-        [&](OpBuilder &eb, Location) {
-          Value zero = arith::ConstantOp::create(eb, loc, eb.getZeroAttr(type));
-          scf::YieldOp::create(eb, loc, zero);
-        });
-    return guarded.getResult(0);
+    return linac::loadOrZero(b, loc, inBounds, type, load);
   }
 
   /// buffer[indices] as `type`, or zero where `inBounds` is false.
@@ -434,16 +420,8 @@ struct MmaBuilder {
     for (auto [i, position] : llvm::enumerate(accPositions)) {
       auto [r, c] = position;
       Value element = kLoop.getResult(i);
-      SmallVector<Value> indices = indicesAt(outMap, r, c, Value());
-      if (!accMasks[i]) {
-        memref::StoreOp::create(b, loc, element, out, indices);
-        continue;
-      }
-      auto store = scf::IfOp::create(b, loc, accMasks[i],
-                                     /*withElseRegion=*/false);
-      OpBuilder::InsertionGuard storeGuard(b);
-      b.setInsertionPointToStart(store.thenBlock());
-      memref::StoreOp::create(b, loc, element, out, indices);
+      storeIfInBounds(b, loc, accMasks[i], element, out,
+                      indicesAt(outMap, r, c, Value()));
     }
   }
 };
@@ -453,6 +431,34 @@ int64_t roundUp(int64_t value, int64_t multiple) {
 }
 
 } // namespace
+
+Value mlir::linac::loadOrZero(OpBuilder &b, Location loc, Value inBounds,
+                              Type type,
+                              function_ref<Value(OpBuilder &)> load) {
+  if (!inBounds)
+    return load(b);
+  auto guarded = scf::IfOp::create(
+      b, loc, inBounds,
+      [&](OpBuilder &tb, Location) { scf::YieldOp::create(tb, loc, load(tb)); },
+      [&](OpBuilder &eb, Location) {
+        Value zero = arith::ConstantOp::create(eb, loc, eb.getZeroAttr(type));
+        scf::YieldOp::create(eb, loc, zero);
+      });
+  return guarded.getResult(0);
+}
+
+void mlir::linac::storeIfInBounds(OpBuilder &b, Location loc, Value inBounds,
+                                  Value value, Value buffer,
+                                  ValueRange indices) {
+  if (!inBounds) {
+    memref::StoreOp::create(b, loc, value, buffer, indices);
+    return;
+  }
+  auto store = scf::IfOp::create(b, loc, inBounds, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(store.thenBlock());
+  memref::StoreOp::create(b, loc, value, buffer, indices);
+}
 
 std::optional<Contraction> mlir::linac::matchContraction(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||

@@ -48,6 +48,17 @@ std::optional<Contraction> matchContraction(linalg::LinalgOp op);
 Type tensorCoreElementType(const Contraction &contraction,
                            TensorCoreInputs inputs);
 
+/// `load()` where `inBounds` holds (or always, where it is null), zero of
+/// `type` elsewhere: the load is skipped, since past a chunk's rows the view
+/// may end.
+Value loadOrZero(OpBuilder &b, Location loc, Value inBounds, Type type,
+                 function_ref<Value(OpBuilder &)> load);
+
+/// buffer[indices] = value where `inBounds` holds (or always, where it is
+/// null).
+void storeIfInBounds(OpBuilder &b, Location loc, Value inBounds, Value value,
+                     Value buffer, ValueRange indices);
+
 /// The static upper bound of loop dimension `dim` of `op`, from the first
 /// operand that it indexes.
 std::optional<int64_t> loopUpperBound(linalg::LinalgOp op, unsigned dim);

@@ -147,21 +147,9 @@ struct WarpgroupBuilder {
     return indices;
   }
 
-  /// `load()` where `inBounds` holds (always where it is null), else zero.
   Value loadOrZero(Value inBounds, Type type,
                    function_ref<Value(OpBuilder &)> load) {
-    if (!inBounds)
-      return load(b);
-    auto guarded = scf::IfOp::create(
-        b, loc, inBounds,
-        [&](OpBuilder &tb, Location) {
-          scf::YieldOp::create(tb, loc, load(tb));
-        },
-        [&](OpBuilder &eb, Location) {
-          Value zero = arith::ConstantOp::create(eb, loc, eb.getZeroAttr(type));
-          scf::YieldOp::create(eb, loc, zero);
-        });
-    return guarded.getResult(0);
+    return linac::loadOrZero(b, loc, inBounds, type, load);
   }
 
   /// A typed view of `bytes` of the scratch buffer from byte `offset`.
@@ -331,16 +319,8 @@ struct WarpgroupBuilder {
         auto [r, col] = position;
         Value value = LLVM::ExtractValueOp::create(
             b, loc, accumulators, ArrayRef<int64_t>{(int64_t)i});
-        SmallVector<Value> indices = indicesAt(outMap, {{c.m, r}, {c.n, col}});
-        if (!masks[i]) {
-          memref::StoreOp::create(b, loc, value, out, indices);
-          continue;
-        }
-        auto store =
-            scf::IfOp::create(b, loc, masks[i], /*withElseRegion=*/false);
-        OpBuilder::InsertionGuard storeGuard(b);
-        b.setInsertionPointToStart(store.thenBlock());
-        memref::StoreOp::create(b, loc, value, out, indices);
+        storeIfInBounds(b, loc, masks[i], value, out,
+                        indicesAt(outMap, {{c.m, r}, {c.n, col}}));
       }
     }
   }

@@ -165,6 +165,11 @@ def compile_profiles(compiler: Path, out: Path, ops: list[str], tuning: dict) ->
     return profiled
 
 
+def compile_bench_kernel(compiler: Path, case, options: dict, folder: Path) -> None:
+    """One benchmark case's bf16 kernel, with `options` beside the case's own."""
+    compile_kernel(compiler, case.op, "bf16", case.K, case.V, {**case.options, **options}, folder)
+
+
 def bench_cases(cases: list) -> list:
     """The cases whose bf16 kernels benchmarks/gpu_ops.py times."""
     bench = {op for family in problems.BENCH_OPS for op in problems.bench_kernels(family)}
@@ -194,15 +199,7 @@ def compile_candidates(
             if f"{kernel_dir}/{case.op}" in kernels + unchanged:
                 continue  # another problem size of the same kernel
             folder = out / "kernels" / "candidates" / label / kernel_dir
-            compile_kernel(
-                compiler,
-                case.op,
-                "bf16",
-                case.K,
-                case.V,
-                {**case.options, **tuning, **options},
-                folder,
-            )
+            compile_bench_kernel(compiler, case, {**tuning, **options}, folder)
             default_ptx = out / "kernels" / kernel_dir / f"{case.op}.ptx"
             if (folder / f"{case.op}.ptx").read_bytes() == default_ptx.read_bytes():
                 for built in folder.glob(f"{case.op}.*"):
@@ -229,15 +226,7 @@ def compile_baseline(
     kernels = []
     for case in bench_cases(cases):
         folder = out / "kernels" / "baseline" / problems.kernel_dir("bf16", case.K, case.V)
-        compile_kernel(
-            compiler,
-            case.op,
-            "bf16",
-            case.K,
-            case.V,
-            {**case.options, **tuning, **extra_options},
-            folder,
-        )
+        compile_bench_kernel(compiler, case, {**tuning, **extra_options}, folder)
         kernels.append(f"{folder.name}/{case.op}")
     described = " ".join(f"--{name}={value}" for name, value in extra_options.items())
     print(f"baseline kernels ({compiler} {described}): {len(kernels)}", flush=True)
