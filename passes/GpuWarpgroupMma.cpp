@@ -152,7 +152,8 @@ struct WarpgroupBuilder {
     return linac::loadOrZero(b, loc, inBounds, type, load);
   }
 
-  /// A typed view of `bytes` of the scratch buffer from byte `offset`.
+  /// A typed view of `elements` elements of the scratch buffer from byte
+  /// `offset`.
   Value scratchView(Value scratch, int64_t offset, int64_t elements) {
     auto type = cast<MemRefType>(scratch.getType());
     auto viewType =
@@ -204,9 +205,9 @@ struct WarpgroupBuilder {
     memref::StoreOp::create(b, loc, value, target, at);
   }
 
-  /// The matrix descriptor of the core matrices from byte `offset` of
-  /// `view`, whose 8-row groups lie `rowGroupBytes` apart and whose core
-  /// matrices along k are neighbours.
+  /// The matrix descriptor of the core matrices at shared address `base` +
+  /// `offset`, whose 8-row groups lie rowGroupBytes apart and whose core
+  /// matrices along k are neighbours (128 bytes apart).
   Value descriptor(Value base, int64_t offset) {
     Value address = arith::AddIOp::create(b, loc, base, i64(offset));
     Value start = arith::ShRUIOp::create(

@@ -562,8 +562,6 @@ struct BlockDistributor {
 struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
   using LinacMapToGPUBase::LinacMapToGPUBase;
   TensorCoreInputs tensorCoreInputs = TensorCoreInputs::none;
-  /// The outlined kernel's wgmma scratch (see outline).
-  Value warpgroupScratch;
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -690,9 +688,10 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     gpu::ReturnOp::create(b, loc);
 
     // The wgmma path's operands go through one scratch buffer, as large as
-    // the largest contraction on it needs.
+    // the largest contraction on it needs; where that would take the block
+    // past the chip's shared memory, the products keep mma.sync.
     memref::AllocaOp warpgroupScratchAlloca;
-    warpgroupScratch = Value();
+    Value warpgroupScratch;
     if (warpgroupMma) {
       if (chip != "sm_90a")
         return func.emitOpError()
@@ -704,7 +703,8 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
                      warpgroupMmaScratchBytes(op, blockSize, tensorCoreInputs)
                          .value_or(0));
       });
-      if (scratchBytes > 0) {
+      if (scratchBytes > 0 &&
+          localBufferBytes(kernel) + scratchBytes <= maxSharedBytes(chip)) {
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(&kernel.getBody().front());
         warpgroupScratchAlloca = memref::AllocaOp::create(

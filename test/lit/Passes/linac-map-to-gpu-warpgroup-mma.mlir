@@ -154,3 +154,47 @@ func.func @swapped(%t: memref<?x16x16xf32>, %k: memref<?x16x128xbf16>, %w: memre
   } {linac.grid = ["sequence"]}
   return
 }
+
+// -----
+
+#km = affine_map<(d0, d1, d2) -> (d0, d1)>
+#kn = affine_map<(d0, d1, d2) -> (d0, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d1, d2)>
+
+// A block whose buffers (224 KiB) leave no room for the 5 KiB of scratch
+// within sm_90a's 227 KiB keeps mma.sync rather than failing.
+// CHECK-LABEL: gpu.func @no_room_for_scratch(
+// CHECK-NOT:     memref<5120xi8
+// CHECK-NOT:     nvvm.wgmma.mma_async
+// CHECK:         nvvm.mma.sync
+// CHECK-NOT:     nvvm.wgmma.mma_async
+// CHECK:         gpu.return
+func.func @no_room_for_scratch(%big: memref<?x65536xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %big, %c0 : memref<?x65536xf32>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %bk = memref.alloca() : memref<16x128xbf16>
+    %bv = memref.alloca() : memref<16x32xbf16>
+    %bs = memref.alloca() : memref<128x32xf32>
+    %huge = memref.alloca() : memref<51968xf32>
+    linalg.generic {indexing_maps = [#km, #kn, #mn], iterator_types = ["reduction", "parallel", "parallel"]}
+        ins(%bk, %bv : memref<16x128xbf16>, memref<16x32xbf16>)
+        outs(%bs : memref<128x32xf32>) {
+    ^bb0(%x: bf16, %y: bf16, %o: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %a = arith.addf %o, %p : f32
+      linalg.yield %a : f32
+    }
+    %row = memref.subview %big[%sq, 0] [1, 51968] [1, 1] : memref<?x65536xf32> to memref<51968xf32, strided<[1], offset: ?>>
+    linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+        ins(%huge : memref<51968xf32>) outs(%row : memref<51968xf32, strided<[1], offset: ?>>) {
+    ^bb0(%x: f32, %o: f32):
+      linalg.yield %x : f32
+    }
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}
