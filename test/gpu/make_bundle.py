@@ -182,14 +182,20 @@ def candidate_label(options: dict) -> str:
     return "+".join(f"{name}-{value}" for name, value in options.items())
 
 
+def ptx_code(path: Path) -> list[str]:
+    """A PTX file's lines without its .target directive: kernels that differ in it alone
+    (sm_90 and sm_90a builds of the same code) run the same instructions."""
+    return [line for line in path.read_text().splitlines() if not line.startswith(".target")]
+
+
 def compile_candidates(
     compiler: Path, out: Path, cases: list, tuning: dict, candidates: list[dict]
 ) -> list[dict]:
     """For each candidate (linac-compile options without their dashes), the benchmark's bf16
     kernels built with those options too, into kernels/candidates/<label>/: an A/B of the
     options in one bundle, beside the default kernels. A kernel whose PTX comes out the same
-    as the default's (the options do not touch it) is listed as unchanged and not kept, so
-    that the GPU spends no time on it."""
+    as the default's (the options do not touch it; a different .target alone counts as the
+    same) is listed as unchanged and not kept, so that the GPU spends no time on it."""
     described = []
     for options in candidates:
         label = candidate_label(options)
@@ -201,7 +207,7 @@ def compile_candidates(
             folder = out / "kernels" / "candidates" / label / kernel_dir
             compile_bench_kernel(compiler, case, {**tuning, **options}, folder)
             default_ptx = out / "kernels" / kernel_dir / f"{case.op}.ptx"
-            if (folder / f"{case.op}.ptx").read_bytes() == default_ptx.read_bytes():
+            if ptx_code(folder / f"{case.op}.ptx") == ptx_code(default_ptx):
                 for built in folder.glob(f"{case.op}.*"):
                     built.unlink()
                 unchanged.append(f"{kernel_dir}/{case.op}")

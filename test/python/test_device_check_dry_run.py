@@ -443,10 +443,16 @@ def test_baseline_compiler_script_refuses_bad_revisions(tmp_path: Path):
 def test_bundle_with_candidates(tmp_path: Path):
     """--candidate (repeatable) builds the benchmark's kernels once more per set of options,
     keeping those whose PTX the options change: here elided barriers change
-    chunk_simple_gla, GLA's factored band does not touch it, and two options go together."""
+    chunk_simple_gla, GLA's factored band and sm_90a (without wgmma) do not, and two
+    options go together."""
     bundle = tmp_path / "bundle"
     command = [*simple_gla_bundle_command(bundle), "--no-tuning"]
-    candidates = ["elide-barriers=on", "factored-band=on", "elide-barriers=on,ldmatrix=off"]
+    candidates = [
+        "elide-barriers=on",
+        "factored-band=on",
+        "elide-barriers=on,ldmatrix=off",
+        "target=sm_90a",
+    ]
     made = subprocess.run(
         [*command, *(f"--candidate={c}" for c in candidates)],
         capture_output=True,
@@ -461,6 +467,7 @@ def test_bundle_with_candidates(tmp_path: Path):
         "elide-barriers-on",
         "factored-band-on",
         "elide-barriers-on+ldmatrix-off",
+        "target-sm_90a",
     ]
     kernels = ["bf16_k128_v128/chunk_simple_gla", "bf16_k64_v64/chunk_simple_gla"]
     elided = by_label["elide-barriers-on"]
@@ -474,8 +481,10 @@ def test_bundle_with_candidates(tmp_path: Path):
         both = bundle / "kernels/candidates/elide-barriers-on+ldmatrix-off" / folder / f"{op}.ptx"
         assert "bar.sync" in both.read_text() and "ldmatrix" not in both.read_text()
         assert "ldmatrix" in default
-    band = by_label["factored-band-on"]
-    assert band["kernels"] == [] and sorted(band["unchanged"]) == kernels
+    # GLA's band leaves simple GLA alone; sm_90a alone changes only the PTX's .target.
+    for label in ("factored-band-on", "target-sm_90a"):
+        unchanged = by_label[label]
+        assert unchanged["kernels"] == [] and sorted(unchanged["unchanged"]) == kernels
     assert not list((bundle / "kernels/candidates/factored-band-on").rglob("*.ptx"))
 
     refused = subprocess.run(
