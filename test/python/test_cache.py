@@ -10,6 +10,7 @@ entries being discarded and rebuilt, and two processes compiling the same kernel
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -129,6 +130,25 @@ def test_every_option_is_in_the_key(
     assert not changed.from_cache
     assert _linac.compile_builtin(**{**base, **options}).from_cache
     assert len(_entries(tmp_path)) == 2
+
+
+@pytest.mark.skipif(not shutil.which("ptxas"), reason="ptxas not installed")
+@pytest.mark.parametrize(
+    "options",
+    [{"ldmatrix": "off"}, {"warpgroup_mma": "on"}],
+    ids=lambda options: "-".join(f"{k}={v}" for k, v in options.items()),
+)
+def test_every_gpu_option_is_in_the_key(
+    options: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fragment loads and wgmma change sm_90a bf16 kernels: each is its own entry."""
+    monkeypatch.setenv("LINAC_CACHE_DIR", str(tmp_path))
+    base = {"name": "chunk_simple_gla", "target": "sm_90a", "head_dim_k": 128}
+    base |= {"head_dim_v": 128, "dtype": "bf16"}
+    default = _linac.compile_builtin(**base)
+    changed = _linac.compile_builtin(**{**base, **options})
+    assert not changed.from_cache and changed.ptx != default.ptx
+    assert _linac.compile_builtin(**{**base, **options}).from_cache
 
 
 @pytest.mark.parametrize("damage", ["truncated", "flipped-byte", "empty"])

@@ -106,6 +106,23 @@ def test_compile_errors_name_the_culprit(args: tuple, message: str) -> None:
         _linac.compile_builtin(*args)
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"ldmatrix": "maybe"}, r"unknown ldmatrix 'maybe' \(expected auto, on or off\)"),
+        ({"warpgroup_mma": "always"}, r"unknown warpgroup-mma 'always'"),
+        (
+            {"warpgroup_mma": "on"},
+            r"warpgroup-mma=on needs --target=sm_90a \(wgmma is sm_90a's\), not sm_90",
+        ),
+    ],
+    ids=["ldmatrix-value", "warpgroup-mma-value", "warpgroup-mma-target"],
+)
+def test_gpu_option_errors_name_the_option(options: dict, message: str) -> None:
+    with pytest.raises(CompileError, match=message):
+        _linac.compile_builtin("chunk_simple_gla", "sm_90", 64, 64, "bf16", **options)
+
+
 def test_cuda_status_is_available_name_capability() -> None:
     available, text, capability = CUDA_STATUS
     assert isinstance(available, bool)
