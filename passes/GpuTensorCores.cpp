@@ -106,17 +106,10 @@ struct MmaBuilder {
     return v == 0 ? x : arith::AddIOp::create(b, loc, x, index(v)).getResult();
   }
 
-  /// `i < size`, or no check (null) where the padded bound is the size.
   Value below(Value i, Value size, int64_t bound) {
-    if (getConstantIntValue(size) == bound)
-      return Value();
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, size);
+    return belowSize(b, loc, i, size, bound);
   }
-  Value both(Value x, Value y) {
-    if (!x || !y)
-      return x ? x : y;
-    return arith::AndIOp::create(b, loc, x, y);
-  }
+  Value both(Value x, Value y) { return bothChecks(b, loc, x, y); }
 
   /// The indices of `buffer` (map `map`) at loop point (m, n, k).
   SmallVector<Value> indicesAt(AffineMap map, Value m, Value n, Value k) {
@@ -327,30 +320,34 @@ struct MmaBuilder {
                           kind.element);
       };
       Value column = arith::AddIOp::create(b, loc, colBase, group);
+      // One operand's matrices, from lane l's row of its tile (`row`, at k
+      // `k`): stored, the lane's row moves by l % 8 (clamped to the size);
+      // transposed, its k does.
+      auto operandMatrices = [&](Value buffer, AffineMap map, bool transposed,
+                                 Value row, Value k, Value size, int64_t bound,
+                                 bool isLhs, int64_t tiles) {
+        if (transposed)
+          k = arith::AddIOp::create(b, loc, k, laneRow);
+        else
+          row = ldmatrixRow(arith::AddIOp::create(b, loc, row, laneRow), size,
+                            bound);
+        SmallVector<Value> indices = isLhs ? indicesAt(map, row, Value(), k)
+                                           : indicesAt(map, Value(), row, k);
+        return loadMatrices(buffer, indices, tiles, transposed);
+      };
       SmallVector<Value> aRegs, bRegs;
-      if (lhsMatrices) {
-        Value m = arith::AddIOp::create(b, loc, rowBase, matrixRowOffset);
-        Value k = arith::AddIOp::create(b, loc, kBase, matrixKOffset);
-        if (*lhsMatrices)
-          k = arith::AddIOp::create(b, loc, k, laneRow);
-        else
-          m = ldmatrixRow(arith::AddIOp::create(b, loc, m, laneRow), sizeM,
-                          boundM);
-        aRegs = loadMatrices(lhs, indicesAt(lhsMap, m, Value(), k), 4,
-                             *lhsMatrices);
-      }
-      if (rhsMatrices) {
-        // Lanes 16-31 repeat the addresses of 0-15 (x2 ignores them).
-        Value n = colBase;
-        Value k = arith::AddIOp::create(b, loc, kBase, matrixKHalf);
-        if (*rhsMatrices)
-          k = arith::AddIOp::create(b, loc, k, laneRow);
-        else
-          n = ldmatrixRow(arith::AddIOp::create(b, loc, n, laneRow), sizeN,
-                          boundN);
-        bRegs = loadMatrices(rhs, indicesAt(rhsMap, Value(), n, k), 2,
-                             *rhsMatrices);
-      }
+      if (lhsMatrices)
+        aRegs = operandMatrices(
+            lhs, lhsMap, *lhsMatrices,
+            arith::AddIOp::create(b, loc, rowBase, matrixRowOffset),
+            arith::AddIOp::create(b, loc, kBase, matrixKOffset), sizeM, boundM,
+            /*isLhs=*/true, 4);
+      // Lanes 16-31 repeat the addresses of 0-15 (x2 ignores them).
+      if (rhsMatrices)
+        bRegs = operandMatrices(
+            rhs, rhsMap, *rhsMatrices, colBase,
+            arith::AddIOp::create(b, loc, kBase, matrixKHalf), sizeN, boundN,
+            /*isLhs=*/false, 2);
       NVVM::MMATypes ptxType;
       if (kind.tf32()) {
         // A: (g, t) (g+8, t) (g, t+4) (g+8, t+4); B: (t, g) (t+4, g).
@@ -445,6 +442,19 @@ Value mlir::linac::loadOrZero(OpBuilder &b, Location loc, Value inBounds,
         scf::YieldOp::create(eb, loc, zero);
       });
   return guarded.getResult(0);
+}
+
+Value mlir::linac::belowSize(OpBuilder &b, Location loc, Value i, Value size,
+                             int64_t bound) {
+  if (getConstantIntValue(size) == bound)
+    return Value();
+  return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i, size);
+}
+
+Value mlir::linac::bothChecks(OpBuilder &b, Location loc, Value x, Value y) {
+  if (!x || !y)
+    return x ? x : y;
+  return arith::AndIOp::create(b, loc, x, y);
 }
 
 void mlir::linac::storeIfInBounds(OpBuilder &b, Location loc, Value inBounds,

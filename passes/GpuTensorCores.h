@@ -54,6 +54,14 @@ Type tensorCoreElementType(const Contraction &contraction,
 Value loadOrZero(OpBuilder &b, Location loc, Value inBounds, Type type,
                  function_ref<Value(OpBuilder &)> load);
 
+/// `i < size`, or null (no check) where `size` is the constant `bound`: an
+/// index into a dimension padded to `bound` that may end before it.
+Value belowSize(OpBuilder &b, Location loc, Value i, Value size, int64_t bound);
+
+/// `x && y` where both are checks, the one that is where the other is null
+/// (no check).
+Value bothChecks(OpBuilder &b, Location loc, Value x, Value y);
+
 /// buffer[indices] = value where `inBounds` holds (or always, where it is
 /// null).
 void storeIfInBounds(OpBuilder &b, Location loc, Value inBounds, Value value,

@@ -89,13 +89,14 @@ std::optional<WarpgroupPlan> planWarpgroupMma(linalg::LinalgOp op,
     return std::nullopt;
   // A decode step's single row or token would fill 1 of 8 columns or
   // reduction steps: mma.sync, or the CUDA cores, waste less.
-  int64_t kStep = tensorCoreElementType(*contraction, inputs).isF32() ? 8 : 16;
+  Type element = tensorCoreElementType(*contraction, inputs);
+  int64_t kStep = element.isF32() ? 8 : 16;
   if (*n < 8 || *k < kStep)
     return std::nullopt;
   WarpgroupPlan plan;
   plan.contraction = *contraction;
-  plan.element = tensorCoreElementType(*contraction, inputs);
-  plan.elementBytes = plan.element.getIntOrFloatBitWidth() / 8;
+  plan.element = element;
+  plan.elementBytes = element.getIntOrFloatBitWidth() / 8;
   plan.kStep = kStep;
   plan.rows = *m;
   plan.columns = roundUp(*n, 8);
@@ -125,16 +126,9 @@ struct WarpgroupBuilder {
 
   /// `i < size of dim`, or null where the padded bound is that size.
   Value below(Value i, unsigned dim, int64_t bound) {
-    if (getConstantIntValue(sizes[dim]) == bound)
-      return Value();
-    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, i,
-                                 sizes[dim]);
+    return belowSize(b, loc, i, sizes[dim], bound);
   }
-  Value both(Value x, Value y) {
-    if (!x || !y)
-      return x ? x : y;
-    return arith::AndIOp::create(b, loc, x, y);
-  }
+  Value both(Value x, Value y) { return bothChecks(b, loc, x, y); }
 
   /// The indices of an operand (map `map`) at loop point {dim: value}.
   static SmallVector<Value>

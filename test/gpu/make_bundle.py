@@ -240,7 +240,7 @@ def compile_baseline(
     return {"compiler": str(compiler), "options": extra_options, "kernels": kernels}
 
 
-def parse_baseline_options(pairs: list[str], flag: str = "--baseline-options") -> dict:
+def parse_option_pairs(pairs: list[str], flag: str = "--baseline-options") -> dict:
     """NAME=VALUE pairs (linac-compile options without their dashes) as a dict."""
     options = {}
     for pair in pairs:
@@ -327,10 +327,9 @@ def main(argv=None) -> int:
     )
     options = parser.parse_args(argv)
     tuning = {} if options.no_tuning or not options.tuning else {"tuning": options.tuning}
-    baseline_options = parse_baseline_options(options.baseline_options)
+    baseline_options = parse_option_pairs(options.baseline_options)
     candidates = [
-        parse_baseline_options(candidate.split(","), "--candidate")
-        for candidate in options.candidate
+        parse_option_pairs(candidate.split(","), "--candidate") for candidate in options.candidate
     ]
     if not options.compiler.exists():
         raise SystemExit(f"{options.compiler} not found: build linac first (ninja -C build)")
