@@ -84,6 +84,9 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
     return std::move(error);
   if (llvm::Error error = checkFactoredBand(request.options.factoredBand))
     return std::move(error);
+  if (llvm::Error error =
+          checkStateCheckpoints(request.options.stateCheckpoints))
+    return std::move(error);
   CompileResult result;
   KernelCache cache(KernelCache::defaultDirectory());
   std::string key = cacheKey(request);

@@ -139,6 +139,16 @@ llvm::json::Value KernelMetadata::toJson() const {
       {"beta_sigmoid", betaSigmoid},
       {"dt_softplus", dtSoftplus},
   };
+  if (stateCheckpoints > 0) {
+    // final_state's rows are the sequences' segments; output is not written.
+    object["state_checkpoints"] = stateCheckpoints;
+    object["segment_tokens"] = segmentTokens;
+    for (llvm::json::Value &arg : *object.getArray("args")) {
+      llvm::json::Object *entry = arg.getAsObject();
+      if (entry->getString("name") == "final_state")
+        (*entry->getArray("shape"))[0] = "segments";
+    }
+  }
   if (!sequentialReason.empty())
     object["sequential_reason"] = sequentialReason;
   if (!profilePhases.empty())

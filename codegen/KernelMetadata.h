@@ -36,6 +36,10 @@ struct KernelMetadata {
   bool qkL2Norm = false;
   float betaSigmoid = 0.0f;
   bool dtSoftplus = false;
+  /// A state pass's segment length in chunks (0: an ordinary kernel).
+  int64_t stateCheckpoints = 0;
+  /// ... and its segments' length in tokens.
+  int64_t segmentTokens = 0;
   std::vector<KernelArgInfo> args;
   /// Profiling builds: what each counted phase runs (linac-profile-phases).
   std::vector<std::string> profilePhases;

@@ -30,7 +30,7 @@ std::string CompileOptions::fingerprint() const {
                        "beta_sigmoid={10} dt_softplus={11} cpu={12} "
                        "tensor_cores={13} gate_sums={14} factored_band={15} "
                        "double_buffer={16} elide_barriers={17} ldmatrix={18} "
-                       "warpgroup_mma={19}",
+                       "warpgroup_mma={19} state_checkpoints={20}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
@@ -39,7 +39,7 @@ std::string CompileOptions::fingerprint() const {
                        usesDoubleBuffer(*this) ? "on" : "off",
                        usesElidedBarriers(*this) ? "on" : "off",
                        usesLdmatrix(*this) ? "on" : "off",
-                       usesWarpgroupMma(*this) ? "on" : "off")
+                       usesWarpgroupMma(*this) ? "on" : "off", stateCheckpoints)
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -134,6 +134,15 @@ llvm::Error checkWarpgroupMma(llvm::StringRef warpgroupMma,
   return llvm::Error::success();
 }
 
+llvm::Error checkStateCheckpoints(int64_t stateCheckpoints) {
+  if (stateCheckpoints >= 0)
+    return llvm::Error::success();
+  return llvm::createStringError(
+      "state-checkpoints must be >= 0 (chunks per segment of a state pass; "
+      "0 builds the ordinary kernel), got " +
+      std::to_string(stateCheckpoints));
+}
+
 std::string tensorCoreInputs(const CompileOptions &options) {
   if (!options.tensorCores.empty() && options.tensorCores != "auto")
     return options.tensorCores;
@@ -172,8 +181,12 @@ std::vector<Stage> getStages(const CompileOptions &options) {
        llvm::formatv("func.func(linac-sequential-recurrence, "
                      "linac-tile-chunk-loop{{block-v={0} stage-inputs=true "
                      "stage-in-input-type={1} "
-                     "prefetch-next-chunk={2}}, canonicalize, cse)",
-                     options.blockV, !cpu, cpu)
+                     "prefetch-next-chunk={2} state-checkpoints={3}}, "
+                     "canonicalize, cse{4})",
+                     options.blockV, !cpu, cpu, options.stateCheckpoints,
+                     options.stateCheckpoints > 0
+                         ? ", linac-erase-unobserved-writes, canonicalize"
+                         : "")
            .str()});
   stages.push_back(
       {"lower",
@@ -352,6 +365,7 @@ runStages(ModuleOp module, StringRef funcName, CompileOptions &options,
                            ? std::min(options.blockV, metadata.headDimV)
                            : metadata.headDimV;
       metadata.blockV = options.blockV;
+      metadata.stateCheckpoints = options.stateCheckpoints;
       stages = getStages(options);
     } else if (stage.name == "recognize") {
       func.walk([&](mlir::linac::RecurrenceOp op) {
@@ -371,6 +385,17 @@ runStages(ModuleOp module, StringRef funcName, CompileOptions &options,
         mlir::Attribute(op.getFormAttr()).print(os);
         metadata.form = text;
       });
+      if (options.stateCheckpoints > 0 &&
+          (metadata.mode != "chunk" || metadata.form == "sequential"))
+        return llvm::createStringError(
+            "linac: state checkpoints need a chunked kernel; @" +
+            funcName.str() + " is " +
+            (metadata.mode != "chunk" ? metadata.mode + " mode"
+                                      : std::string("sequential")));
+    } else if (stage.name == "tile" && options.stateCheckpoints > 0) {
+      if (auto tokens = func->getAttrOfType<IntegerAttr>(
+              mlir::linac::kSegmentTokensAttrName))
+        metadata.segmentTokens = tokens.getInt();
     } else if (stage.name == "gpu") {
       module.walk([&](gpu::GPUFuncOp kernel) {
         if (auto labels = kernel->getAttrOfType<ArrayAttr>(

@@ -87,6 +87,10 @@ struct CompileOptions {
   /// warpgroup wgmma (linac-map-to-gpu{warpgroup-mma}); empty, "auto" or
   /// "off": mma.sync (until a GPU has run the wgmma path).
   std::string warpgroupMma;
+  /// A state pass (linac-tile-chunk-loop{state-checkpoints}): M > 0 drops
+  /// the outputs and writes the state after every M chunks of each sequence
+  /// to final_state's rows (one per segment); 0 builds the ordinary kernel.
+  int64_t stateCheckpoints = 0;
   /// GPUs: the blocks ptxas must fit on a multiprocessor (a register
   /// budget, nvvm.minctasm). Not a user option: compileKernel sets it.
   int64_t minBlocksPerMultiprocessor = 1;
@@ -152,6 +156,9 @@ bool usesWarpgroupMma(const CompileOptions &options);
 /// a target other than sm_90a.
 llvm::Error checkWarpgroupMma(llvm::StringRef warpgroupMma,
                               llvm::StringRef target);
+
+/// An error for a negative `stateCheckpoints`.
+llvm::Error checkStateCheckpoints(int64_t stateCheckpoints);
 
 /// The tensor-core inputs `options` resolves to (see `tensorCores`).
 std::string tensorCoreInputs(const CompileOptions &options);

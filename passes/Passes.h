@@ -26,6 +26,11 @@ namespace mlir::linac {
 /// Marks the scf.parallel a tiled linac kernel uses as its grid; its value
 /// names the role of each loop dimension, outermost first.
 inline constexpr llvm::StringLiteral kGridAttrName = "linac.grid";
+/// On a state pass's function (linac-tile-chunk-loop{state-checkpoints}):
+/// the tokens of a segment, M chunks of the loop's C tokens (C is the chunk
+/// size over the Householder sub-steps of DeltaProduct).
+inline constexpr llvm::StringLiteral kSegmentTokensAttrName =
+    "linac.segment_tokens";
 inline constexpr llvm::StringLiteral kGridValueTile = "value_tile";
 inline constexpr llvm::StringLiteral kGridHead = "head";
 inline constexpr llvm::StringLiteral kGridSequence = "sequence";

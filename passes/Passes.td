@@ -197,6 +197,18 @@ def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
     `cu_seqlens`. Local buffers are `memref.alloca`s hoisted out of the
     chunk loop.
 
+    With `state-checkpoints=M` the kernel is a *state pass*: its chunk body
+    keeps only what the state needs (the ops whose writes nothing reads are
+    erased: the output products, their scores, the staging of `q`), and it
+    writes the state at the end of every segment of M chunks to
+    `final_state[first segment of the sequence + segment]`. A sequence of
+    `L` tokens has `max(1, ceil(L / (M C)))` segments, so row
+    `first + segments - 1` is its final state. The caller then runs the
+    ordinary kernel over the segments as sequences of their own (through
+    `cu_seqlens`), each from the state its predecessor ended with: the
+    sequential chunk loop shrinks to one segment, and the grid grows by the
+    segments (linac/_segments.py).
+
     After:
 
     ```mlir
@@ -228,12 +240,42 @@ def LinacTileChunkLoop : Pass<"linac-tile-chunk-loop", "::mlir::func::FuncOp"> {
            "instead of a global one)">,
     Option<"prefetchNextChunk", "prefetch-next-chunk", "bool", "true",
            "with stage-inputs, prefetch the next chunk's rows into L2 (CPUs; "
-           "GPUs have no prefetch instruction for it)">
+           "GPUs have no prefetch instruction for it)">,
+    Option<"stateCheckpoints", "state-checkpoints", "int64_t", "0",
+           "M > 0 builds a state pass: no outputs, and the state after every "
+           "M chunks of each sequence (and after its last chunk) written to "
+           "final_state, whose rows are then the sequences' segments in "
+           "order (a sequence of L tokens has max(1, ceil(L / (M C))) of "
+           "them); an output pass started from those states runs the "
+           "segments in parallel">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect"];
+}
+
+def LinacEraseUnobservedWrites
+    : Pass<"linac-erase-unobserved-writes", "::mlir::func::FuncOp"> {
+  let summary = "Erases the writes to local buffers that nothing reads";
+  let description = [{
+    Erases, last first and until nothing changes, each op whose results are
+    unused, whose effects are reads and writes only, and whose every write
+    lands in a local buffer (a `memref.alloca` or a view of one) that
+
+    - no other op reads (an op's read of its own output does not count: an
+      accumulation nothing else reads is unobservable), or
+    - a later op of the same block overwrites through the same view, with
+      no read of the buffer in between (scratch buffers shared by phases).
+
+    An op with a write-only effect on a buffer is taken to write all of it,
+    as linac's tile ops and linalg's copies do.
+
+    A state pass (`linac-tile-chunk-loop{state-checkpoints}`) runs it after
+    `cse` to keep only what its state needs: the output products, their
+    scores and decayed queries, and the staging of `q` go.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def LinacLowerChunkOps : Pass<"linac-lower-chunk-ops", "::mlir::func::FuncOp"> {

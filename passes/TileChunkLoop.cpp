@@ -7,6 +7,8 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/IR/IRMapping.h"
 
+#include <functional>
+
 namespace mlir::linac {
 #define GEN_PASS_DEF_LINACTILECHUNKLOOP
 #include "passes/Passes.h.inc"
@@ -29,6 +31,7 @@ struct IndexMath {
   Value ceilDiv(Value x, Value y) {
     return arith::CeilDivSIOp::create(b, loc, x, y);
   }
+  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
   Value divUI(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
   Value dim(Value memref, int64_t d) {
     return memref::DimOp::create(b, loc, memref, d);
@@ -118,6 +121,11 @@ struct ChunkViews {
   bool stageInInputType = false;
   /// With stageInputs, prefetch the next chunk's rows into L2 (CPUs).
   bool prefetchNextChunk = true;
+  /// A state pass (state-checkpoints=M): no outputs; after every M chunks
+  /// but the last, `storeCheckpoint(segment)` stores the state. (What only
+  /// the outputs needed is left to linac-erase-unobserved-writes.)
+  int64_t checkpointChunks = 0;
+  std::function<void(Value segment)> storeCheckpoint;
 
   /// With staging, `view` copied (as f32, or in its own element type with
   /// stageInInputType) into rows [0, rows) of a local buffer of `capacity`
@@ -276,8 +284,9 @@ struct ChunkViews {
       Value nextSc =
           substeps == 1 ? nextCount : m.mul(nextCount, m.c(substeps));
       SmallVector<scf::ForOp> prefetches;
-      prefetches.push_back(prefetchRows(op.getQ(), queryHead, nextT0, nextCount,
-                                        idx0, kWidth, false));
+      if (!checkpointChunks)
+        prefetches.push_back(prefetchRows(op.getQ(), queryHead, nextT0,
+                                          nextCount, idx0, kWidth, false));
       if (op.getK() != op.getQ() || substeps != 1)
         prefetches.push_back(prefetchRows(op.getK(), queryHead, nextS0, nextSc,
                                           idx0, kWidth, false));
@@ -333,11 +342,57 @@ struct ChunkViews {
       }
       b.clone(bodyOp, mapping);
     }
+    if (checkpointChunks) {
+      Value next = m.add(chunkLoop.getInductionVar(), one);
+      Value atBoundary = arith::AndIOp::create(
+          b, loc,
+          arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq,
+              arith::RemUIOp::create(b, loc, next, m.c(checkpointChunks)),
+              zero),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, next,
+                                chunkLoop.getUpperBound()));
+      auto store = scf::IfOp::create(b, loc, atBoundary, /*withElse=*/false);
+      OpBuilder::InsertionGuard inside(b);
+      b.setInsertionPointToStart(store.thenBlock());
+      storeCheckpoint(
+          m.divUI(chunkLoop.getInductionVar(), m.c(checkpointChunks)));
+    }
     if (storeOutput)
       buildConvertingCopy(b, named(loc, "store output"), out,
                           rowsView(op.getOutput(), head, t0, tc, v0, bv));
   }
 };
+
+/// Sum of `segments(length)` over the sequences before `n` of a batch whose
+/// bounds `cu` holds when `varlen` (else `uniform`): where a state pass
+/// writes sequence n's first segment.
+Value buildSegmentsBefore(
+    OpBuilder &b, Location loc, Value cu, Value varlen, Value n,
+    llvm::function_ref<Value(OpBuilder &, Location, Value)> segments,
+    Value uniform) {
+  IndexMath m{b, loc};
+  auto sum = scf::IfOp::create(b, loc, TypeRange{b.getIndexType()}, varlen,
+                               /*withElseRegion=*/true);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(sum.thenBlock());
+  auto loop = scf::ForOp::create(
+      b, loc, m.c(0), n, m.c(1), ValueRange{m.c(0)},
+      [&](OpBuilder &lb, Location l, Value i, ValueRange acc) {
+        IndexMath lm{lb, l};
+        auto load = [&](Value index) -> Value {
+          Value v = memref::LoadOp::create(lb, l, cu, index);
+          return arith::IndexCastOp::create(lb, l, lb.getIndexType(), v);
+        };
+        Value tokens = lm.sub(load(lm.add(i, lm.c(1))), load(i));
+        scf::YieldOp::create(
+            lb, l, ValueRange{lm.add(acc[0], segments(lb, l, tokens))});
+      });
+  scf::YieldOp::create(b, loc, loop.getResult(0));
+  b.setInsertionPointToStart(sum.elseBlock());
+  scf::YieldOp::create(b, loc, uniform);
+  return sum.getResult(0);
+}
 
 struct TileChunkLoopPass
     : public linac::impl::LinacTileChunkLoopBase<TileChunkLoopPass> {
@@ -361,6 +416,17 @@ struct TileChunkLoopPass
     int64_t BV = blockV > 0 ? std::min<int64_t>(blockV, V) : V;
     int64_t numValueTiles = llvm::divideCeil(V, BV);
     int64_t C = op.getChunkSize();
+    if (stateCheckpoints < 0)
+      return op.emitOpError("state-checkpoints must be >= 0, got ")
+             << stateCheckpoints;
+    if (stateCheckpoints > 0 && (op.getNormalize() || !op.getReadout().empty()))
+      return op.emitOpError(
+          "state checkpoints need a causal recurrence whose only state is S "
+          "(this one has a normalizer or a non-causal readout)");
+    if (stateCheckpoints > 0 && !op.getFinalState())
+      return op.emitOpError(
+          "state checkpoints are written to final_state, which this "
+          "recurrence lacks");
 
     OpBuilder b(op);
     Location loc = op.getLoc();
@@ -449,14 +515,14 @@ struct TileChunkLoopPass
       return view(b, loc, buffer, offsets, sizes, keep);
     };
     Value state = localView({K, BV}, {b.getIndexAttr(K), bv});
-    auto stateView = [&](Value states) {
-      return view(b, loc, states, {n, h, b.getIndexAttr(0), v0},
+    auto stateView = [&](Value states, Value row) {
+      return view(b, loc, states, {row, h, b.getIndexAttr(0), v0},
                   {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(K), bv},
                   {2, 3});
     };
     buildInitialState(
         b, named(loc, "load state"), hasInitial,
-        [&] { return stateView(op.getInitialState()); }, state);
+        [&] { return stateView(op.getInitialState(), n); }, state);
     Value keySum;
     if (op.getNormalize()) {
       keySum = localView({K}, {b.getIndexAttr(K)});
@@ -487,8 +553,33 @@ struct TileChunkLoopPass
                      stageInputs};
     views.stageInInputType = stageInInputType;
     views.prefetchNextChunk = prefetchNextChunk;
+    // A state pass writes segment j of sequence n to row first + j.
+    Value finalRow = n, firstSegment;
+    if (stateCheckpoints > 0) {
+      op->getParentOfType<func::FuncOp>()->setAttr(
+          kSegmentTokensAttrName, b.getI64IntegerAttr(stateCheckpoints * C));
+      Value segmentTokens = m.c(stateCheckpoints * C);
+      auto segments = [&](OpBuilder &sb, Location sl, Value tokens) {
+        IndexMath sm{sb, sl};
+        return sm.max(sm.c(1), sm.ceilDiv(tokens, segmentTokens));
+      };
+      firstSegment = m.mul(n, segments(b, loc, time));
+      if (cu)
+        firstSegment =
+            buildSegmentsBefore(b, loc, cu, varlen, n, segments, firstSegment);
+      finalRow = m.sub(m.add(firstSegment, segments(b, loc, length)), one);
+      views.checkpointChunks = stateCheckpoints;
+      views.storeCheckpoint = [&](Value segment) {
+        auto store = scf::IfOp::create(b, loc, hasFinal, /*withElse=*/false);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(store.thenBlock());
+        buildConvertingCopy(
+            b, named(loc, "store checkpoint"), state,
+            stateView(op.getFinalState(), m.add(firstSegment, segment)));
+      };
+    }
     Region *readout = op.getReadout().empty() ? nullptr : &op.getReadout();
-    views.emitLoop(op.getBody(), /*storeOutput=*/!readout);
+    views.emitLoop(op.getBody(), /*storeOutput=*/!readout && !stateCheckpoints);
     if (readout)
       views.emitLoop(*readout, /*storeOutput=*/true);
 
@@ -498,7 +589,7 @@ struct TileChunkLoopPass
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(store.thenBlock());
       buildConvertingCopy(b, named(loc, "store state"), state,
-                          stateView(op.getFinalState()));
+                          stateView(op.getFinalState(), finalRow));
     }
     op.erase();
     return success();

@@ -117,6 +117,13 @@ cl::opt<std::string> dtype("dtype",
                            cl::desc("element type of q, k, v and the output: "
                                     "f32, f16 or bf16 (default: f32)"),
                            cl::init("f32"), cl::cat(category));
+cl::opt<int64_t> stateCheckpoints(
+    "state-checkpoints",
+    cl::desc("a state pass for segmented runs: no outputs, and the state "
+             "after every N chunks of each sequence (and after its last) "
+             "written to final_state's rows, one per segment (default 0: the "
+             "ordinary kernel)"),
+    cl::init(0), cl::cat(category));
 cl::opt<int64_t> householder(
     "householder",
     cl::desc("Householder steps per token of a delta rule (DeltaProduct)"),
@@ -334,6 +341,8 @@ int main(int argc, char **argv) {
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkWarpgroupMma(warpgroupMma, target))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkStateCheckpoints(stateCheckpoints))
+    return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
     return usageError("block-size must be a multiple of 32 in [32, 1024], got " +
                       Twine(blockSize));
@@ -360,6 +369,7 @@ int main(int argc, char **argv) {
   request.options.blockV = blockV;
   request.options.dtype = dtype;
   request.options.householder = householder;
+  request.options.stateCheckpoints = stateCheckpoints;
   request.options.qkL2Norm = qkL2Norm;
   request.options.betaSigmoid = betaSigmoid;
   request.options.allowSequential = allowSequential;

@@ -3,9 +3,11 @@ outputs, run."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .. import _autotune, _gpu
+from .. import _autotune, _gpu, _linac, _segments
 from .._runtime import get_kernel
 from .._tensors import aligned_empty, dtype_name, inputs_to_numpy
 from .._validate import check_problem
@@ -68,6 +70,27 @@ def _kernel_for(kernel_name, p, dtype, target, modifiers, run, synchronize):
         return _autotune.best_time_ms(lambda: run(kernel), synchronize, repeats=3)
 
     return compiled(_autotune.tune(key, tilings, time_tiling))
+
+
+def _segmented_runner(kernel_name, kernel, p, cu, modifiers, units: int, gpu: bool):
+    """The state pass of a segmented run of ``kernel`` on problem ``p`` and its plan, or
+    None where the call runs unsegmented (see linac._segments)."""
+    choice = _segments.setting()
+    if choice == "off" or not _segments.can_segment(kernel_name):
+        return None
+    meta = kernel.metadata
+    chunk = meta["chunk_size"]
+    longest = int(np.diff(cu).max(initial=0)) if cu is not None else p.T
+    grid = math.ceil(p.V / meta["block_v"]) * p.H * p.N
+    per_segment = _segments.chunks_per_segment(choice, longest, chunk, grid, units, gpu)
+    if not per_segment:
+        return None
+    extra = {"block_size": meta["grid"]["block"][0]} if gpu else {}
+    state_pass = get_kernel(
+        kernel_name, p.K, p.V, meta["dtype"], meta["target"], chunk, meta["block_v"],
+        **modifiers, **extra, state_checkpoints=per_segment,
+    )  # fmt: skip
+    return state_pass, _segments.plan_for(p, cu, state_pass.metadata["segment_tokens"])
 
 
 def _run_on_gpu(
@@ -144,7 +167,35 @@ def _run_on_gpu(
         run=lambda kernel: _gpu.launch(kernel, args, p.V, p.H, p.N, torch),
         synchronize=torch.cuda.synchronize,
     )
-    _gpu.launch(kernel, args, p.V, p.H, p.N, torch)
+    segmented = _segmented_runner(
+        kernel_name, kernel, p, cu_host, modifiers,
+        torch.cuda.get_device_properties(device).multi_processor_count, gpu=True,
+    )  # fmt: skip
+    if segmented is None:
+        _gpu.launch(kernel, args, p.V, p.H, p.N, torch)
+        return output, (final_state if output_final_state else None)
+    state_pass, plan = segmented
+
+    def launch(chosen):
+        def run(named, sequences):
+            buffers = {
+                name: tensor if name == "scale" or tensor is None else _gpu.buffer(tensor)
+                for name, tensor in named.items()
+            }
+            if named["initial_state"] is None:
+                buffers["initial_state"] = _gpu.empty_buffer((0, *states))
+            if named["cu_seqlens"] is None:
+                buffers["cu_seqlens"] = _gpu.empty_buffer((0,))
+            _gpu.launch(chosen, buffers, p.V, p.H, sequences, torch)
+
+        return run
+
+    inputs = {"q": q, "k": k, "v": v, "g": g, "beta": beta, "initial_state": initial_state,
+              "cu_seqlens": offsets, "scale": p.scale}  # fmt: skip
+    _segments.run_segmented(
+        inputs, output, final_state if output_final_state else None, plan, states,
+        _segments.TorchArrays(torch, device), launch(state_pass), launch(kernel),
+    )  # fmt: skip
     return output, (final_state if output_final_state else None)
 
 
@@ -247,7 +298,30 @@ def run_recurrence(
         run=lambda kernel: kernel.run_cpu(args),
         synchronize=lambda: None,
     )
-    kernel.run_cpu(args, max_threads=1 if _is_small(p) else 0)
+    segmented = _segmented_runner(
+        kernel_name, kernel, p, cu, modifiers, _linac.cpu_max_threads(), gpu=False
+    )
+    if segmented is None:
+        kernel.run_cpu(args, max_threads=1 if _is_small(p) else 0)
+    else:
+        state_pass, plan = segmented
+
+        def run(chosen):
+            def call(named, sequences):
+                for name, empty in (("initial_state", args["initial_state"]),
+                                    ("cu_seqlens", args["cu_seqlens"])):  # fmt: skip
+                    if named[name] is None:
+                        named = {**named, name: empty}
+                chosen.run_cpu(named)
+
+            return call
+
+        inputs = {"q": q, "k": k, "v": v, "g": g, "beta": beta, "initial_state": initial_state,
+                  "cu_seqlens": cu, "scale": p.scale}  # fmt: skip
+        _segments.run_segmented(
+            inputs, output, final_state if output_final_state else None, plan,
+            (p.H, p.K, p.V), _segments.NumpyArrays(), run(state_pass), run(kernel),
+        )  # fmt: skip
     if reverse:
         output = np.ascontiguousarray(_reversed_time(output, cu))
     return caller.wrap(output), (caller.wrap(final_state) if output_final_state else None)
