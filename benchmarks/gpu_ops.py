@@ -199,6 +199,70 @@ def linac_call(torch, kernel, op: str, p: dict, decode: bool):
     return call
 
 
+def segmented_call(torch, runtime, bundle: Path, folder: Path, kernel, op: str, p: dict):
+    """(chunks per segment, a closure running the problem in segments) as LINAC_SEGMENTS=auto
+    plans it on this GPU (frontend/linac/_segments.py): the state pass from the bundle, the
+    gather of each segment's initial state, `kernel` over the segments. Buffers are
+    allocated once, as linac_call binds its arguments once, so the timing measures the two
+    kernels and the gather. (0, None) where auto leaves the problem unsegmented."""
+    segments = problems.load_segments()
+    B, T, H, K, V = (p[s] for s in "BTHKV")
+    meta = kernel.metadata
+    units = torch.cuda.get_device_properties(0).multi_processor_count
+    grid = math.ceil(V / meta["block_v"]) * H * B
+    chunks = segments.chunks_per_segment("auto", T, meta["chunk_size"], grid, units, gpu=True)
+    if not chunks:
+        return 0, None
+    state_folder = problems.segment_folder(bundle, chunks, folder.name)
+    state_pass = runtime.load(state_folder, meta["op"])
+    plan = segments.plan_segments(
+        [b * T for b in range(B)], [T] * B, state_pass.metadata["segment_tokens"]
+    )
+    f32 = torch.float32
+    table = torch.zeros((B + len(plan.start_rows), H, K, V), dtype=f32, device="cuda")
+    starts = torch.empty((len(plan.start_rows), H, K, V), dtype=f32, device="cuda")
+    rows = torch.as_tensor(plan.start_rows, device="cuda")
+    empty_state = torch.empty((0, H, K, V), dtype=f32, device="cuda")
+    output = torch.empty((B, T, H, V), dtype=torch.bfloat16, device="cuda")
+    inputs = {name: p[name] for name in ("q", "k", "v", "g", "beta") if name in p}
+    flat = {name: x.reshape(1, -1, *x.shape[2:]) for name, x in inputs.items()}
+    bounds = torch.as_tensor(plan.bounds, device="cuda")
+    no_bounds = torch.empty((0,), dtype=torch.int64, device="cuda")
+    state_launch = state_pass.bind(
+        {**inputs, "initial_state": empty_state, "output": output, "final_state": table[B:],
+         "cu_seqlens": no_bounds, "scale": K**-0.5}
+    )  # fmt: skip
+    output_launch = kernel.bind(
+        {**flat, "initial_state": starts, "output": output.reshape(1, B * T, H, V),
+         "final_state": empty_state, "cu_seqlens": bounds, "scale": K**-0.5}
+    )  # fmt: skip
+
+    def call():
+        state_launch()
+        torch.index_select(table, 0, rows, out=starts)
+        output_launch()
+        return output
+
+    call.keep = (table, starts, rows, flat, bounds, no_bounds, empty_state)  # alive while timed
+    return chunks, call
+
+
+def time_segmented(torch, runtime, timer, bundle: Path, folder: Path, kernel, problem, record):
+    """record["segments"]: the segmented run (segmented_call) timed beside linac's, as
+    {chunks_per_segment, ms, speedup, error} (error: relative RMS against linac's output;
+    the same arithmetic from the same states, so rounding apart 0), or {note}."""
+    op, p, current_call = problem
+    try:
+        chunks, call = segmented_call(torch, runtime, bundle, folder, kernel, op, p)
+        if not chunks:
+            return
+        beside = time_other(torch, timer, call, current_call, record)
+        beside["speedup"] = record["linac_ms"] / beside["ms"]
+        record["segments"] = {"chunks_per_segment": chunks, **beside}
+    except Exception as error:  # noqa: BLE001 - recorded; the other problems go on
+        record["segments"] = {"note": f"{type(error).__name__}: {error}"}
+
+
 def fla_call(torch, op: str, p: dict, decode: bool):
     """(closure, note) for the fla/mamba_ssm peer; raises ImportError when it is missing."""
     scale = p["K"] ** -0.5
@@ -450,6 +514,12 @@ def run(options) -> int:
                 if "ms" in beside:
                     beside["speedup"] = record["linac_ms"] / beside["ms"]
             record.setdefault("candidates", {})[label] = beside
+        # the segmented run LINAC_SEGMENTS=auto would choose, within the budget too
+        segmentable = "linac" in outputs and not decode and op in problems.SEGMENT_OPS
+        if segmentable and time.time() - start <= options.budget_s:
+            time_segmented(
+                torch, runtime, timer, options.bundle, folder, kernel, (op, p, linac_run), record
+            )
         del p, outputs
         records.append(record)
         meta["seconds"] = time.time() - start
@@ -462,6 +532,12 @@ def run(options) -> int:
                 f", {record['linac_vs_baseline']:.2f}x the baseline's {record['baseline_ms']:.3f} ms"
                 if "linac_vs_baseline" in record
                 else ""
+            )
+            + (
+                f", segments of {record['segments']['chunks_per_segment']} chunks "
+                f"{record['segments']['speedup']:.2f}x (error {record['segments']['error']:.1e})"
+                if "speedup" in record.get("segments", {})
+                else (f", segments: {record['segments']['note']}" if "segments" in record else "")
             )
             + "".join(
                 f", {label} {beside['speedup']:.2f}x (error {beside['error']:.1e})"
@@ -506,13 +582,19 @@ def time_beside(torch, runtime, timer, folder: Path, name: str, problem, current
     or {"note"} when it fails."""
     try:
         kernel = runtime.load(folder, name)
-        call = linac_call(torch, kernel, *problem)
-        other_ms = timer(call)
-        other_output = call().clone()
-        record["linac_ms"] = min(record["linac_ms"], timer(current_call))
-        return {"ms": other_ms, "error": relative_rms(torch, other_output, current_call())}
+        return time_other(torch, timer, linac_call(torch, kernel, *problem), current_call, record)
     except Exception as error:  # noqa: BLE001 - recorded; the other problems go on
         return {"note": f"{type(error).__name__}: {error}"}
+
+
+def time_other(torch, timer, call, current_call, record) -> dict:
+    """`call` timed, then linac's `current_call` again (record["linac_ms"] becomes the
+    faster of its two): {"ms", "error"}, error the relative RMS of call's output against
+    linac's."""
+    other_ms = timer(call)
+    other_output = call().clone()
+    record["linac_ms"] = min(record["linac_ms"], timer(current_call))
+    return {"ms": other_ms, "error": relative_rms(torch, other_output, current_call())}
 
 
 def time_baseline(torch, runtime, timer, folder: Path, name: str, problem, current_call, record):

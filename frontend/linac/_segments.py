@@ -65,6 +65,8 @@ def chunks_per_segment(
         return 0
     segments = math.ceil(_BLOCKS_PER_UNIT * units / grid)
     per_segment = max(_MIN_CHUNKS_PER_SEGMENT, math.ceil(chunks / segments))
+    # A power of two: few state passes to compile (and to ship ahead of time).
+    per_segment = 1 << (per_segment - 1).bit_length()
     return per_segment if per_segment < chunks else 0
 
 
@@ -110,6 +112,41 @@ def plan_for(p, cu, segment_tokens: int) -> SegmentPlan:
     return plan_segments([b * p.T for b in range(p.B)], [p.T] * p.B, segment_tokens)
 
 
+def run_segmented_aot(torch, state_pass, kernel, args: dict) -> SegmentPlan:
+    """run_segmented for kernels loaded ahead of time (test/gpu/linac_aot.py) on CUDA
+    tensors: ``args`` as for the ordinary kernel, absent optional buffers empty (first
+    size 0). Returns the plan it ran."""
+    B, T = args["output"].shape[:2]
+    cu = args["cu_seqlens"].tolist()
+    tokens = state_pass.metadata["segment_tokens"]
+    if cu:
+        plan = plan_segments(cu[:-1], np.diff(cu).tolist(), tokens)
+    else:
+        plan = plan_segments([b * T for b in range(B)], [T] * B, tokens)
+    inputs = {name: args.get(name) for name in (*_TOKEN_INPUTS, "cu_seqlens", "scale")}
+    present = args["initial_state"].shape[0] > 0
+    inputs["initial_state"] = args["initial_state"] if present else None
+    final_state = args["final_state"] if args["final_state"].shape[0] > 0 else None
+    states = tuple(args["final_state"].shape[1:])
+
+    def launch(chosen):
+        def run(named, _sequences):
+            empty = {"initial_state": (0, *states), "cu_seqlens": (0,)}
+            for name, shape in empty.items():
+                if named[name] is None:
+                    dtype = torch.float32 if name == "initial_state" else torch.int64
+                    named = {**named, name: torch.empty(shape, dtype=dtype, device="cuda")}
+            chosen.launch({k: v for k, v in named.items() if k in chosen.arg_names})
+
+        return run
+
+    run_segmented(
+        inputs, args["output"], final_state, plan, states,
+        TorchArrays(torch, args["output"].device), launch(state_pass), launch(kernel),
+    )  # fmt: skip
+    return plan
+
+
 class NumpyArrays:
     """The array operations of a segmented run, on host arrays."""
 
@@ -149,7 +186,7 @@ class TorchArrays(NumpyArrays):
 
     def rows(self, parts, rows: np.ndarray):
         index = self.torch.as_tensor(rows, device=self.device)
-        return self.torch.cat(parts).index_select(0, index)
+        return self.torch.index_select(self.torch.cat(parts), 0, index)
 
     def offsets(self, bounds: np.ndarray):
         return self.torch.as_tensor(bounds, device=self.device)

@@ -22,6 +22,11 @@ Layout of the bundle:
                                     with --baseline-compiler: the benchmark's kernels built
                                     by another linac-compile (scripts/build-baseline-compiler.sh),
                                     which benchmarks/gpu_ops.py times beside these
+    kernels/segments/m<M>/<dtype>_k<K>_v<V>/<op>.*
+                                    state passes (--state-checkpoints=M) of the benchmark's
+                                    chunked kernels, for the M that LINAC_SEGMENTS=auto picks
+                                    on an H200 at each benchmark shape and for the
+                                    correctness cases (benchmarks/gpu_ops.py, test_gpu_ops.py)
     kernels/candidates/<label>/<dtype>_k<K>_v<V>/<op>.*
                                     with --candidate: the benchmark's kernels built with
                                     options changed (label: the options, "=" as "-", "," as
@@ -38,6 +43,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import re
 import subprocess
 import sys
@@ -223,6 +229,37 @@ def compile_candidates(
     return described
 
 
+def segment_chunks(metadata: dict, B: int, T: int, H: int) -> int:
+    """Chunks per segment LINAC_SEGMENTS=auto picks for kernel `metadata` at (B, T, H) on
+    problems.SEGMENT_UNITS multiprocessors (0: unsegmented)."""
+    grid = math.ceil(metadata["head_dim_v"] / metadata["block_v"]) * H * B
+    return problems.load_segments().chunks_per_segment(
+        "auto", T, metadata["chunk_size"], grid, problems.SEGMENT_UNITS, gpu=True
+    )
+
+
+def compile_segment_passes(compiler: Path, out: Path, cases: list, tuning: dict) -> list[str]:
+    """The state passes segmented runs of the benchmark's chunked kernels need: for each
+    benchmark shape auto segments, and for the correctness cases, into
+    kernels/segments/m<M>/."""
+    built = []
+    for case in bench_cases(cases):
+        if case.op not in {problems.bench_kernels(op)[0] for op in problems.SEGMENT_OPS}:
+            continue
+        kernel_dir = problems.kernel_dir("bf16", case.K, case.V)
+        metadata = json.loads((out / "kernels" / kernel_dir / f"{case.op}.json").read_text())
+        chunks = {problems.SEGMENT_TEST_CHUNKS}
+        for B, T, H, K in problems.BENCH_SHAPES:
+            if K == case.K:
+                chunks.add(segment_chunks(metadata, B, T, H))
+        for M in sorted(chunks - {0}):
+            folder = problems.segment_folder(out, M, kernel_dir)
+            compile_bench_kernel(compiler, case, {**tuning, "state-checkpoints": M}, folder)
+            built.append(f"m{M}/{kernel_dir}/{case.op}")
+    print(f"state passes for segmented runs: {len(built)}", flush=True)
+    return built
+
+
 def compile_baseline(
     compiler: Path, out: Path, cases: list, tuning: dict, extra_options: dict
 ) -> dict:
@@ -406,6 +443,9 @@ def main(argv=None) -> int:
             raise SystemExit(f"{baseline_compiler} not found")
         baseline = compile_baseline(baseline_compiler, out, cases, tuning, baseline_options)
     described_candidates = compile_candidates(options.compiler, out, cases, tuning, candidates)
+    segment_passes = (
+        [] if options.no_bench else compile_segment_passes(options.compiler, out, cases, tuning)
+    )
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
         check=False,
@@ -425,6 +465,7 @@ def main(argv=None) -> int:
         "profiles": profiles,
         "baseline": baseline,
         "candidates": described_candidates,
+        "segment_passes": segment_passes,
         "tuning": str(tuning["tuning"]) if tuning else None,
         "register_spills": spills,
     }

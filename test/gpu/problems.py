@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -35,6 +36,12 @@ DELTA_TOLERANCE = {"f32": 1e-2, "bf16": 4e-2}
 BENCH_SHAPES = [(8, 2048, 16, 128), (4, 8192, 16, 128), (1, 32768, 16, 128), (8, 1024, 8, 64)]
 BENCH_OPS = ["simple_gla", "gla", "delta_rule", "gated_delta_rule", "mamba2"]
 DECODE_BATCH = 64
+# Segmented runs (frontend/linac/_segments.py): the ops whose chunked kernels the bundle
+# ships state passes for, the multiprocessors the bundle plans them for (an H200's), and
+# the chunks per segment of the correctness cases' state passes.
+SEGMENT_OPS = ("simple_gla", "gla", "delta_rule", "gated_delta_rule")
+SEGMENT_UNITS = 132
+SEGMENT_TEST_CHUNKS = 2
 
 # The tile options the variant sweep (benchmarks/gpu_variants.py) compiles the benchmark's
 # chunked kernels with, at bf16 K = V = 128; combinations over the shared memory a block
@@ -53,6 +60,23 @@ VARIANT_SHAPE = (4, 8192, 16, 128)
 
 # The arguments in the kernel's element type (f32, f16 or bf16); the others are float32.
 DATA_ARGS = ("q", "k", "v", "x", "B", "C", "z")
+
+
+def load_segments():
+    """frontend/linac/_segments.py (segmented runs) as a module of its own: the GPU machine
+    has no linac extension to import the package with."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "frontend" / "linac" / "_segments.py"
+    spec = importlib.util.spec_from_file_location("linac_segments", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def segment_folder(bundle: Path, chunks: int, kernel_folder: str) -> Path:
+    """Where the bundle keeps the state passes of `chunks` chunks per segment."""
+    return bundle / "kernels" / "segments" / f"m{chunks}" / kernel_folder
 
 
 def bench_kernels(op: str) -> tuple[str, str]:

@@ -73,6 +73,24 @@ def make_args(metadata: dict, case: problems.Case, data: dict, layout: str = "co
     return args
 
 
+def run_segmented(runtime: Runtime, bundle: Path, kernel, case, data: dict):
+    """(output, final state) of a segmented run of the case (its state pass of
+    problems.SEGMENT_TEST_CHUNKS chunks per segment, then `kernel` over the segments, through
+    frontend/linac/_segments.py as the Python API runs it), or None where the bundle has no
+    state pass for it."""
+    import torch
+
+    kernel_folder = problems.kernel_dir("bf16", case.K, case.V)
+    folder = problems.segment_folder(bundle, problems.SEGMENT_TEST_CHUNKS, kernel_folder)
+    if not (folder / f"{case.op}.json").exists():
+        return None
+    state_pass = runtime.load(folder, case.op)
+    args = make_args(kernel.metadata, case, data)
+    problems.load_segments().run_segmented_aot(torch, state_pass, kernel, args)
+    torch.cuda.synchronize()
+    return args["output"].float().cpu().numpy(), args["final_state"].cpu().numpy()
+
+
 def run_case(runtime: Runtime, bundle: Path, entry: dict) -> list[dict]:
     """The checks of one case, one record per dtype."""
     import torch
@@ -110,11 +128,23 @@ def run_case(runtime: Runtime, bundle: Path, entry: dict) -> list[dict]:
             if cpu_key in data:
                 cpu = problems.from_bf16_bits(data[cpu_key])
                 record["vs_cpu_same_dtype"] = problems.relative_rms(output, cpu)
+            segmented = (
+                run_segmented(runtime, bundle, kernel, case, data) if dtype == "bf16" else None
+            )
+            if segmented is not None:
+                record["segmented_output_error"] = problems.relative_rms(
+                    segmented[0], reference_output
+                )
+                record["segmented_final_state_error"] = problems.relative_rms(
+                    segmented[1], reference_state
+                )
+                record["segmented_vs_whole"] = problems.relative_rms(segmented[0], output)
             record["tolerance"] = tolerance
+            checked = ("output", "final_state", "segmented_output", "segmented_final_state")
             failures = [
                 f"{what} error {record[what + '_error']:.2e} > {tolerance:.0e}"
-                for what in ("output", "final_state")
-                if not record[what + "_error"] <= tolerance
+                for what in checked
+                if what + "_error" in record and not record[what + "_error"] <= tolerance
             ]
             if not record["strided_identical"]:
                 failures.append("strided inputs give a different output")

@@ -9,6 +9,10 @@ states against the float64 reference and against the unsegmented kernel.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from linac import _runtime, _segments, reference
@@ -17,6 +21,7 @@ from linac.reference import relative_rms_error
 from optable import SPECS, OpSpec, make_state
 
 CHUNKED_SPECS = [spec for spec in SPECS if not spec.recurrent]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def record_kernels(monkeypatch, chunk_size: int) -> list[dict]:
@@ -140,8 +145,9 @@ def test_setting_names_a_bad_value(monkeypatch) -> None:
 def test_auto_segments_only_grids_that_leave_gpus_idle() -> None:
     choose = _segments.chunks_per_segment
     # B=1, H=16, 4 value tiles (64 blocks) on 132 multiprocessors, 2048 chunks of 16:
-    # 9 segments a sequence (576 blocks, >= 4 a multiprocessor), 228 chunks each.
-    assert choose("auto", 32768, 16, 64, 132, gpu=True) == 228
+    # 9 segments a sequence (576 blocks, >= 4 a multiprocessor) of 228 chunks, rounded up
+    # to a power of two: 8 segments of 256 chunks.
+    assert choose("auto", 32768, 16, 64, 132, gpu=True) == 256
     # A grid of 4 blocks a multiprocessor already runs as is; CPUs are not segmented.
     assert choose("auto", 32768, 16, 528, 132, gpu=True) == 0
     assert choose("auto", 32768, 16, 1, 2, gpu=False) == 0
@@ -183,3 +189,129 @@ def test_reference_prefix_states_are_independent_of_the_rest() -> None:
         q[:, 20:], k[:, 20:], v[:, 20:], g=g[:, 20:], initial_state=prefix
     )
     np.testing.assert_allclose(rest, whole, rtol=1e-12)
+
+
+class NumpyTorch:
+    """The few torch functions TorchArrays calls, on numpy arrays: the GPU path's
+    orchestration (run_segmented_aot) runs here with CPU kernels in place of CUDA ones."""
+
+    float32, int64 = np.float32, np.int64
+
+    @staticmethod
+    def zeros(shape, dtype, device):
+        return np.zeros(shape, dtype=dtype)
+
+    @staticmethod
+    def empty(shape, dtype, device):
+        return (
+            np.full(shape, np.nan, dtype=dtype) if dtype == np.float32 else np.empty(shape, dtype)
+        )
+
+    @staticmethod
+    def cat(parts):
+        return np.concatenate(parts)
+
+    @staticmethod
+    def index_select(array, dim, index):
+        return np.take(array, index, axis=dim)
+
+    @staticmethod
+    def as_tensor(values, device):
+        return np.asarray(values)
+
+
+class CpuStandIn:
+    """An ahead-of-time kernel's interface (test/gpu/linac_aot.py) over a CPU kernel."""
+
+    def __init__(self, kernel):
+        self.kernel, self.metadata = kernel, kernel.metadata
+        self.arg_names = [arg["name"] for arg in kernel.metadata["args"]]
+
+    def launch(self, args: dict) -> None:
+        self.kernel.run_cpu(args)
+
+
+@pytest.mark.parametrize("varlen", [False, True])
+def test_gpu_orchestration_runs_segments(varlen: bool, rng: np.random.Generator) -> None:
+    # run_segmented_aot, as test/gpu/test_gpu_ops.py calls it with CUDA tensors and AOT
+    # kernels, on numpy arrays and CPU kernels.
+    spec = next(s for s in CHUNKED_SPECS if s.kernel == "chunk_gated_delta_rule")
+    B, T, H, K, V = (1, 90, 2, 16, 16) if varlen else (2, 45, 2, 16, 16)
+    cu = np.array([0, 5, 5, 21, 90]) if varlen else None
+    N = 4 if varlen else B
+    x = spec.inputs(rng, B, T, H, K, V)
+    s0 = make_state(rng, N, H, K, V)
+    kernel = _runtime.get_kernel(spec.kernel, K, V, "f32", "cpu", 16, 0)
+    state_pass = _runtime.get_kernel(spec.kernel, K, V, "f32", "cpu", 16, 0, state_checkpoints=1)
+    args = {
+        "q": x.q, "k": x.k, "v": x.v, "g": x.g, "beta": x.beta, "initial_state": s0,
+        "output": np.zeros((B, T, H, V), dtype=np.float32),
+        "final_state": np.zeros((N, H, K, V), dtype=np.float32),
+        "cu_seqlens": np.empty(0, dtype=np.int64) if cu is None else cu,
+        "scale": K**-0.5,
+    }  # fmt: skip
+    seg = _segments.run_segmented_aot(NumpyTorch, CpuStandIn(state_pass), CpuStandIn(kernel), args)
+    assert len(seg.start_rows) == (8 if varlen else 6)
+    ref_o, ref_final = spec.reference(x, initial_state=s0, cu_seqlens=cu)
+    assert relative_rms_error(ref_o, args["output"]) <= spec.tolerance(np.float32)
+    assert relative_rms_error(ref_final, args["final_state"]) <= spec.tolerance(np.float32)
+
+
+class NumpyCuda(NumpyTorch):
+    """NumpyTorch plus what benchmarks/gpu_ops.py's segmented_call asks of torch."""
+
+    bfloat16 = np.float32
+    cuda = SimpleNamespace(
+        get_device_properties=lambda index: SimpleNamespace(multi_processor_count=132)
+    )
+
+    @staticmethod
+    def index_select(array, dim, index, out=None):
+        if out is None:
+            return np.take(array, index, axis=dim)
+        out[...] = np.take(array, index, axis=dim)
+        return out
+
+
+def test_benchmark_times_the_segments_auto_plans(tmp_path, rng: np.random.Generator) -> None:
+    # gpu_ops.segmented_call on one sequence and head of 1024 tokens (64 chunks of 16, one
+    # block on 132 multiprocessors): auto plans segments of 4 chunks, loads that state pass
+    # from the bundle's kernels/segments/m4, and the call's output is the recurrence's.
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    sys.path.insert(0, str(ROOT / "test" / "gpu"))
+    import gpu_ops
+
+    spec = next(s for s in CHUNKED_SPECS if s.kernel == "chunk_simple_gla")
+    B, T, H, K = 1, 1024, 1, 16
+    x = spec.inputs(rng, B, T, H, K, K)
+    p = {"B": B, "T": T, "H": H, "K": K, "V": K, "q": x.q, "k": x.k, "v": x.v, "g": x.g}
+    kernel = _runtime.get_kernel(spec.kernel, K, K, "f32", "cpu", 16, 0)
+    loaded = []
+
+    def load(folder, name):
+        loaded.append(folder.relative_to(tmp_path).as_posix())
+        chunks = int(folder.parent.name[1:])
+        return Bindable(
+            _runtime.get_kernel(name, K, K, "f32", "cpu", 16, 0, state_checkpoints=chunks)
+        )
+
+    runtime = SimpleNamespace(load=load)
+    folder = tmp_path / "kernels" / "f32_k16_v16"
+    chunks, call = gpu_ops.segmented_call(
+        NumpyCuda, runtime, tmp_path, folder, Bindable(kernel), "simple_gla", p
+    )
+    assert chunks == 4 and loaded == ["kernels/segments/m4/f32_k16_v16"]
+    ref_o, _ = spec.reference(x)
+    assert relative_rms_error(ref_o, call()) <= spec.tolerance(np.float32)
+    # A problem whose grid fills the GPU is not segmented.
+    wide = {**p, "B": 600}
+    assert gpu_ops.segmented_call(
+        NumpyCuda, runtime, tmp_path, folder, Bindable(kernel), "", wide
+    ) == (0, None)
+
+
+class Bindable(CpuStandIn):
+    """CpuStandIn with linac_aot's bind: a launcher of the kernel on fixed arguments."""
+
+    def bind(self, args: dict):
+        return lambda: self.kernel.run_cpu(args)
