@@ -87,6 +87,8 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
   if (llvm::Error error =
           checkStateCheckpoints(request.options.stateCheckpoints))
     return std::move(error);
+  if (llvm::Error error = checkDecayedRows(request.options.decayedRows))
+    return std::move(error);
   CompileResult result;
   KernelCache cache(KernelCache::defaultDirectory());
   std::string key = cacheKey(request);

@@ -30,7 +30,8 @@ std::string CompileOptions::fingerprint() const {
                        "beta_sigmoid={10} dt_softplus={11} cpu={12} "
                        "tensor_cores={13} gate_sums={14} factored_band={15} "
                        "double_buffer={16} elide_barriers={17} ldmatrix={18} "
-                       "warpgroup_mma={19} state_checkpoints={20}",
+                       "warpgroup_mma={19} state_checkpoints={20} "
+                       "decayed_rows={21}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
@@ -39,7 +40,8 @@ std::string CompileOptions::fingerprint() const {
                        usesDoubleBuffer(*this) ? "on" : "off",
                        usesElidedBarriers(*this) ? "on" : "off",
                        usesLdmatrix(*this) ? "on" : "off",
-                       usesWarpgroupMma(*this) ? "on" : "off", stateCheckpoints)
+                       usesWarpgroupMma(*this) ? "on" : "off", stateCheckpoints,
+                       narrowsDecayedRows(*this) ? "input" : "f32")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -134,6 +136,18 @@ llvm::Error checkWarpgroupMma(llvm::StringRef warpgroupMma,
   return llvm::Error::success();
 }
 
+bool narrowsDecayedRows(const CompileOptions &options) {
+  return options.decayedRows == "input";
+}
+
+llvm::Error checkDecayedRows(llvm::StringRef decayedRows) {
+  if (decayedRows.empty() || decayedRows == "auto" || decayedRows == "f32" ||
+      decayedRows == "input")
+    return llvm::Error::success();
+  return llvm::createStringError("unknown decayed-rows '" + decayedRows.str() +
+                                 "' (expected auto, f32 or input)");
+}
+
 llvm::Error checkStateCheckpoints(int64_t stateCheckpoints) {
   if (stateCheckpoints >= 0)
     return llvm::Error::success();
@@ -169,8 +183,12 @@ std::vector<Stage> getStages(const CompileOptions &options) {
        options.allowSequential
            ? "func.func(linac-recognize-recurrence{allow-sequential=true})"
            : "func.func(linac-recognize-recurrence)"});
-  stages.push_back({"chunk", "func.func(linac-interleave-householder, "
-                             "linac-chunk-recurrence, linac-chunk-ssm)"});
+  stages.push_back(
+      {"chunk",
+       std::string("func.func(linac-interleave-householder, "
+                   "linac-chunk-recurrence, linac-chunk-ssm") +
+           (narrowsDecayedRows(options) ? ", linac-narrow-decayed-rows)"
+                                        : ")")});
   // Both stage every input of a chunk: CPUs as f32 rows of unit stride for
   // vector code (and prefetch the next chunk), GPUs in the inputs' own type
   // in shared memory, so that the tensor cores' fragments and the

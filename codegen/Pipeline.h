@@ -87,6 +87,11 @@ struct CompileOptions {
   /// warpgroup wgmma (linac-map-to-gpu{warpgroup-mma}); empty, "auto" or
   /// "off": mma.sync (until a GPU has run the wgmma path).
   std::string warpgroupMma;
+  /// The element type of decayed q and k rows: "input" keeps 16-bit inputs'
+  /// type (linac-narrow-decayed-rows: the state update runs on bf16 tensor
+  /// cores), "f32" rounds nothing; empty or "auto": f32 (until a GPU has
+  /// timed it).
+  std::string decayedRows;
   /// A state pass (linac-tile-chunk-loop{state-checkpoints}): M > 0 drops
   /// the outputs and writes the state after every M chunks of each sequence
   /// to final_state's rows (one per segment); 0 builds the ordinary kernel.
@@ -156,6 +161,12 @@ bool usesWarpgroupMma(const CompileOptions &options);
 /// a target other than sm_90a.
 llvm::Error checkWarpgroupMma(llvm::StringRef warpgroupMma,
                               llvm::StringRef target);
+
+/// Whether `options` resolve to decayed rows in the inputs' type.
+bool narrowsDecayedRows(const CompileOptions &options);
+
+/// An error naming a `decayedRows` other than auto, f32 or input.
+llvm::Error checkDecayedRows(llvm::StringRef decayedRows);
 
 /// An error for a negative `stateCheckpoints`.
 llvm::Error checkStateCheckpoints(int64_t stateCheckpoints);

@@ -399,11 +399,13 @@ def Linac_DecayedRowsOp : Linac_TileOp<"decayed_rows"> {
     `y[i] = x[i] * exp(D[i])`: scalar decays (`[C]`) scale whole rows, vector
     decays (`[C, K]`) each channel. With `D` a forward `linac.chunk_cumsum`
     this decays rows from the chunk's start, with a reverse one to its end.
+    The product is computed in f32 and rounded to the result's type (16-bit
+    results: `linac-narrow-decayed-rows`).
   }];
   let arguments = (ins
     Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemRead]>:$input,
     Arg<MemRefOf<[F32]>, "", [MemRead]>:$decay,
-    Arg<MemRefRankOf<[F32], [2]>, "", [MemWrite]>:$result);
+    Arg<MemRefRankOf<[AnyFloat], [2]>, "", [MemWrite]>:$result);
   let assemblyFormat = [{
     `ins` `(` $input `,` $decay `:` type($input) `,` type($decay) `)`
     `outs` `(` $result `:` type($result) `)` attr-dict

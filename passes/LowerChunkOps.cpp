@@ -27,8 +27,9 @@ LogicalResult lower(DecayedRowsOp op) {
                   op.getResult(),
                   [&](OpBuilder &nb, Location l, ValueRange args) -> Value {
                     Value x = convertFloat(nb, l, args[0], nb.getF32Type());
-                    return arith::MulFOp::create(
+                    Value y = arith::MulFOp::create(
                         nb, l, x, math::ExpOp::create(nb, l, args[1]));
+                    return convertFloat(nb, l, y, args[2].getType());
                   });
   op.erase();
   return success();

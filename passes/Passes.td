@@ -122,6 +122,34 @@ def LinacChunkRecurrence : Pass<"linac-chunk-recurrence", "::mlir::func::FuncOp"
                            "::mlir::memref::MemRefDialect"];
 }
 
+def LinacNarrowDecayedRows
+    : Pass<"linac-narrow-decayed-rows", "::mlir::func::FuncOp"> {
+  let summary = "Decayed rows in the inputs' 16-bit type";
+  let description = [{
+    Retypes each f32 scratch buffer that `linac.decayed_rows` writes from
+    bf16 (or f16) inputs to that type, where every reader takes rows of any
+    float type (`chunk_state_update`'s keys, `chunk_output`'s and
+    `chunk_readout`'s queries, `chunk_matmul`'s operands). The state update
+    `K^T V` then multiplies two 16-bit operands, which the GPU's tensor cores
+    take as bf16 (m16n8k16) instead of tf32 (m16n8k8: twice the
+    instructions), and the buffer takes half the shared memory. The rows are
+    rounded once, as flash-linear-attention rounds its decayed q and k; the
+    products still accumulate in f32.
+
+    Before:
+
+    ```mlir
+    %rows = memref.alloca() : memref<16x64xf32>
+    %kd = memref.subview %rows[0, 0] [%n, 64] [1, 1] : ... to memref<?x64xf32, ...>
+    linac.decayed_rows ins(%k, %G : memref<?x64xbf16, ...>, ...) outs(%kd : ...)
+    linac.chunk_state_update ins(%kd, %v : ...) ...
+    ```
+
+    After, the same with `memref<16x64xbf16>` and `memref<?x64xbf16, ...>`.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def LinacInterleaveHouseholder
     : Pass<"linac-interleave-householder", "::mlir::func::FuncOp"> {
   let summary = "Chunks Householder products (DeltaProduct) as an interleaved delta rule";

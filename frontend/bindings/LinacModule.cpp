@@ -75,6 +75,8 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
       options.warpgroupMma = value.cast<std::string>();
     else if (name == "cpu")
       options.cpu = value.cast<std::string>();
+    else if (name == "decayed_rows")
+      options.decayedRows = value.cast<std::string>();
     else if (name == "state_checkpoints")
       options.stateCheckpoints = value.cast<int64_t>();
     else

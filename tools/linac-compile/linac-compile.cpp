@@ -117,6 +117,12 @@ cl::opt<std::string> dtype("dtype",
                            cl::desc("element type of q, k, v and the output: "
                                     "f32, f16 or bf16 (default: f32)"),
                            cl::init("f32"), cl::cat(category));
+cl::opt<std::string> decayedRows(
+    "decayed-rows",
+    cl::desc("the element type of decayed q and k rows: input (bf16/f16 "
+             "inputs' own type: the state update runs on 16-bit tensor cores), "
+             "f32 or auto (f32 until tested on a GPU; default)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<int64_t> stateCheckpoints(
     "state-checkpoints",
     cl::desc("a state pass for segmented runs: no outputs, and the state "
@@ -341,6 +347,8 @@ int main(int argc, char **argv) {
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkWarpgroupMma(warpgroupMma, target))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkDecayedRows(decayedRows))
+    return usageError(toString(std::move(error)));
   if (Error error = linac::checkStateCheckpoints(stateCheckpoints))
     return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
@@ -370,6 +378,7 @@ int main(int argc, char **argv) {
   request.options.dtype = dtype;
   request.options.householder = householder;
   request.options.stateCheckpoints = stateCheckpoints;
+  request.options.decayedRows = decayedRows;
   request.options.qkL2Norm = qkL2Norm;
   request.options.betaSigmoid = betaSigmoid;
   request.options.allowSequential = allowSequential;
