@@ -130,15 +130,9 @@ def run_segmented_aot(torch, state_pass, kernel, args: dict) -> SegmentPlan:
     states = tuple(args["final_state"].shape[1:])
 
     def launch(chosen):
-        def run(named, _sequences):
-            empty = {"initial_state": (0, *states), "cu_seqlens": (0,)}
-            for name, shape in empty.items():
-                if named[name] is None:
-                    dtype = torch.float32 if name == "initial_state" else torch.int64
-                    named = {**named, name: torch.empty(shape, dtype=dtype, device="cuda")}
-            chosen.launch({k: v for k, v in named.items() if k in chosen.arg_names})
-
-        return run
+        return lambda named, _sequences: chosen.launch(
+            {name: value for name, value in named.items() if name in chosen.arg_names}
+        )
 
     run_segmented(
         inputs, args["output"], final_state, plan, states,
@@ -206,10 +200,16 @@ def run_segmented(
     cu_seqlens to the call's arrays (None where absent) and scale to its value;
     ``output`` and ``final_state`` (None when not asked for) are filled. ``states`` is
     a state's shape (H, K, V). ``run_states(args, sequences)`` and
-    ``run_outputs(args, sequences)`` run the state pass and the ordinary kernel."""
+    ``run_outputs(args, sequences)`` run the state pass and the ordinary kernel on
+    every argument (absent optional buffers empty: first size 0)."""
     N, S = len(plan.final_rows), len(plan.start_rows)
     checkpoints = arrays.empty_states(S, states)
-    run_states({**inputs, "output": output, "final_state": checkpoints}, N)
+    absent = {
+        "initial_state": arrays.empty_states(0, states),
+        "cu_seqlens": arrays.offsets(np.empty(0, dtype=np.int64)),
+    }
+    given = {name: absent[name] if inputs[name] is None else inputs[name] for name in absent}
+    run_states({**inputs, **given, "output": output, "final_state": checkpoints}, N)
 
     initial = inputs["initial_state"]
     initial = arrays.states(N, checkpoints) if initial is None else initial
@@ -224,7 +224,7 @@ def run_segmented(
             **flat,
             "initial_state": arrays.rows(table, plan.start_rows),
             "output": arrays.flatten(output),
-            "final_state": arrays.empty_states(0, states),
+            "final_state": absent["initial_state"],
             "cu_seqlens": arrays.offsets(plan.bounds),
         },
         S,

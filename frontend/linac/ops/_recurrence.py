@@ -72,9 +72,10 @@ def _kernel_for(kernel_name, p, dtype, target, modifiers, run, synchronize):
     return compiled(_autotune.tune(key, tilings, time_tiling))
 
 
-def _segmented_runner(kernel_name, kernel, p, cu, modifiers, units: int, gpu: bool):
+def _segmented_runner(kernel_name, kernel, p, cu, modifiers, units_of, gpu: bool):
     """The state pass of a segmented run of ``kernel`` on problem ``p`` and its plan, or
-    None where the call runs unsegmented (see linac._segments)."""
+    None where the call runs unsegmented (see linac._segments); ``units_of()`` counts the
+    processors (multiprocessors, threads)."""
     choice = _segments.setting()
     if choice == "off" or not _segments.can_segment(kernel_name):
         return None
@@ -82,7 +83,7 @@ def _segmented_runner(kernel_name, kernel, p, cu, modifiers, units: int, gpu: bo
     chunk = meta["chunk_size"]
     longest = int(np.diff(cu).max(initial=0)) if cu is not None else p.T
     grid = math.ceil(p.V / meta["block_v"]) * p.H * p.N
-    per_segment = _segments.chunks_per_segment(choice, longest, chunk, grid, units, gpu)
+    per_segment = _segments.chunks_per_segment(choice, longest, chunk, grid, units_of(), gpu)
     if not per_segment:
         return None
     extra = {"block_size": meta["grid"]["block"][0]} if gpu else {}
@@ -169,7 +170,7 @@ def _run_on_gpu(
     )
     segmented = _segmented_runner(
         kernel_name, kernel, p, cu_host, modifiers,
-        torch.cuda.get_device_properties(device).multi_processor_count, gpu=True,
+        lambda: torch.cuda.get_device_properties(device).multi_processor_count, gpu=True,
     )  # fmt: skip
     if segmented is None:
         _gpu.launch(kernel, args, p.V, p.H, p.N, torch)
@@ -179,13 +180,9 @@ def _run_on_gpu(
     def launch(chosen):
         def run(named, sequences):
             buffers = {
-                name: tensor if name == "scale" or tensor is None else _gpu.buffer(tensor)
-                for name, tensor in named.items()
+                name: value if name == "scale" or value is None else _gpu.buffer(value)
+                for name, value in named.items()
             }
-            if named["initial_state"] is None:
-                buffers["initial_state"] = _gpu.empty_buffer((0, *states))
-            if named["cu_seqlens"] is None:
-                buffers["cu_seqlens"] = _gpu.empty_buffer((0,))
             _gpu.launch(chosen, buffers, p.V, p.H, sequences, torch)
 
         return run
@@ -299,7 +296,7 @@ def run_recurrence(
         synchronize=lambda: None,
     )
     segmented = _segmented_runner(
-        kernel_name, kernel, p, cu, modifiers, _linac.cpu_max_threads(), gpu=False
+        kernel_name, kernel, p, cu, modifiers, _linac.cpu_max_threads, gpu=False
     )
     if segmented is None:
         kernel.run_cpu(args, max_threads=1 if _is_small(p) else 0)
@@ -307,14 +304,7 @@ def run_recurrence(
         state_pass, plan = segmented
 
         def run(chosen):
-            def call(named, sequences):
-                for name, empty in (("initial_state", args["initial_state"]),
-                                    ("cu_seqlens", args["cu_seqlens"])):  # fmt: skip
-                    if named[name] is None:
-                        named = {**named, name: empty}
-                chosen.run_cpu(named)
-
-            return call
+            return lambda named, _sequences: chosen.run_cpu(named)
 
         inputs = {"q": q, "k": k, "v": v, "g": g, "beta": beta, "initial_state": initial_state,
                   "cu_seqlens": cu, "scale": p.scale}  # fmt: skip
