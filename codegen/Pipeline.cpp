@@ -60,6 +60,26 @@ int64_t cpuDefaultChunkSize(int64_t /*headDimK*/, int64_t /*headDimV*/) {
   return 16;
 }
 
+namespace {
+
+/// Success for `value` empty (the default) or one of `choices`, else an
+/// error naming the option, the value and the choices.
+llvm::Error checkOneOf(llvm::StringRef option, llvm::StringRef value,
+                       llvm::ArrayRef<llvm::StringRef> choices) {
+  if (value.empty() || llvm::is_contained(choices, value))
+    return llvm::Error::success();
+  std::string expected;
+  for (size_t i = 0; i < choices.size(); ++i)
+    expected += (i == 0                    ? ""
+                 : i + 1 == choices.size() ? " or "
+                                           : ", ") +
+                choices[i].str();
+  return llvm::createStringError("unknown " + option.str() + " '" +
+                                 value.str() + "' (expected " + expected + ")");
+}
+
+} // namespace
+
 bool perElementGateSums(const CompileOptions &options) {
   if (options.gateSums.empty() || options.gateSums == "auto")
     return options.target != "cpu";
@@ -67,11 +87,7 @@ bool perElementGateSums(const CompileOptions &options) {
 }
 
 llvm::Error checkGateSums(llvm::StringRef gateSums) {
-  if (gateSums.empty() || gateSums == "auto" || gateSums == "by-row" ||
-      gateSums == "per-element")
-    return llvm::Error::success();
-  return llvm::createStringError("unknown gate-sums '" + gateSums.str() +
-                                 "' (expected auto, by-row or per-element)");
+  return checkOneOf("gate-sums", gateSums, {"auto", "by-row", "per-element"});
 }
 
 bool usesFactoredBand(const CompileOptions &options) {
@@ -83,10 +99,7 @@ bool usesFactoredBand(const CompileOptions &options) {
 namespace {
 
 llvm::Error checkAutoOnOff(llvm::StringRef option, llvm::StringRef value) {
-  if (value.empty() || value == "auto" || value == "on" || value == "off")
-    return llvm::Error::success();
-  return llvm::createStringError("unknown " + option.str() + " '" +
-                                 value.str() + "' (expected auto, on or off)");
+  return checkOneOf(option, value, {"auto", "on", "off"});
 }
 
 } // namespace
@@ -141,11 +154,7 @@ bool narrowsDecayedRows(const CompileOptions &options) {
 }
 
 llvm::Error checkDecayedRows(llvm::StringRef decayedRows) {
-  if (decayedRows.empty() || decayedRows == "auto" || decayedRows == "f32" ||
-      decayedRows == "input")
-    return llvm::Error::success();
-  return llvm::createStringError("unknown decayed-rows '" + decayedRows.str() +
-                                 "' (expected auto, f32 or input)");
+  return checkOneOf("decayed-rows", decayedRows, {"auto", "f32", "input"});
 }
 
 llvm::Error checkStateCheckpoints(int64_t stateCheckpoints) {

@@ -426,16 +426,6 @@ def test_bundle_with_baseline_options(tmp_path: Path):
     manifest = json.loads((bundle / "manifest.json").read_text())
     baseline = manifest["baseline"]
     assert baseline["compiler"] == str(COMPILER)
-    # The state passes of segmented runs: the correctness cases' (2 chunks a segment), and
-    # those LINAC_SEGMENTS=auto picks on an H200 at the K = 128 benchmark shapes.
-    segment_passes = manifest["segment_passes"]
-    assert "m2/bf16_k128_v128/chunk_simple_gla" in segment_passes and len(segment_passes) >= 2
-    for built in segment_passes:
-        chunks, folder, op = built.split("/")
-        meta = json.loads(
-            (bundle / "kernels" / "segments" / chunks / folder / f"{op}.json").read_text()
-        )
-        assert meta["state_checkpoints"] == int(chunks[1:])
     assert baseline["options"] == {"double-buffer": "off"}
     kernel = baseline["kernels"][0]
     single = bundle / "kernels" / "baseline" / kernel.split("/")[0] / "chunk_simple_gla.ptx"
