@@ -252,9 +252,16 @@ def compile_segment_passes(compiler: Path, out: Path, cases: list, tuning: dict)
         for B, T, H, K in problems.BENCH_SHAPES:
             if K == case.K:
                 chunks.add(segment_chunks(metadata, B, T, H))
+        # The ordinary kernel's tiling, given: the default search could pick another for
+        # the smaller state pass (auto's M counts the ordinary kernel's chunks).
+        tiling = {
+            "chunk-size": metadata["chunk_size"],
+            "block-v": metadata["block_v"],
+            "block-size": metadata["grid"]["block"][0],
+        }
         for M in sorted(chunks - {0}):
             folder = problems.segment_folder(out, M, kernel_dir)
-            compile_bench_kernel(compiler, case, {**tuning, "state-checkpoints": M}, folder)
+            compile_bench_kernel(compiler, case, {**tiling, "state-checkpoints": M}, folder)
             built.append(f"m{M}/{kernel_dir}/{case.op}")
     print(f"state passes for segmented runs: {len(built)}", flush=True)
     return built

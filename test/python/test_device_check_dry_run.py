@@ -400,6 +400,9 @@ def test_bundle_with_baseline_kernels(tmp_path: Path):
             (bundle / "kernels" / "segments" / chunks / folder / f"{op}.json").read_text()
         )
         assert meta["state_checkpoints"] == int(chunks[1:])
+        ordinary = json.loads((bundle / "kernels" / folder / f"{op}.json").read_text())
+        assert meta["chunk_size"] == ordinary["chunk_size"]
+        assert meta["block_v"] == ordinary["block_v"]
     assert sorted(baseline["kernels"]) == [
         "bf16_k128_v128/chunk_simple_gla",
         "bf16_k64_v64/chunk_simple_gla",
