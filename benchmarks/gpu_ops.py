@@ -171,8 +171,9 @@ def make_problem(torch, op: str, B: int, T: int, H: int, K: int, V: int, decode:
     return p
 
 
-def linac_call(torch, kernel, op: str, p: dict, decode: bool):
-    """A closure launching the linac kernel on `p`."""
+def linac_args(torch, op: str, p: dict, decode: bool) -> dict:
+    """The linac kernel's arguments for problem `p`: its tensors, a fresh output, and
+    empty optional buffers (or the decode step's state in and out)."""
     B, T, H, K, V = (p[s] for s in "BTHKV")
     empty_state = torch.empty((0, H, K, V), dtype=torch.float32, device="cuda")
     args = {
@@ -189,7 +190,12 @@ def linac_call(torch, kernel, op: str, p: dict, decode: bool):
     else:
         args.update({name: p[name] for name in ("q", "k", "v", "g", "beta") if name in p})
         args["output"] = torch.empty((B, T, H, V), dtype=torch.bfloat16, device="cuda")
+    return args
 
+
+def linac_call(torch, kernel, op: str, p: dict, decode: bool):
+    """A closure launching the linac kernel on `p`."""
+    args = linac_args(torch, op, p, decode)
     launch = kernel.bind(args)  # the C arguments once: the timing measures the kernel
 
     def call():
@@ -218,23 +224,21 @@ def segmented_call(torch, runtime, bundle: Path, folder: Path, kernel, op: str, 
     plan = segments.plan_segments(
         [b * T for b in range(B)], [T] * B, state_pass.metadata["segment_tokens"]
     )
+    args = linac_args(torch, op, p, decode=False)
+    output, empty_state = args["output"], args["initial_state"]
     f32 = torch.float32
     table = torch.zeros((B + len(plan.start_rows), H, K, V), dtype=f32, device="cuda")
     starts = torch.empty((len(plan.start_rows), H, K, V), dtype=f32, device="cuda")
     rows = torch.as_tensor(plan.start_rows, device="cuda")
-    empty_state = torch.empty((0, H, K, V), dtype=f32, device="cuda")
-    output = torch.empty((B, T, H, V), dtype=torch.bfloat16, device="cuda")
-    inputs = {name: p[name] for name in ("q", "k", "v", "g", "beta") if name in p}
-    flat = {name: x.reshape(1, -1, *x.shape[2:]) for name, x in inputs.items()}
+    flat = {
+        name: args[name].reshape(1, -1, *args[name].shape[2:])
+        for name in segments.token_inputs(meta)
+    }
     bounds = torch.as_tensor(plan.bounds, device="cuda")
-    no_bounds = torch.empty((0,), dtype=torch.int64, device="cuda")
-    state_launch = state_pass.bind(
-        {**inputs, "initial_state": empty_state, "output": output, "final_state": table[B:],
-         "cu_seqlens": no_bounds, "scale": K**-0.5}
-    )  # fmt: skip
+    state_launch = state_pass.bind({**args, "final_state": table[B:]})
     output_launch = kernel.bind(
-        {**flat, "initial_state": starts, "output": output.reshape(1, B * T, H, V),
-         "final_state": empty_state, "cu_seqlens": bounds, "scale": K**-0.5}
+        {**args, **flat, "initial_state": starts, "cu_seqlens": bounds,
+         "output": output.reshape(1, B * T, *output.shape[2:])}
     )  # fmt: skip
 
     def call():
@@ -243,7 +247,7 @@ def segmented_call(torch, runtime, bundle: Path, folder: Path, kernel, op: str, 
         output_launch()
         return output
 
-    call.keep = (table, starts, rows, flat, bounds, no_bounds, empty_state)  # alive while timed
+    call.keep = (args, table, starts, rows, flat, bounds, empty_state)  # alive while timed
     return chunks, call
 
 

@@ -30,6 +30,21 @@ _BLOCKS_PER_UNIT = 4
 # ... of at least this many chunks (each segment loads and stores a state).
 _MIN_CHUNKS_PER_SEGMENT = 4
 _TOKEN_INPUTS = ("q", "k", "v", "g", "beta")
+_STATE_ARGS = ("initial_state", "output", "final_state")
+
+
+def token_inputs(metadata: dict) -> tuple[str, ...]:
+    """The inputs of a kernel that hold tokens (shape [B, T, ...], or [B, T*n, ...] for
+    DeltaProduct's sub-steps), from its metadata: q, k, v, g, beta, or Mamba-2's x, dt,
+    B, C and z."""
+    return tuple(
+        arg["name"]
+        for arg in metadata["args"]
+        if arg["kind"] == "buffer"
+        and arg["name"] not in _STATE_ARGS
+        and arg["shape"][:1] == ["B"]
+        and str(arg["shape"][1]).startswith("T")
+    )
 
 
 def can_segment(kernel_name: str) -> bool:
@@ -123,7 +138,7 @@ def run_segmented_aot(torch, state_pass, kernel, args: dict) -> SegmentPlan:
         plan = plan_segments(cu[:-1], np.diff(cu).tolist(), tokens)
     else:
         plan = plan_segments([b * T for b in range(B)], [T] * B, tokens)
-    inputs = {name: args.get(name) for name in (*_TOKEN_INPUTS, "cu_seqlens", "scale")}
+    inputs = {name: value for name, value in args.items() if name not in _STATE_ARGS}
     present = args["initial_state"].shape[0] > 0
     inputs["initial_state"] = args["initial_state"] if present else None
     final_state = args["final_state"] if args["final_state"].shape[0] > 0 else None
@@ -137,6 +152,7 @@ def run_segmented_aot(torch, state_pass, kernel, args: dict) -> SegmentPlan:
     run_segmented(
         inputs, args["output"], final_state, plan, states,
         TorchArrays(torch, args["output"].device), launch(state_pass), launch(kernel),
+        token_inputs(kernel.metadata),
     )  # fmt: skip
     return plan
 
@@ -195,13 +211,15 @@ def run_segmented(
     arrays,
     run_states,
     run_outputs,
+    tokens: tuple[str, ...] = _TOKEN_INPUTS,
 ) -> None:
     """Runs a call in segments. ``inputs`` maps q, k, v, g, beta, initial_state and
     cu_seqlens to the call's arrays (None where absent) and scale to its value;
     ``output`` and ``final_state`` (None when not asked for) are filled. ``states`` is
     a state's shape (H, K, V). ``run_states(args, sequences)`` and
     ``run_outputs(args, sequences)`` run the state pass and the ordinary kernel on
-    every argument (absent optional buffers empty: first size 0)."""
+    every argument (absent optional buffers empty: first size 0); ``tokens`` names the
+    inputs that hold tokens, flattened to one row for the second."""
     N, S = len(plan.final_rows), len(plan.start_rows)
     checkpoints = arrays.empty_states(S, states)
     absent = {
@@ -214,10 +232,7 @@ def run_segmented(
     initial = inputs["initial_state"]
     initial = arrays.states(N, checkpoints) if initial is None else initial
     table = [initial, checkpoints]
-    flat = {
-        name: None if inputs[name] is None else arrays.flatten(inputs[name])
-        for name in _TOKEN_INPUTS
-    }
+    flat = {name: arrays.flatten(inputs[name]) for name in tokens if inputs.get(name) is not None}
     run_outputs(
         {
             **inputs,

@@ -39,7 +39,7 @@ DECODE_BATCH = 64
 # Segmented runs (frontend/linac/_segments.py): the ops whose chunked kernels the bundle
 # ships state passes for, the multiprocessors the bundle plans them for (an H200's), and
 # the chunks per segment of the correctness cases' state passes.
-SEGMENT_OPS = ("simple_gla", "gla", "delta_rule", "gated_delta_rule")
+SEGMENT_OPS = ("simple_gla", "gla", "delta_rule", "gated_delta_rule", "mamba2")
 SEGMENT_UNITS = 132
 SEGMENT_TEST_CHUNKS = 2
 
