@@ -221,9 +221,7 @@ def segmented_call(torch, runtime, bundle: Path, folder: Path, kernel, op: str, 
         return 0, None
     state_folder = problems.segment_folder(bundle, chunks, folder.name)
     state_pass = runtime.load(state_folder, meta["op"])
-    plan = segments.plan_segments(
-        [b * T for b in range(B)], [T] * B, state_pass.metadata["segment_tokens"]
-    )
+    plan = segments.plan_batch(B, T, None, state_pass.metadata["segment_tokens"])
     args = linac_args(torch, op, p, decode=False)
     output, empty_state = args["output"], args["initial_state"]
     f32 = torch.float32

@@ -119,12 +119,13 @@ def plan_segments(starts, lengths, segment_tokens: int) -> SegmentPlan:
     return SegmentPlan(bounds, start_rows, final_rows)
 
 
-def plan_for(p, cu, segment_tokens: int) -> SegmentPlan:
-    """The plan of problem ``p`` (its sequences from ``cu`` when given, else its B rows)."""
-    if cu is not None:
-        cu = np.asarray(cu, dtype=np.int64)
-        return plan_segments(cu[:-1].tolist(), np.diff(cu).tolist(), segment_tokens)
-    return plan_segments([b * p.T for b in range(p.B)], [p.T] * p.B, segment_tokens)
+def plan_batch(B: int, T: int, cu, segment_tokens: int) -> SegmentPlan:
+    """The plan of a batch of B rows of T tokens, or of the sequences of ``cu`` (its
+    cumulative lengths) when it is given and not empty."""
+    cu = [] if cu is None else [int(bound) for bound in cu]
+    if cu:
+        return plan_segments(cu[:-1], np.diff(cu).tolist(), segment_tokens)
+    return plan_segments([b * T for b in range(B)], [T] * B, segment_tokens)
 
 
 def run_segmented_aot(torch, state_pass, kernel, args: dict) -> SegmentPlan:
@@ -132,12 +133,8 @@ def run_segmented_aot(torch, state_pass, kernel, args: dict) -> SegmentPlan:
     tensors: ``args`` as for the ordinary kernel, absent optional buffers empty (first
     size 0). Returns the plan it ran."""
     B, T = args["output"].shape[:2]
-    cu = args["cu_seqlens"].tolist()
     tokens = state_pass.metadata["segment_tokens"]
-    if cu:
-        plan = plan_segments(cu[:-1], np.diff(cu).tolist(), tokens)
-    else:
-        plan = plan_segments([b * T for b in range(B)], [T] * B, tokens)
+    plan = plan_batch(B, T, args["cu_seqlens"].tolist(), tokens)
     inputs = {name: value for name, value in args.items() if name not in _STATE_ARGS}
     present = args["initial_state"].shape[0] > 0
     inputs["initial_state"] = args["initial_state"] if present else None
@@ -163,8 +160,8 @@ class NumpyArrays:
     def flatten(self, array):
         return np.ascontiguousarray(array).reshape(1, -1, *array.shape[2:])
 
-    def states(self, count: int, like):
-        return np.zeros((count, *like.shape[1:]), dtype=np.float32)
+    def zero_states(self, count: int, shape: tuple):
+        return np.zeros((count, *shape), dtype=np.float32)
 
     def empty_states(self, count: int, shape: tuple):
         return np.empty((count, *shape), dtype=np.float32)
@@ -186,10 +183,8 @@ class TorchArrays(NumpyArrays):
     def flatten(self, tensor):
         return tensor.reshape(1, -1, *tensor.shape[2:])
 
-    def states(self, count: int, like):
-        return self.torch.zeros(
-            (count, *like.shape[1:]), dtype=self.torch.float32, device=self.device
-        )
+    def zero_states(self, count: int, shape: tuple):
+        return self.torch.zeros((count, *shape), dtype=self.torch.float32, device=self.device)
 
     def empty_states(self, count: int, shape: tuple):
         return self.torch.empty((count, *shape), dtype=self.torch.float32, device=self.device)
@@ -230,7 +225,7 @@ def run_segmented(
     run_states({**inputs, **given, "output": output, "final_state": checkpoints}, N)
 
     initial = inputs["initial_state"]
-    initial = arrays.states(N, checkpoints) if initial is None else initial
+    initial = arrays.zero_states(N, states) if initial is None else initial
     table = [initial, checkpoints]
     flat = {name: arrays.flatten(inputs[name]) for name in tokens if inputs.get(name) is not None}
     run_outputs(

@@ -91,7 +91,8 @@ def _segmented_runner(kernel_name, kernel, p, cu, modifiers, units_of, gpu: bool
         kernel_name, p.K, p.V, meta["dtype"], meta["target"], chunk, meta["block_v"],
         **modifiers, **extra, state_checkpoints=per_segment,
     )  # fmt: skip
-    return state_pass, _segments.plan_for(p, cu, state_pass.metadata["segment_tokens"])
+    plan = _segments.plan_batch(p.B, p.T, cu, state_pass.metadata["segment_tokens"])
+    return state_pass, plan
 
 
 def _run_on_gpu(
