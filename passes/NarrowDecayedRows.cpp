@@ -15,24 +15,46 @@ using namespace mlir::linac;
 
 namespace {
 
+/// Whether `use` is an operand that ODS types AnyFloat, where a 16-bit
+/// buffer is as valid as an f32 one: decayed_rows' input and result, the
+/// state update's keys and values, the queries and values of the outputs,
+/// the operands of chunk_matmul (not the f32 state, scores, decays or
+/// accumulators).
+bool takesAnyFloat(OpOperand &use) {
+  Operation *user = use.getOwner();
+  auto isOperand = [&](OpOperand &operand) { return &use == &operand; };
+  if (auto rows = dyn_cast<DecayedRowsOp>(user))
+    return isOperand(rows.getInputMutable()) ||
+           isOperand(rows.getResultMutable());
+  if (auto update = dyn_cast<ChunkStateUpdateOp>(user))
+    return isOperand(update.getKeysMutable()) ||
+           isOperand(update.getValuesMutable());
+  if (auto output = dyn_cast<ChunkOutputOp>(user))
+    return isOperand(output.getQueriesMutable()) ||
+           isOperand(output.getValuesMutable());
+  if (auto readout = dyn_cast<ChunkReadoutOp>(user))
+    return isOperand(readout.getQueriesMutable());
+  if (auto matmul = dyn_cast<ChunkMatmulOp>(user))
+    return isOperand(matmul.getLhsMutable()) ||
+           isOperand(matmul.getRhsMutable());
+  return false;
+}
+
 /// Collects the subviews of `buffer` (transitively) and the ops that use
-/// them; false when a use is neither a subview nor an op that takes decayed
+/// them; false when a use is neither a subview nor an operand that takes
 /// rows of any float type.
 bool collectUses(Value buffer, SmallVectorImpl<memref::SubViewOp> &views,
                  SmallVectorImpl<Operation *> &users) {
-  for (Operation *user : buffer.getUsers()) {
-    if (auto view = dyn_cast<memref::SubViewOp>(user)) {
+  for (OpOperand &use : buffer.getUses()) {
+    if (auto view = dyn_cast<memref::SubViewOp>(use.getOwner())) {
       views.push_back(view);
       if (!collectUses(view.getResult(), views, users))
         return false;
       continue;
     }
-    // The ops whose row operands are AnyFloat in ODS: a 16-bit buffer is as
-    // valid an operand as an f32 one.
-    if (!isa<DecayedRowsOp, ChunkStateUpdateOp, ChunkOutputOp, ChunkReadoutOp,
-             ChunkMatmulOp>(user))
+    if (!takesAnyFloat(use))
       return false;
-    users.push_back(user);
+    users.push_back(use.getOwner());
   }
   return true;
 }

@@ -51,3 +51,18 @@ func.func @foreign_reader(%k: memref<?x16xbf16>, %rev: memref<?xf32>, %out: memr
   linalg.copy ins(%scratch : memref<16x16xf32>) outs(%out : memref<16x16xf32>)
   return
 }
+
+// -----
+
+// Rows that are also where a chunk_matmul accumulates (its f32 result
+// operand, not one of its AnyFloat factors) stay f32: the use's operand
+// decides, not the op.
+// CHECK-LABEL: func.func @f32_operand_of_a_row_reader(
+// CHECK:         memref.alloca() : memref<16x16xf32>
+func.func @f32_operand_of_a_row_reader(%k: memref<?x16xbf16>, %rev: memref<?xf32>,
+                                       %t: memref<16x16xf32>) {
+  %scratch = memref.alloca() : memref<16x16xf32>
+  linac.decayed_rows ins(%k, %rev : memref<?x16xbf16>, memref<?xf32>) outs(%scratch : memref<16x16xf32>)
+  linac.chunk_matmul ins(%t, %t : memref<16x16xf32>, memref<16x16xf32>) outs(%scratch : memref<16x16xf32>)
+  return
+}
