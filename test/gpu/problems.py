@@ -10,6 +10,7 @@ and fla signatures are the frontend's business, tested on the CPU in test/python
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,9 +63,11 @@ VARIANT_SHAPE = (4, 8192, 16, 128)
 DATA_ARGS = ("q", "k", "v", "x", "B", "C", "z")
 
 
+@functools.cache
 def load_segments():
     """frontend/linac/_segments.py (segmented runs) as a module of its own: the GPU machine
-    has no linac extension to import the package with."""
+    has no linac extension to import the package with. Loaded once (every case and problem
+    asks for it)."""
     import importlib.util
 
     path = Path(__file__).resolve().parents[2] / "frontend" / "linac" / "_segments.py"
