@@ -31,7 +31,7 @@ std::string CompileOptions::fingerprint() const {
                        "tensor_cores={13} gate_sums={14} factored_band={15} "
                        "double_buffer={16} elide_barriers={17} ldmatrix={18} "
                        "warpgroup_mma={19} state_checkpoints={20} "
-                       "decayed_rows={21}",
+                       "decayed_rows={21} product_operands={22}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
@@ -41,7 +41,8 @@ std::string CompileOptions::fingerprint() const {
                        usesElidedBarriers(*this) ? "on" : "off",
                        usesLdmatrix(*this) ? "on" : "off",
                        usesWarpgroupMma(*this) ? "on" : "off", stateCheckpoints,
-                       narrowsDecayedRows(*this) ? "input" : "f32")
+                       narrowsDecayedRows(*this) ? "input" : "f32",
+                       narrowsProductOperands(*this) ? "input" : "f32")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -150,11 +151,23 @@ llvm::Error checkWarpgroupMma(llvm::StringRef warpgroupMma,
 }
 
 bool narrowsDecayedRows(const CompileOptions &options) {
-  return options.decayedRows == "input";
+  // Rounded product operands round the rows too, where this is not told
+  // otherwise: written in 16 bits at once, they need no second copy.
+  return options.decayedRows == "input" ||
+         (options.decayedRows != "f32" && narrowsProductOperands(options));
 }
 
 llvm::Error checkDecayedRows(llvm::StringRef decayedRows) {
   return checkOneOf("decayed-rows", decayedRows, {"auto", "f32", "input"});
+}
+
+bool narrowsProductOperands(const CompileOptions &options) {
+  return options.productOperands == "input";
+}
+
+llvm::Error checkProductOperands(llvm::StringRef productOperands) {
+  return checkOneOf("product-operands", productOperands,
+                    {"auto", "f32", "input"});
 }
 
 llvm::Error checkStateCheckpoints(int64_t stateCheckpoints) {
@@ -219,8 +232,11 @@ std::vector<Stage> getStages(const CompileOptions &options) {
       {"lower",
        llvm::formatv("func.func(linac-lower-chunk-ops{{"
                      "per-element-sums={0} factored-band={1}}, "
-                     "canonicalize)",
-                     perElementGateSums(options), usesFactoredBand(options))
+                     "canonicalize{2})",
+                     perElementGateSums(options), usesFactoredBand(options),
+                     narrowsProductOperands(options)
+                         ? ", linac-narrow-product-operands, cse"
+                         : "")
            .str()});
   // The next chunk's inputs staged while this one computes; GPUs within the
   // shared memory a block may grow to.

@@ -92,6 +92,14 @@ struct CompileOptions {
   /// cores), "f32" rounds nothing; empty or "auto": f32 (until a GPU has
   /// timed it).
   std::string decayedRows;
+  /// The element type of the f32 operands of a 16-bit kernel's matrix
+  /// products (the state, the scores, the delta rule's U, W and T): "input"
+  /// rounds each to the inputs' type in a copy before its product
+  /// (linac-narrow-product-operands: every product on bf16 tensor cores, as
+  /// flash-linear-attention rounds them) and implies decayedRows "input"
+  /// unless that says "f32"; "f32" rounds none; empty or "auto": f32 (until
+  /// a GPU has timed it).
+  std::string productOperands;
   /// A state pass (linac-tile-chunk-loop{state-checkpoints}): M > 0 drops
   /// the outputs and writes the state after every M chunks of each sequence
   /// to final_state's rows (one per segment); 0 builds the ordinary kernel.
@@ -167,6 +175,12 @@ bool narrowsDecayedRows(const CompileOptions &options);
 
 /// An error naming a `decayedRows` other than auto, f32 or input.
 llvm::Error checkDecayedRows(llvm::StringRef decayedRows);
+
+/// Whether `options` resolve to product operands in the inputs' type.
+bool narrowsProductOperands(const CompileOptions &options);
+
+/// An error naming a `productOperands` other than auto, f32 or input.
+llvm::Error checkProductOperands(llvm::StringRef productOperands);
 
 /// An error for a negative `stateCheckpoints`.
 llvm::Error checkStateCheckpoints(int64_t stateCheckpoints);

@@ -1,5 +1,6 @@
 //===- EraseUnobservedWrites.cpp - erase writes nobody reads --------------===//
 
+#include "passes/LinalgHelpers.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -13,16 +14,9 @@ namespace mlir::linac {
 } // namespace mlir::linac
 
 using namespace mlir;
+using namespace mlir::linac;
 
 namespace {
-
-/// The `memref.alloca` that `buffer` views, or null when it views anything
-/// else (a kernel argument: global memory is always observable).
-memref::AllocaOp localRoot(Value buffer) {
-  while (auto viewLike = buffer.getDefiningOp<ViewLikeOpInterface>())
-    buffer = viewLike.getViewSource();
-  return buffer.getDefiningOp<memref::AllocaOp>();
-}
 
 /// Appends the ops other than `writer` that may read `buffer` or a view of
 /// it.

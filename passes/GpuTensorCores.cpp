@@ -48,28 +48,35 @@ Value skipCasts(Value value) {
   return value;
 }
 
-/// Whether the payload is `out + a * b`, `a` and `b` the two inputs through
-/// float casts and nothing else (math.exp and the like would change it).
-bool isMulAddPayload(linalg::LinalgOp op) {
+/// Whether the payload is `out + a * b` (false) or `out - a * b` (true), `a`
+/// and `b` the two inputs through float casts and nothing else (math.exp
+/// and the like would change it); nullopt for any other payload.
+std::optional<bool> mulAddPayload(linalg::LinalgOp op) {
   Block *body = op.getBlock();
   auto yield = cast<linalg::YieldOp>(body->getTerminator());
   for (Operation &nested : body->without_terminator())
-    if (!isa<arith::ExtFOp, arith::TruncFOp, arith::MulFOp, arith::AddFOp>(
-            nested))
-      return false;
-  auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
-  if (!add)
-    return false;
+    if (!isa<arith::ExtFOp, arith::TruncFOp, arith::MulFOp, arith::AddFOp,
+             arith::SubFOp>(nested))
+      return std::nullopt;
   Value out = body->getArguments().back();
-  Value product = add.getLhs() == out   ? add.getRhs()
-                  : add.getRhs() == out ? add.getLhs()
-                                        : Value();
+  Value combined = yield.getOperand(0), product;
+  bool subtract = false;
+  if (auto add = combined.getDefiningOp<arith::AddFOp>()) {
+    product = add.getLhs() == out   ? add.getRhs()
+              : add.getRhs() == out ? add.getLhs()
+                                    : Value();
+  } else if (auto sub = combined.getDefiningOp<arith::SubFOp>()) {
+    product = sub.getLhs() == out ? sub.getRhs() : Value();
+    subtract = true;
+  }
   auto mul = product ? product.getDefiningOp<arith::MulFOp>() : nullptr;
   if (!mul)
-    return false;
+    return std::nullopt;
   Value a = skipCasts(mul.getLhs()), b = skipCasts(mul.getRhs());
-  return (a == body->getArgument(0) && b == body->getArgument(1)) ||
-         (a == body->getArgument(1) && b == body->getArgument(0));
+  if ((a == body->getArgument(0) && b == body->getArgument(1)) ||
+      (a == body->getArgument(1) && b == body->getArgument(0)))
+    return subtract;
+  return std::nullopt;
 }
 
 /// An operand's map as the positions of its two loop dimensions.
@@ -100,6 +107,8 @@ struct MmaBuilder {
   int64_t boundM, boundN, boundK;
   // Whether 16-bit fragments may be loaded with ldmatrix.
   bool ldmatrix;
+  // out -= A B: the chain runs on the negated accumulator.
+  bool subtract;
 
   Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
   Value add(Value x, int64_t v) {
@@ -299,8 +308,8 @@ struct MmaBuilder {
     for (auto [r, c] : accPositions) {
       Value mask = both(below(r, sizeM, boundM), below(c, sizeN, boundN));
       accMasks.push_back(mask);
-      accValues.push_back(
-          loadOrZero(out, indicesAt(outMap, r, c, Value()), mask, f32));
+      Value acc = loadOrZero(out, indicesAt(outMap, r, c, Value()), mask, f32);
+      accValues.push_back(subtract ? arith::NegFOp::create(b, loc, acc) : acc);
     }
 
     auto kLoop = scf::ForOp::create(b, loc, index(0), index(boundK),
@@ -417,6 +426,8 @@ struct MmaBuilder {
     for (auto [i, position] : llvm::enumerate(accPositions)) {
       auto [r, c] = position;
       Value element = kLoop.getResult(i);
+      if (subtract)
+        element = arith::NegFOp::create(b, loc, element);
       storeIfInBounds(b, loc, accMasks[i], element, out,
                       indicesAt(outMap, r, c, Value()));
     }
@@ -473,7 +484,10 @@ void mlir::linac::storeIfInBounds(OpBuilder &b, Location loc, Value inBounds,
 std::optional<Contraction> mlir::linac::matchContraction(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
       !op.hasPureBufferSemantics() || op.getNumLoops() != 3 ||
-      op.getNumReductionLoops() != 1 || !isMulAddPayload(op))
+      op.getNumReductionLoops() != 1)
+    return std::nullopt;
+  std::optional<bool> subtract = mulAddPayload(op);
+  if (!subtract)
     return std::nullopt;
   OpOperand *init = op.getDpsInitOperand(0);
   auto outType = cast<MemRefType>(init->get().getType());
@@ -498,7 +512,14 @@ std::optional<Contraction> mlir::linac::matchContraction(linalg::LinalgOp op) {
   if (!has(*lhsDims, m) || !has(*lhsDims, k) || !has(*rhsDims, n) ||
       !has(*rhsDims, k))
     return std::nullopt;
-  return Contraction{lhs, rhs, init, m, n, k};
+  return Contraction{lhs, rhs, init, m, n, k, *subtract};
+}
+
+bool mlir::linac::fillsTensorCoreTiles(linalg::LinalgOp op,
+                                       const Contraction &contraction) {
+  std::optional<int64_t> boundM = loopUpperBound(op, contraction.m),
+                         boundN = loopUpperBound(op, contraction.n);
+  return boundM && boundN && *boundM >= 8 && *boundN >= 8;
 }
 
 Type mlir::linac::tensorCoreElementType(const Contraction &contraction,
@@ -541,7 +562,7 @@ LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
   std::optional<Contraction> contraction = matchContraction(op);
   if (!contraction)
     return failure();
-  auto [lhs, rhs, init, m, n, k] = *contraction;
+  auto [lhs, rhs, init, m, n, k, subtract] = *contraction;
 
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -550,7 +571,8 @@ LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
                          boundN = staticUpperBound(ranges[n].size),
                          boundK = staticUpperBound(ranges[k].size);
   // Decode steps (one row) waste the 16-row instruction: leave them.
-  if (!boundM || !boundN || !boundK || *boundM < 8 || *boundN < 8) {
+  if (!boundM || !boundN || !boundK ||
+      !fillsTensorCoreTiles(op, *contraction)) {
     return failure();
   }
 
@@ -575,7 +597,8 @@ LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
                      roundUp(*boundM, 16),
                      roundUp(*boundN, 8),
                      roundUp(*boundK, kind.k),
-                     ldmatrix};
+                     ldmatrix,
+                     subtract};
   builder.build(threadId, blockSize);
   op->erase();
   return success();

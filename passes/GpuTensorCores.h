@@ -30,17 +30,23 @@ enum class TensorCoreInputs {
 /// Parses a pass option's value; nullopt when it is none of the names.
 std::optional<TensorCoreInputs> parseTensorCoreInputs(StringRef name);
 
-/// A contraction `C[m, n] += A[m, k] * B[k, n]` on buffers: its operands
-/// and the positions of its loop dimensions.
+/// A contraction `C[m, n] += A[m, k] * B[k, n]` (or `-=`, `subtract`) on
+/// buffers: its operands and the positions of its loop dimensions.
 struct Contraction {
   OpOperand *lhs, *rhs, *out;
   unsigned m, n, k;
+  bool subtract = false;
 };
 
 /// `op` as a contraction tensor cores can run (operands in any order of their
-/// dimensions, a multiply-add payload through float casts, fp32 output), or
-/// nullopt.
+/// dimensions, a multiply-add or multiply-subtract payload through float
+/// casts, fp32 output), or nullopt.
 std::optional<Contraction> matchContraction(linalg::LinalgOp op);
+
+/// Whether `contraction`'s output has static bounds of at least 8 rows and
+/// 8 columns: a tile worth an mma.sync (decode steps' one-row products and
+/// the UT transform's row by row solve are not).
+bool fillsTensorCoreTiles(linalg::LinalgOp op, const Contraction &contraction);
 
 /// The element type a contraction's operands take on tensor cores: `inputs`'
 /// 16-bit type where both operands are stored in it, f32 (tf32) otherwise;
@@ -71,7 +77,7 @@ void storeIfInBounds(OpBuilder &b, Location loc, Value inBounds, Value value,
 /// operand that it indexes.
 std::optional<int64_t> loopUpperBound(linalg::LinalgOp op, unsigned dim);
 
-/// Replaces `op`, a contraction `C[m, n] += A[m, k] * B[k, n]` (operands in
+/// Replaces `op`, a contraction `C[m, n] (+|-)= A[m, k] * B[k, n]` (operands in
 /// any order of their dimensions, fp32 output) whose sizes have static upper
 /// bounds, with a loop of the block's warps over 16x8 output tiles, each a
 /// chain of `nvvm.mma.sync` over k. Rows and columns past the (dynamic)

@@ -285,6 +285,9 @@ struct WarpgroupBuilder {
         Value value = loadOrZero(masks.back(), f32, [&](OpBuilder &ob) {
           return memref::LoadOp::create(ob, loc, out, indices).getResult();
         });
+        // out -= A B: the products accumulate into the negated output.
+        if (c.subtract)
+          value = arith::NegFOp::create(b, loc, value);
         accumulators = LLVM::InsertValueOp::create(
             b, loc, accumulators, value, ArrayRef<int64_t>{(int64_t)i});
       }
@@ -314,6 +317,8 @@ struct WarpgroupBuilder {
         auto [r, col] = position;
         Value value = LLVM::ExtractValueOp::create(
             b, loc, accumulators, ArrayRef<int64_t>{(int64_t)i});
+        if (c.subtract)
+          value = arith::NegFOp::create(b, loc, value);
         storeIfInBounds(b, loc, masks[i], value, out,
                         indicesAt(outMap, {{c.m, r}, {c.n, col}}));
       }

@@ -7,6 +7,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 #include "llvm/ADT/SmallBitVector.h"
 
 using namespace mlir;
@@ -57,6 +58,12 @@ Value linac::convertFloat(OpBuilder &b, Location loc, Value value, Type type) {
   if (cast<FloatType>(from).getWidth() < cast<FloatType>(type).getWidth())
     return arith::ExtFOp::create(b, loc, type, value);
   return arith::TruncFOp::create(b, loc, type, value);
+}
+
+memref::AllocaOp linac::localRoot(Value buffer) {
+  while (auto viewLike = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = viewLike.getViewSource();
+  return buffer.getDefiningOp<memref::AllocaOp>();
 }
 
 linalg::GenericOp linac::buildConvertingCopy(OpBuilder &b, Location loc,

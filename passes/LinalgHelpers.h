@@ -4,6 +4,7 @@
 #define LINAC_PASSES_LINALGHELPERS_H
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpDefinition.h"
 
@@ -19,6 +20,10 @@ std::optional<int64_t> staticUpperBound(OpFoldResult size);
 /// The same for dimension `index` of `memref` (a static dimension, or the
 /// size a subview took it with).
 std::optional<int64_t> staticUpperBound(Value memref, int64_t index);
+
+/// The `memref.alloca` that `buffer` views (through view-like ops), or null
+/// when it views anything else (a kernel argument: global memory).
+memref::AllocaOp localRoot(Value buffer);
 
 /// Converts a value to `type` (f16/bf16/f32): extf, truncf or nothing.
 Value convertFloat(OpBuilder &b, Location loc, Value value, Type type);

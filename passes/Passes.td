@@ -150,6 +150,51 @@ def LinacNarrowDecayedRows
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def LinacNarrowProductOperands
+    : Pass<"linac-narrow-product-operands", "::mlir::func::FuncOp"> {
+  let summary = "f32 operands of a 16-bit kernel's matrix products rounded to its type";
+  let description = [{
+    In a kernel whose inputs are bf16 (or f16), gives each matrix product
+    (a linalg contraction with an output of at least 8 x 8, the size worth a
+    tensor-core tile) a 16-bit copy of each operand it reads from an f32
+    local buffer: the state in `Q S` and `W S`, the scores in `P V`, the
+    delta rule's pseudo-values U and the UT transform's T. Both operands are
+    then 16-bit, so the tensor cores run the product as bf16 (m16n8k16)
+    instead of tf32 (m16n8k8: twice the instructions). This is the rounding
+    flash-linear-attention does before its `tl.dot`s; the products still
+    accumulate in f32, and the state itself stays f32.
+
+    Each copy goes into a 16-bit twin of the operand's buffer, just before
+    the product. A later product of the same block reuses it while nothing
+    in between may write the buffer (`U` feeds both `P U` and `K^T U`).
+    Products of one row (decode steps, the UT transform's solve) are left
+    alone, as are kernels without 16-bit inputs.
+
+    Before (`linac-lower-chunk-ops`' `Q S`):
+
+    ```mlir
+    %S = memref.alloca() : memref<64x32xf32>
+    linalg.generic {...} ins(%qd, %S : memref<?x64xbf16, ...>, memref<64x32xf32>)
+        outs(%o : ...) { ... }
+    ```
+
+    After:
+
+    ```mlir
+    %S = memref.alloca() : memref<64x32xf32>
+    %S16 = memref.alloca() : memref<64x32xbf16>
+    linalg.generic {...} ins(%S : memref<64x32xf32>) outs(%S16 : memref<64x32xbf16>) {
+      arith.truncf ...
+    }
+    linalg.generic {...} ins(%qd, %S16 : memref<?x64xbf16, ...>, memref<64x32xbf16>)
+        outs(%o : ...) { ... arith.extf ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 def LinacInterleaveHouseholder
     : Pass<"linac-interleave-householder", "::mlir::func::FuncOp"> {
   let summary = "Chunks Householder products (DeltaProduct) as an interleaved delta rule";

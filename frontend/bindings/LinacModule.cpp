@@ -77,6 +77,8 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
       options.cpu = value.cast<std::string>();
     else if (name == "decayed_rows")
       options.decayedRows = value.cast<std::string>();
+    else if (name == "product_operands")
+      options.productOperands = value.cast<std::string>();
     else if (name == "state_checkpoints")
       options.stateCheckpoints = value.cast<int64_t>();
     else

@@ -123,6 +123,15 @@ cl::opt<std::string> decayedRows(
              "inputs' own type: the state update runs on 16-bit tensor cores), "
              "f32 or auto (f32 until tested on a GPU; default)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<std::string> productOperands(
+    "product-operands",
+    cl::desc("the element type of the f32 operands (state, scores, the delta "
+             "rule's U, W and T) of 16-bit kernels' matrix products: input "
+             "(rounded to the inputs' type before each product, as "
+             "flash-linear-attention does: every product on 16-bit tensor "
+             "cores; implies --decayed-rows=input), f32 or auto (f32 until "
+             "tested on a GPU; default)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<int64_t> stateCheckpoints(
     "state-checkpoints",
     cl::desc("a state pass for segmented runs: no outputs, and the state "
@@ -349,6 +358,8 @@ int main(int argc, char **argv) {
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkDecayedRows(decayedRows))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkProductOperands(productOperands))
+    return usageError(toString(std::move(error)));
   if (Error error = linac::checkStateCheckpoints(stateCheckpoints))
     return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
@@ -379,6 +390,7 @@ int main(int argc, char **argv) {
   request.options.householder = householder;
   request.options.stateCheckpoints = stateCheckpoints;
   request.options.decayedRows = decayedRows;
+  request.options.productOperands = productOperands;
   request.options.qkL2Norm = qkL2Norm;
   request.options.betaSigmoid = betaSigmoid;
   request.options.allowSequential = allowSequential;

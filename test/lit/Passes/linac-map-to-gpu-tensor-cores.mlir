@@ -221,3 +221,57 @@ func.func @not_products(%a: memref<?x1x16xbf16>, %b: memref<?x16x8xbf16>, %c: me
   } {linac.grid = ["sequence"]}
   return
 }
+
+// -----
+
+#mk = affine_map<(d0, d1, d2) -> (d0, d2)>
+#kn = affine_map<(d0, d1, d2) -> (d2, d1)>
+#mn = affine_map<(d0, d1, d2) -> (d0, d1)>
+
+// out -= A B (the delta rule's U -= W S) runs on the tensor cores too: the
+// chain accumulates into the negated output, negated back when stored.
+// `A B - out` is no such product and stays on the CUDA cores.
+// CHECK-LABEL: gpu.func @subtracted_product(
+// CHECK:           %[[C0:.*]] = arith.negf
+// CHECK-COUNT-3:   arith.negf
+// CHECK:           %[[MMA:.*]] = nvvm.mma.sync {{.*}} C[%[[C0]],
+// CHECK:           %[[R0:.*]] = llvm.extractvalue %[[MMA]][0]
+// CHECK:           %[[N0:.*]] = arith.negf %[[R0]] : f32
+// CHECK-NEXT:      memref.store %[[N0]]
+// CHECK-COUNT-3:   arith.negf
+// CHECK:         gpu.barrier
+// CHECK-NOT:     nvvm.mma.sync
+// CHECK:         gpu.return
+func.func @subtracted_product(%a: memref<?x16x16xbf16>, %b: memref<?x16x8xbf16>, %out: memref<?x16x8xf32>, %out2: memref<?x16x8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %a, %c0 : memref<?x16x16xbf16>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %as = memref.subview %a[%sq, 0, 0] [1, 16, 16] [1, 1, 1] : memref<?x16x16xbf16> to memref<16x16xbf16, strided<[16, 1], offset: ?>>
+    %bs = memref.subview %b[%sq, 0, 0] [1, 16, 8] [1, 1, 1] : memref<?x16x8xbf16> to memref<16x8xbf16, strided<[8, 1], offset: ?>>
+    %os = memref.subview %out[%sq, 0, 0] [1, 16, 8] [1, 1, 1] : memref<?x16x8xf32> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+    %os2 = memref.subview %out2[%sq, 0, 0] [1, 16, 8] [1, 1, 1] : memref<?x16x8xf32> to memref<16x8xf32, strided<[8, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%as, %bs : memref<16x16xbf16, strided<[16, 1], offset: ?>>, memref<16x8xbf16, strided<[8, 1], offset: ?>>)
+        outs(%os : memref<16x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %o: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.subf %o, %p : f32
+      linalg.yield %s : f32
+    }
+    linalg.generic {indexing_maps = [#mk, #kn, #mn], iterator_types = ["parallel", "parallel", "reduction"]}
+        ins(%as, %bs : memref<16x16xbf16, strided<[16, 1], offset: ?>>, memref<16x8xbf16, strided<[8, 1], offset: ?>>)
+        outs(%os2 : memref<16x8xf32, strided<[8, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %o: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %s = arith.subf %p, %o : f32
+      linalg.yield %s : f32
+    }
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}

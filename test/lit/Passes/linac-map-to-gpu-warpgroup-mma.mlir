@@ -198,3 +198,41 @@ func.func @no_room_for_scratch(%big: memref<?x65536xf32>) {
   } {linac.grid = ["sequence"]}
   return
 }
+
+// -----
+
+// S[128 x 32] -= K^T V: the accumulators start negated and are negated back
+// when stored, as with mma.sync.
+// CHECK-LABEL: gpu.func @state_downdate(
+// CHECK:           %[[L0:.*]] = arith.negf
+// CHECK-NEXT:      llvm.insertvalue %[[L0]]
+// CHECK:           nvvm.wgmma.mma_async
+// CHECK:           nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK:           %[[R0:.*]] = llvm.extractvalue
+// CHECK-NEXT:      %[[N0:.*]] = arith.negf %[[R0]] : f32
+// CHECK:           memref.store %[[N0]]
+#km = affine_map<(d0, d1, d2) -> (d0, d1)>
+#kn = affine_map<(d0, d1, d2) -> (d0, d2)>
+#mn = affine_map<(d0, d1, d2) -> (d1, d2)>
+func.func @state_downdate(%k: memref<?x16x128xbf16>, %v: memref<?x16x32xbf16>, %s: memref<?x128x32xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = memref.dim %k, %c0 : memref<?x16x128xbf16>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %bk = memref.alloca() : memref<16x128xbf16>
+    %bv = memref.alloca() : memref<16x32xbf16>
+    %ss = memref.subview %s[%sq, 0, 0] [1, 128, 32] [1, 1, 1] : memref<?x128x32xf32> to memref<128x32xf32, strided<[32, 1], offset: ?>>
+    linalg.generic {indexing_maps = [#km, #kn, #mn], iterator_types = ["reduction", "parallel", "parallel"]}
+        ins(%bk, %bv : memref<16x128xbf16>, memref<16x32xbf16>)
+        outs(%ss : memref<128x32xf32, strided<[32, 1], offset: ?>>) {
+    ^bb0(%x: bf16, %y: bf16, %o: f32):
+      %xf = arith.extf %x : bf16 to f32
+      %yf = arith.extf %y : bf16 to f32
+      %p = arith.mulf %xf, %yf : f32
+      %a = arith.subf %o, %p : f32
+      linalg.yield %a : f32
+    }
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}

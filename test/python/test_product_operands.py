@@ -1,0 +1,99 @@
+"""16-bit operands for every matrix product (``product_operands="input"``,
+linac-narrow-product-operands), checked on the CPU.
+
+flash-linear-attention rounds the state, the scores and the delta rule's pseudo-values to
+the inputs' type before each ``tl.dot``, so that its tensor cores multiply two 16-bit
+operands; linac's GPU kernels may do the same, and CPU kernels take the same option. Every
+chunked op and Mamba-2 is checked with it against the float64 step-by-step reference at
+the float16 tolerance: the rounding is of the operands only, the products accumulate in
+f32 and the state stays f32.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from linac import _linac, _runtime
+from linac.ops import _recurrence
+from linac.reference import relative_rms_error
+from optable import SPECS, OpSpec, compile_kernels_with, make_state
+
+CHUNKED_SPECS = [spec for spec in SPECS if not spec.recurrent]
+
+
+@pytest.mark.parametrize("spec", CHUNKED_SPECS, ids=lambda spec: spec.id)
+def test_16_bit_product_operands_match_reference(
+    spec: OpSpec, rng: np.random.Generator, monkeypatch
+) -> None:
+    compiled = compile_kernels_with(monkeypatch, _recurrence, 16, product_operands="input")
+    T, H, K, V = 75, 2, 32, 32
+    x = spec.inputs(rng, 2, T, H, K, V, np.float16)
+    s0 = make_state(rng, 2, H, K, V)
+    o, final = spec(x, initial_state=s0, output_final_state=True)
+    ref_o, ref_final = spec.reference(x, initial_state=s0)
+    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float16)
+    assert relative_rms_error(ref_final, final) <= spec.tolerance(np.float16)
+    assert compiled == [spec.kernel]
+
+
+def lowered(op: str, dtype: str, **options) -> str:
+    """The IR after the lower stage of a CPU kernel of K = V = 32."""
+    result = _linac.compile_builtin(
+        op, "cpu", 32, 32, dtype, use_cache=False, keep_stages=True, **options
+    )
+    return next(text for name, text in result.stages if name == "lower")
+
+
+def product_operand_types(text: str) -> list[str]:
+    """The element types of the two inputs of each product (a generic of two inputs with a
+    reduction) in `text` that is not a one-row product (the UT transform's row by row solve, which
+    stays f32)."""
+    types = []
+    for line in text.splitlines():
+        if "linalg.generic" in line and "reduction" in line and " ins(" in line:
+            operands = line.split(" ins(")[1].split(")")[0].split(" : ")[1].split("memref<")[1:]
+            if len(operands) != 2 or any(operand.startswith("1x") for operand in operands):
+                continue
+            types.append(
+                "/".join(operand.split(",")[0].rstrip(">").split("x")[-1] for operand in operands)
+            )
+    return types
+
+
+@pytest.mark.parametrize("op", ["chunk_simple_gla", "chunk_gated_delta_rule", "chunk_gla"])
+def test_every_product_reads_16_bit_operands_only_where_asked(op: str) -> None:
+    # With the option no product reads an f32 operand (simple GLA's state and scores, the
+    # delta rule's T, W, U and state, GLA's band); without it some do, and f32 kernels
+    # are left alone.
+    narrow = product_operand_types(lowered(op, "bf16", product_operands="input"))
+    assert narrow and all(pair == "bf16/bf16" for pair in narrow), narrow
+    wide = product_operand_types(lowered(op, "bf16"))
+    assert any("f32" in pair for pair in wide), wide
+    f32 = product_operand_types(lowered(op, "f32", product_operands="input"))
+    assert f32 and all(pair == "f32/f32" for pair in f32), f32
+
+
+def test_unknown_product_operands_is_an_error() -> None:
+    with pytest.raises(_runtime.CompileError, match="unknown product-operands 'bf16'"):
+        _runtime.get_kernel(
+            "chunk_simple_gla", 16, 16, "bf16", "cpu", 16, 0, product_operands="bf16"
+        )
+
+
+def test_16_bit_product_operands_of_mamba2_match_reference(
+    rng: np.random.Generator, monkeypatch
+) -> None:
+    from linac import ops
+    from linac.ops import mamba
+    from linac.reference import mamba2
+    from optable import call_mamba2, make_mamba2_inputs, tolerance
+
+    compiled = compile_kernels_with(monkeypatch, mamba, 16, product_operands="input")
+    x = make_mamba2_inputs(rng, 2, 75, 2, 32, 1, 16, np.float16)
+    y, final = call_mamba2(
+        ops.mamba_chunk_scan_combined, x, 16, return_final_states=True, dt_softplus=True
+    )
+    ref_y, ref_final = mamba2(x.x, x.dt, x.A, x.B, x.C, dt_softplus=True)
+    assert relative_rms_error(ref_y, y) <= tolerance(np.float16)
+    assert relative_rms_error(ref_final, final) <= tolerance(np.float16)
+    assert compiled == ["chunk_mamba2"]
