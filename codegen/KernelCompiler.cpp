@@ -91,6 +91,8 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
     return std::move(error);
   if (llvm::Error error = checkProductOperands(request.options.productOperands))
     return std::move(error);
+  if (llvm::Error error = checkUTSolve(request.options.utSolve))
+    return std::move(error);
   CompileResult result;
   KernelCache cache(KernelCache::defaultDirectory());
   std::string key = cacheKey(request);

@@ -31,7 +31,8 @@ std::string CompileOptions::fingerprint() const {
                        "tensor_cores={13} gate_sums={14} factored_band={15} "
                        "double_buffer={16} elide_barriers={17} ldmatrix={18} "
                        "warpgroup_mma={19} state_checkpoints={20} "
-                       "decayed_rows={21} product_operands={22}",
+                       "decayed_rows={21} product_operands={22} "
+                       "ut_solve={23}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
@@ -42,7 +43,8 @@ std::string CompileOptions::fingerprint() const {
                        usesLdmatrix(*this) ? "on" : "off",
                        usesWarpgroupMma(*this) ? "on" : "off", stateCheckpoints,
                        narrowsDecayedRows(*this) ? "input" : "f32",
-                       narrowsProductOperands(*this) ? "input" : "f32")
+                       narrowsProductOperands(*this) ? "input" : "f32",
+                       solvesUTByColumns(*this) ? "columns" : "rows")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -161,6 +163,16 @@ llvm::Error checkDecayedRows(llvm::StringRef decayedRows) {
   return checkOneOf("decayed-rows", decayedRows, {"auto", "f32", "input"});
 }
 
+bool solvesUTByColumns(const CompileOptions &options) {
+  if (options.utSolve.empty() || options.utSolve == "auto")
+    return options.target != "cpu";
+  return options.utSolve == "columns";
+}
+
+llvm::Error checkUTSolve(llvm::StringRef utSolve) {
+  return checkOneOf("ut-solve", utSolve, {"auto", "rows", "columns"});
+}
+
 bool narrowsProductOperands(const CompileOptions &options) {
   return options.productOperands == "input";
 }
@@ -231,12 +243,13 @@ std::vector<Stage> getStages(const CompileOptions &options) {
   stages.push_back(
       {"lower",
        llvm::formatv("func.func(linac-lower-chunk-ops{{"
-                     "per-element-sums={0} factored-band={1}}, "
-                     "canonicalize{2})",
+                     "per-element-sums={0} factored-band={1} "
+                     "column-solve={3}}, canonicalize{2})",
                      perElementGateSums(options), usesFactoredBand(options),
                      narrowsProductOperands(options)
                          ? ", linac-narrow-product-operands, cse"
-                         : "")
+                         : "",
+                     solvesUTByColumns(options))
            .str()});
   // The next chunk's inputs staged while this one computes; GPUs within the
   // shared memory a block may grow to.

@@ -100,6 +100,11 @@ struct CompileOptions {
   /// unless that says "f32"; "f32" rounds none; empty or "auto": f32 (until
   /// a GPU has timed it).
   std::string productOperands;
+  /// The UT transform's forward substitution (delta rules): "rows" (row by
+  /// row, vectorized along the rows), "columns" (column by column, each
+  /// column on its own GPU thread, no barrier between rows); empty or
+  /// "auto": columns on GPUs, rows on CPUs.
+  std::string utSolve;
   /// A state pass (linac-tile-chunk-loop{state-checkpoints}): M > 0 drops
   /// the outputs and writes the state after every M chunks of each sequence
   /// to final_state's rows (one per segment); 0 builds the ordinary kernel.
@@ -175,6 +180,12 @@ bool narrowsDecayedRows(const CompileOptions &options);
 
 /// An error naming a `decayedRows` other than auto, f32 or input.
 llvm::Error checkDecayedRows(llvm::StringRef decayedRows);
+
+/// Whether `options` resolve to the UT transform solved column by column.
+bool solvesUTByColumns(const CompileOptions &options);
+
+/// An error naming a `utSolve` other than auto, rows or columns.
+llvm::Error checkUTSolve(llvm::StringRef utSolve);
 
 /// Whether `options` resolve to product operands in the inputs' type.
 bool narrowsProductOperands(const CompileOptions &options);

@@ -114,6 +114,49 @@ LogicalResult lower(UTTransformOp op) {
   return success();
 }
 
+/// The same T column by column (GPUs): column c depends only on itself, so
+/// each is a sequential solve of its own, and the loop over the columns is
+/// marked thread-parallel. Row by row, a GPU block meets at two barriers a
+/// row; column by column, at none until the end. T is lower triangular: row
+/// i of column c takes the terms j in [c, i) (those below c are zero), and
+/// the rows above c are zero.
+///   T[i, c] = beta_i ([i == c] - sum_{c <= j < i} A[i, j] T[j, c])
+LogicalResult lowerUTTransformByColumns(UTTransformOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ChunkAlgebra alg{b, loc};
+  Value products = op.getProducts(), beta = op.getBeta(),
+        result = op.getResult();
+  Value zero = alg.index(0), one = alg.index(1);
+  Value rows = alg.dim(products, 0), columns = alg.dim(result, 1);
+  auto columnLoop = scf::ForOp::create(b, loc, zero, columns, one);
+  columnLoop->setAttr(kThreadParallelAttrName, b.getUnitAttr());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(columnLoop.getBody());
+  Value c = columnLoop.getInductionVar();
+  auto rowLoop = scf::ForOp::create(b, loc, zero, rows, one);
+  b.setInsertionPointToStart(rowLoop.getBody());
+  Value i = rowLoop.getInductionVar();
+  Value diagonal =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, i, c);
+  Value unit = arith::SelectOp::create(b, loc, diagonal, alg.f32Const(1.0f),
+                                       alg.f32Const(0.0f));
+  auto sum = scf::ForOp::create(
+      b, loc, c, i, one, ValueRange{unit},
+      [&](OpBuilder &nb, Location l, Value j, ValueRange acc) {
+        Value a = memref::LoadOp::create(nb, l, products, ValueRange{i, j});
+        Value t = memref::LoadOp::create(nb, l, result, ValueRange{j, c});
+        scf::YieldOp::create(nb, l,
+                             alg.mulAdd(nb, l, acc[0], a, t,
+                                        /*subtract=*/true));
+      });
+  Value beta_i = memref::LoadOp::create(b, loc, beta, i);
+  Value entry = arith::MulFOp::create(b, loc, beta_i, sum.getResult(0));
+  memref::StoreOp::create(b, loc, entry, result, ValueRange{i, c});
+  op.erase();
+  return success();
+}
+
 LogicalResult lower(ChunkMatmulOp op) {
   OpBuilder b(op);
   ChunkAlgebra alg{b, op.getLoc()};
@@ -429,10 +472,14 @@ struct LowerChunkOpsPass
               .Case<DecayedScoresOp>([&](auto tileOp) {
                 return lowerDecayedScores(tileOp, perElementSums, factoredBand);
               })
+              .Case<UTTransformOp>([&](auto tileOp) {
+                return columnSolve ? lowerUTTransformByColumns(tileOp)
+                                   : lower(tileOp);
+              })
               .Case<DecayedRowsOp, ChunkOutputOp, ChunkReadoutOp,
-                    ChunkStateUpdateOp, UTTransformOp, ChunkMatmulOp,
-                    ChunkL2NormalizeOp, ChunkSigmoidOp, ChunkNormalizeOp,
-                    ChunkKeySumOp, ChunkScanOp, SsmInputsOp, SsmOutputOp>(
+                    ChunkStateUpdateOp, ChunkMatmulOp, ChunkL2NormalizeOp,
+                    ChunkSigmoidOp, ChunkNormalizeOp, ChunkKeySumOp,
+                    ChunkScanOp, SsmInputsOp, SsmOutputOp>(
                   [](auto tileOp) { return lower(tileOp); });
       if (failed(result))
         return signalPassFailure();

@@ -317,6 +317,11 @@ struct BlockDistributor {
           return failure();
         continue;
       }
+      if (op.hasAttr(kThreadParallelAttrName)) {
+        if (failed(distributeThreadParallel(&op)))
+          return failure();
+        continue;
+      }
       if (op.getNumRegions() > 0 && containsLinalg(&op)) {
         // Uniform control flow (bounds and conditions are the same on every
         // thread): distribute inside.
@@ -331,6 +336,27 @@ struct BlockDistributor {
         if (failed(runOnThreadZero(&op)))
           return failure();
     }
+    return success();
+  }
+
+  /// A loop of independent iterations (linac.thread_parallel): thread t
+  /// runs iterations t, t + blockSize, ... whole, then the block meets.
+  LogicalResult distributeThreadParallel(Operation *op) {
+    auto loop = dyn_cast<scf::ForOp>(op);
+    if (!loop || loop.getNumResults() != 0 || containsLinalg(op))
+      return op->emitOpError()
+             << "is marked " << kThreadParallelAttrName
+             << "; expected an scf.for without results or linalg ops inside";
+    OpBuilder b(loop);
+    Location loc = loop.getLoc();
+    Value threads = arith::ConstantIndexOp::create(b, loc, blockSize);
+    loop.setLowerBound(arith::AddIOp::create(
+        b, loc, loop.getLowerBound(),
+        arith::MulIOp::create(b, loc, threadId, loop.getStep())));
+    loop.setStep(arith::MulIOp::create(b, loc, loop.getStep(), threads));
+    loop->removeAttr(kThreadParallelAttrName);
+    b.setInsertionPointAfter(loop);
+    barrier(b, loc);
     return success();
   }
 

@@ -52,6 +52,13 @@ inline constexpr llvm::StringLiteral kCausalOutputAttrName =
     "linac.causal_output";
 inline constexpr llvm::StringLiteral kCausalLhsAttrName = "linac.causal_lhs";
 
+/// On an scf.for whose iterations touch disjoint memory (the UT transform's
+/// columns): linac-map-to-gpu strides its iterations over the block's
+/// threads, each running its iterations' bodies whole, with one barrier
+/// after the loop; CPUs run it as it stands.
+inline constexpr llvm::StringLiteral kThreadParallelAttrName =
+    "linac.thread_parallel";
+
 /// Marks a prefetch loop nest (rows x cache lines of the next chunk) that
 /// linac-tile-chunk-loop emitted at the top of a chunk and that
 /// linac-vectorize-contractions may spread over the chunk's rank-1 products,

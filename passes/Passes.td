@@ -379,6 +379,14 @@ def LinacLowerChunkOps : Pass<"linac-lower-chunk-ops", "::mlir::func::FuncOp"> {
     `|R_t|` of the sub-chunk is at most 20: one masked matrix product and two
     `exp` per row and channel. A sub-chunk with stronger (or infinite, or NaN)
     gates takes the exact diagonals.
+
+    With `column-solve` (the GPU pipeline), the UT transform's forward
+    substitution runs column by column: each column of T is a sequential
+    solve that reads only itself and the products, so the loop over the
+    columns is marked `linac.thread_parallel` and linac-map-to-gpu gives each
+    thread its own columns, with one barrier after them all. Row by row (the
+    default, which CPUs vectorize along the rows), each of the chunk's rows
+    is a one-row product and an elementwise op: two barriers on a GPU.
   }];
   let options = [
     Option<"perElementSums", "per-element-sums", "bool", "false",
@@ -387,6 +395,9 @@ def LinacLowerChunkOps : Pass<"linac-lower-chunk-ops", "::mlir::func::FuncOp"> {
            "vector-gate scores inside a sub-chunk as one matrix product of "
            "rescaled queries and keys when its gate sums lie within +-20, "
            "else by diagonals (CPUs)">,
+    Option<"columnSolve", "column-solve", "bool", "false",
+           "the UT transform column by column, the loop over the columns "
+           "marked linac.thread_parallel (GPUs), instead of row by row">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect",
                            "::mlir::scf::SCFDialect",

@@ -79,6 +79,8 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
       options.decayedRows = value.cast<std::string>();
     else if (name == "product_operands")
       options.productOperands = value.cast<std::string>();
+    else if (name == "ut_solve")
+      options.utSolve = value.cast<std::string>();
     else if (name == "state_checkpoints")
       options.stateCheckpoints = value.cast<int64_t>();
     else

@@ -132,6 +132,13 @@ cl::opt<std::string> productOperands(
              "cores; implies --decayed-rows=input), f32 or auto (f32 until "
              "tested on a GPU; default)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<std::string> utSolve(
+    "ut-solve",
+    cl::desc("delta rules: the UT transform's forward substitution by rows "
+             "(vectorized along each row; two GPU barriers a row) or by "
+             "columns (each column a sequential solve on its own GPU thread), "
+             "or auto (columns on GPUs, rows on CPUs; default)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<int64_t> stateCheckpoints(
     "state-checkpoints",
     cl::desc("a state pass for segmented runs: no outputs, and the state "
@@ -360,6 +367,8 @@ int main(int argc, char **argv) {
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkProductOperands(productOperands))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkUTSolve(utSolve))
+    return usageError(toString(std::move(error)));
   if (Error error = linac::checkStateCheckpoints(stateCheckpoints))
     return usageError(toString(std::move(error)));
   if (blockSize < 32 || blockSize > 1024 || blockSize % 32 != 0)
@@ -391,6 +400,7 @@ int main(int argc, char **argv) {
   request.options.stateCheckpoints = stateCheckpoints;
   request.options.decayedRows = decayedRows;
   request.options.productOperands = productOperands;
+  request.options.utSolve = utSolve;
   request.options.qkL2Norm = qkL2Norm;
   request.options.betaSigmoid = betaSigmoid;
   request.options.allowSequential = allowSequential;

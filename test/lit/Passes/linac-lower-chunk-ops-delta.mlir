@@ -1,5 +1,6 @@
 // RUN: linac-opt %s -split-input-file -linac-lower-chunk-ops -cse | FileCheck %s
 // RUN: linac-opt %s -split-input-file -linac-lower-chunk-ops=factored-band=true -cse | FileCheck %s --check-prefix=FACTORED
+// RUN: linac-opt %s -split-input-file -linac-lower-chunk-ops=column-solve=true -cse | FileCheck %s --check-prefix=COLUMNS
 
 // linac-lower-chunk-ops for the ops of the delta rules and of vector decays:
 // strict / strided scores, sub-chunked vector-gate scores, decayed rows,
@@ -158,6 +159,28 @@ func.func @decayed_rows(%x: memref<?x8xf16>, %G: memref<?xf32>, %Gv: memref<?x8x
 // CHECK:           %[[UNIT:.*]] = arith.select %[[DIAG]]
 // CHECK-NEXT:      %[[DIFF:.*]] = arith.subf %[[UNIT]], %[[X]] : f32
 // CHECK-NEXT:      arith.mulf %[[BI]], %[[DIFF]] : f32
+// column-solve: one sequential solve per column c of T, the loop over the
+// columns marked for the GPU's threads; row i sums A[i, j] T[j, c] over
+// c <= j < i (T[j, c] = 0 above the diagonal), starting from [i == c].
+// COLUMNS-LABEL: func.func @ut_transform(
+// COLUMNS-SAME:      %[[A:[^:]*]]: memref<?x?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[T:[^:]*]]: memref<?x?xf32>
+// COLUMNS-DAG:     %[[N:.*]] = memref.dim %[[A]], %c0
+// COLUMNS-DAG:     %[[COLS:.*]] = memref.dim %[[T]], %c1
+// COLUMNS:         scf.for %[[C:.*]] = %c0 to %[[COLS]] step %c1 {
+// COLUMNS:           scf.for %[[I:.*]] = %c0 to %[[N]] step %c1 {
+// COLUMNS:             %[[DIAG:.*]] = arith.cmpi eq, %[[I]], %[[C]]
+// COLUMNS:             %[[UNIT:.*]] = arith.select %[[DIAG]]
+// COLUMNS:             %[[SUM:.*]] = scf.for %[[J:.*]] = %[[C]] to %[[I]] step %c1 iter_args(%[[ACC:.*]] = %[[UNIT]]) -> (f32) {
+// COLUMNS:               %[[AIJ:.*]] = memref.load %[[A]][%[[I]], %[[J]]]
+// COLUMNS:               %[[TJC:.*]] = memref.load %[[T]][%[[J]], %[[C]]]
+// COLUMNS:               %[[P:.*]] = arith.mulf %[[AIJ]], %[[TJC]]
+// COLUMNS:               arith.subf %[[ACC]], %[[P]]
+// COLUMNS:             %[[BI:.*]] = memref.load %[[B]][%[[I]]]
+// COLUMNS:             %[[E:.*]] = arith.mulf %[[BI]], %[[SUM]]
+// COLUMNS:             memref.store %[[E]], %[[T]][%[[I]], %[[C]]]
+// COLUMNS:         } {linac.thread_parallel}
+// COLUMNS-NOT:     linalg.generic
+// COLUMNS:         return
 func.func @ut_transform(%A: memref<?x?xf32>, %b: memref<?xf32>, %T: memref<?x?xf32>) {
   linac.ut_transform ins(%A, %b : memref<?x?xf32>, memref<?xf32>) outs(%T : memref<?x?xf32>)
   return

@@ -166,3 +166,27 @@ func.func @unknown_prefetch(%g: memref<?x16xf32>, %n: index, %more: i1) {
   } {linac.grid = ["sequence"]}
   return
 }
+
+// -----
+
+// A thread-parallel loop must be an scf.for whose body has no linalg ops to
+// distribute (its iterations run whole on one thread each).
+#id1 = affine_map<(d0) -> (d0)>
+func.func @thread_parallel_with_linalg(%out: memref<?x16xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %n = memref.dim %out, %c0 : memref<?x16xf32>
+  scf.parallel (%sq) = (%c0) to (%n) step (%c1) {
+    %buf = memref.alloca() : memref<16xf32>
+    // expected-error @+1 {{'scf.for' op is marked linac.thread_parallel; expected an scf.for without results or linalg ops inside}}
+    scf.for %c = %c0 to %c4 step %c1 {
+      linalg.generic {indexing_maps = [#id1], iterator_types = ["parallel"]} outs(%buf : memref<16xf32>) {
+      ^bb0(%o: f32):
+        linalg.yield %o : f32
+      }
+    } {linac.thread_parallel}
+    scf.reduce
+  } {linac.grid = ["sequence"]}
+  return
+}
