@@ -328,6 +328,159 @@ void buildExactBand(ChunkAlgebra &alg, DecayedScoresOp op, Value blockGates,
                   });
 }
 
+/// Channels a thread of the GPU band carries (their windows and keys in
+/// registers).
+constexpr int64_t kBandChannels = 16;
+
+/// Vector gates, the keys inside a sub-chunk of `count` (at most `countMax`)
+/// queries, for GPUs, in two loops of independent iterations (marked
+/// linac.thread_parallel: one barrier each). First, iteration (j, group)
+/// runs down the queries a >= j of key j: its channels c = group + u * groups
+/// (neighbouring iterations, neighbouring channels) keep their windows
+/// g_{j+1} + ... + g_a, one token wider a step (the diagonal form's order),
+/// and the sum of q_a k_j exp(window) over them goes to the partial score
+/// (a, j, group). Then iteration (a, j) adds the groups' partial scores of
+/// each visible score. Per element, each score's windows would be a loop of
+/// their own (a chain of loads per term). The partial scores get a buffer of
+/// their own beside the workspace's (countMax^2 x groups floats: 8 KiB at 16
+/// rows and K = 128, where the workspace is (32 + C) x K), or, where the
+/// workspace is not a local buffer, its first elements. Returns false,
+/// building nothing, where the width is dynamic or the workspace, not local,
+/// cannot hold them.
+bool buildThreadBand(ChunkAlgebra &alg, DecayedScoresOp op, Value queries,
+                     Value keys, Value gates, Value band, Value count,
+                     int64_t countMax) {
+  OpBuilder &b = alg.b;
+  Location loc = alg.loc;
+  std::optional<int64_t> width = staticUpperBound(queries, 1);
+  if (!width)
+    return false;
+  int64_t groups = (*width + kBandChannels - 1) / kBandChannels;
+  Value partials = op.getWorkspace();
+  if (memref::AllocaOp root = localRoot(partials)) {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointAfter(root);
+    partials = memref::AllocaOp::create(
+        b, loc, MemRefType::get({countMax * countMax, groups}, b.getF32Type()));
+  }
+  std::optional<int64_t> rowsOf = staticUpperBound(partials, 0),
+                         wsCols = staticUpperBound(partials, 1);
+  if (!rowsOf || !wsCols || countMax * countMax * groups > *rowsOf * *wsCols)
+    return false;
+  bool strict = op.getStrict();
+  Type f32 = b.getF32Type();
+  Value zero = alg.index(0), one = alg.index(1);
+  Value groupsV = alg.index(groups), countMaxV = alg.index(countMax);
+  // Partial score (a, j, group) at flat position (a * countMax + j) * groups
+  // + group of `partials`.
+  auto partialAt = [&](OpBuilder &nb, Location l, Value a, Value j,
+                       Value group) -> SmallVector<Value> {
+    Value flat = arith::AddIOp::create(
+        nb, l,
+        arith::MulIOp::create(
+            nb, l,
+            arith::AddIOp::create(
+                nb, l, arith::MulIOp::create(nb, l, a, countMaxV), j),
+            groupsV),
+        group);
+    Value cols = arith::ConstantIndexOp::create(nb, l, *wsCols);
+    return {arith::DivUIOp::create(nb, l, flat, cols),
+            arith::RemUIOp::create(nb, l, flat, cols)};
+  };
+  auto threadLoop = [&](int64_t items) {
+    auto loop = scf::ForOp::create(b, loc, zero, alg.index(items), one);
+    loop->setAttr(kThreadParallelAttrName, b.getUnitAttr());
+    return loop;
+  };
+
+  {
+    OpBuilder::InsertionGuard guard(b);
+    scf::ForOp items = threadLoop(countMax * groups);
+    b.setInsertionPointToStart(items.getBody());
+    Value item = items.getInductionVar();
+    Value j = arith::DivUIOp::create(b, loc, item, groupsV);
+    Value group = arith::RemUIOp::create(b, loc, item, groupsV);
+    auto inside = scf::IfOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j, count),
+        /*withElse=*/false);
+    b.setInsertionPointToStart(inside.thenBlock());
+    // The thread's channels (clamped into the row where past it, their
+    // terms dropped) and its key's entries.
+    Value last = alg.index(*width - 1);
+    SmallVector<Value> channels, present, keyEntries, windows;
+    for (int64_t u = 0; u < kBandChannels; ++u) {
+      Value c = arith::AddIOp::create(b, loc, group, alg.index(u * groups));
+      present.push_back(
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, c, last));
+      channels.push_back(arith::MinUIOp::create(b, loc, c, last));
+      keyEntries.push_back(convertFloat(
+          b, loc,
+          memref::LoadOp::create(b, loc, keys, ValueRange{j, channels.back()}),
+          f32));
+      windows.push_back(alg.f32Const(0.0f));
+    }
+    auto queriesLoop = scf::ForOp::create(
+        b, loc, j, count, one, windows,
+        [&](OpBuilder &nb, Location l, Value a, ValueRange before) {
+          Value first =
+              arith::CmpIOp::create(nb, l, arith::CmpIPredicate::eq, a, j);
+          Value sum = arith::ConstantOp::create(nb, l, nb.getF32FloatAttr(0));
+          SmallVector<Value> after;
+          for (int64_t u = 0; u < kBandChannels; ++u) {
+            Value g = memref::LoadOp::create(nb, l, gates,
+                                             ValueRange{a, channels[u]});
+            // The key's own token adds no gate: its window is empty.
+            Value window = arith::SelectOp::create(
+                nb, l, first, before[u],
+                arith::AddFOp::create(nb, l, before[u], g));
+            after.push_back(window);
+            Value q =
+                convertFloat(nb, l,
+                             memref::LoadOp::create(nb, l, queries,
+                                                    ValueRange{a, channels[u]}),
+                             f32);
+            Value term = arith::MulFOp::create(
+                nb, l, arith::MulFOp::create(nb, l, q, keyEntries[u]),
+                math::ExpOp::create(nb, l, window));
+            sum = arith::SelectOp::create(
+                nb, l, present[u], arith::AddFOp::create(nb, l, sum, term),
+                sum);
+          }
+          memref::StoreOp::create(nb, l, sum, partials,
+                                  partialAt(nb, l, a, j, group));
+          scf::YieldOp::create(nb, l, after);
+        });
+    (void)queriesLoop;
+  }
+
+  OpBuilder::InsertionGuard guard(b);
+  scf::ForOp scores = threadLoop(countMax * countMax);
+  b.setInsertionPointToStart(scores.getBody());
+  Value item = scores.getInductionVar();
+  Value a = arith::DivUIOp::create(b, loc, item, countMaxV);
+  Value j = arith::RemUIOp::create(b, loc, item, countMaxV);
+  Value visible = arith::AndIOp::create(
+      b, loc,
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, a, count),
+      arith::CmpIOp::create(b, loc,
+                            strict ? arith::CmpIPredicate::ult
+                                   : arith::CmpIPredicate::ule,
+                            j, a));
+  auto inside = scf::IfOp::create(b, loc, visible, /*withElse=*/false);
+  b.setInsertionPointToStart(inside.thenBlock());
+  auto total = scf::ForOp::create(
+      b, loc, zero, groupsV, one, ValueRange{alg.f32Const(0.0f)},
+      [&](OpBuilder &nb, Location l, Value group, ValueRange acc) {
+        Value partial = memref::LoadOp::create(nb, l, partials,
+                                               partialAt(nb, l, a, j, group));
+        scf::YieldOp::create(
+            nb, l, Value(arith::AddFOp::create(nb, l, acc[0], partial)));
+      });
+  memref::StoreOp::create(b, loc, total.getResult(0), band, ValueRange{a, j});
+  return true;
+}
+
 /// The largest |g_{t+1} + ... + g_last| of a sub-chunk for which its scores
 /// are factored: the two factors stay within exp(+-20) of q and k, far from
 /// f32's range, and the rounding of the sums (shared by both factors up to
@@ -530,6 +683,10 @@ void lowerVectorDecayScores(ChunkAlgebra &alg, DecayedScoresOp op,
       return;
     }
     Value blockKeys = alg.view(keys, {i0, idx0}, {count, width});
+    if (buildThreadBand(alg, op, blockQueries, blockKeys, blockGates,
+                        alg.view(scores, {i0, i0}, {count, count}), count,
+                        std::min(maxRows.value_or(kSubChunk), kSubChunk)))
+      return;
     linalg::GenericOp::create(
         b, loc, ValueRange{blockQueries, blockKeys},
         ValueRange{alg.view(scores, {i0, i0}, {count, count})},

@@ -370,7 +370,13 @@ def LinacLowerChunkOps : Pass<"linac-lower-chunk-ops", "::mlir::func::FuncOp"> {
     scalar gates' window sums are elementwise ops whose every element adds
     its own gates in one `scf.for`, in the row-by-row form's order (the same
     bits). The row-by-row form is a chain of C dependent steps: on a GPU, C
-    global loads on one thread or C barriers per chunk.
+    global loads on one thread or C barriers per chunk. Vector gates' exact
+    band inside a sub-chunk is then two loops marked
+    `linac.thread_parallel` (where the width is static and the workspace
+    holds a partial score per query, key and group of 8 channels): one
+    iteration per key and group, running down the queries with its 8
+    windows growing by one gate a step, then one per score adding the
+    groups' partial scores.
 
     With `factored-band` (the CPU pipeline), the scores of vector (per
     channel) gates inside a sub-chunk of 16 queries, which otherwise take one

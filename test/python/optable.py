@@ -303,20 +303,26 @@ SPECS = [
 
 
 def check_chunked_against_reference(
-    spec: OpSpec, rng: np.random.Generator, B: int = 2, H: int = 2
+    spec: OpSpec,
+    rng: np.random.Generator,
+    B: int = 2,
+    H: int = 2,
+    T: int = 200,
+    K: int = 32,
+    V: int = 48,
+    dtype=np.float32,
 ) -> None:
-    """Runs ``spec`` with an initial state on 200 tokens (three chunks of 64 and a partial one
-    of 8 rows), K = 32, V = 48, and checks its output and final state against the float64
-    step-by-step reference."""
+    """Runs ``spec`` with an initial state on T tokens (by default 200: three chunks of 64
+    and a partial one of 8 rows) of ``dtype`` inputs, and checks its output and final state
+    against the float64 step-by-step reference at that type's tolerance."""
     from linac.reference import relative_rms_error
 
-    T, K, V = 200, 32, 48
-    x = spec.inputs(rng, B, T, H, K, V, np.float32)
+    x = spec.inputs(rng, B, T, H, K, V, dtype)
     s0 = make_state(rng, B, H, K, V)
     o, final_state = spec(x, initial_state=s0, output_final_state=True)
     ref_o, ref_final = spec.reference(x, initial_state=s0)
-    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
-    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(np.float32)
+    assert relative_rms_error(ref_o, o) <= spec.tolerance(dtype)
+    assert relative_rms_error(ref_final, final_state) <= spec.tolerance(dtype)
 
 
 def compile_kernels_with(monkeypatch, module, chunk_size: int, **options) -> list[str]:
@@ -443,19 +449,21 @@ def call_mamba2(op: Callable, x: Mamba2Inputs, chunk_size: int = 64, **kwargs):
     return op(x.x, x.dt, x.A, x.B, x.C, **kwargs)
 
 
-def check_chunked_mamba2_against_reference(rng: np.random.Generator, chunk_size: int) -> None:
-    """Runs mamba_chunk_scan_combined at ``chunk_size`` on 150 tokens (dt softplus'd, two
-    sequences, two heads) and checks its output and final states against the float64
-    step-by-step reference."""
+def check_chunked_mamba2_against_reference(
+    rng: np.random.Generator, chunk_size: int, T: int = 150, dtype=np.float32
+) -> None:
+    """Runs mamba_chunk_scan_combined at ``chunk_size`` on T tokens of ``dtype`` inputs (dt
+    softplus'd, two sequences, two heads) and checks its output and final states against the
+    float64 step-by-step reference at that type's tolerance."""
     from linac.reference import relative_rms_error
 
-    x = make_mamba2_inputs(rng, 2, 150, 2, 32, 1, 16)
+    x = make_mamba2_inputs(rng, 2, T, 2, 32, 1, 16, dtype)
     y, final = call_mamba2(
         ops.mamba_chunk_scan_combined, x, chunk_size, return_final_states=True, dt_softplus=True
     )
     ref_y, ref_final = reference.mamba2(x.x, x.dt, x.A, x.B, x.C, dt_softplus=True)
-    assert relative_rms_error(ref_y, y) <= tolerance(np.float32)
-    assert relative_rms_error(ref_final, final) <= tolerance(np.float32)
+    assert relative_rms_error(ref_y, y) <= tolerance(dtype)
+    assert relative_rms_error(ref_final, final) <= tolerance(dtype)
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,34 @@ def test_the_gated_chunk_ops_are_all_here() -> None:
 def test_per_element_sums_match_reference(
     spec: OpSpec, chunk_size: int, rng: np.random.Generator, monkeypatch
 ) -> None:
-    compiled = compile_kernels_with(monkeypatch, _recurrence, chunk_size, gate_sums="per-element")
+    # factored_band="off" as on GPUs: GLA's band takes the exact path (the CPU's default
+    # factored band would leave it to sub-chunks of gate sums beyond +-20).
+    compiled = compile_kernels_with(
+        monkeypatch, _recurrence, chunk_size, gate_sums="per-element", factored_band="off"
+    )
     check_chunked_against_reference(spec, rng, B, H)
     assert compiled == [spec.kernel]
+
+
+@pytest.mark.parametrize("chunk_size", [8, 16, 64])
+@pytest.mark.parametrize("K", [60, 100, 8])
+def test_gla_band_of_thread_loops_matches_reference(
+    K: int, chunk_size: int, rng: np.random.Generator, monkeypatch
+) -> None:
+    # GLA's exact band inside a sub-chunk, as GPUs run it: one iteration per key and group
+    # of channels (8 groups of 8 at K = 60, the last four channels of the row absent from
+    # the later groups; one group at K = 8), then one per score adding the groups. Each
+    # kernel's lowering holds the two thread-parallel loops.
+    spec = next(spec for spec in GATED_CHUNK_SPECS if spec.kernel == "chunk_gla")
+    options = {"gate_sums": "per-element", "factored_band": "off"}
+    compile_kernels_with(monkeypatch, _recurrence, chunk_size, **options)
+    check_chunked_against_reference(spec, rng, B, H, T=150, K=K, V=24)
+    lowered = _linac.compile_builtin(
+        "chunk_gla", "cpu", K, 24, "f32", chunk_size, use_cache=False, keep_stages=True,
+        **options,
+    )  # fmt: skip
+    text = next(text for name, text in lowered.stages if name == "lower")
+    assert text.count("linac.thread_parallel") == 2
 
 
 @pytest.mark.parametrize("chunk_size", [16, 64])

@@ -15,8 +15,13 @@ import numpy as np
 import pytest
 from linac import _linac, _runtime
 from linac.ops import _recurrence
-from linac.reference import relative_rms_error
-from optable import SPECS, OpSpec, compile_kernels_with, make_state
+from optable import (
+    SPECS,
+    OpSpec,
+    check_chunked_against_reference,
+    check_chunked_mamba2_against_reference,
+    compile_kernels_with,
+)
 
 CHUNKED_SPECS = [spec for spec in SPECS if not spec.recurrent]
 
@@ -26,13 +31,7 @@ def test_16_bit_product_operands_match_reference(
     spec: OpSpec, rng: np.random.Generator, monkeypatch
 ) -> None:
     compiled = compile_kernels_with(monkeypatch, _recurrence, 16, product_operands="input")
-    T, H, K, V = 75, 2, 32, 32
-    x = spec.inputs(rng, 2, T, H, K, V, np.float16)
-    s0 = make_state(rng, 2, H, K, V)
-    o, final = spec(x, initial_state=s0, output_final_state=True)
-    ref_o, ref_final = spec.reference(x, initial_state=s0)
-    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float16)
-    assert relative_rms_error(ref_final, final) <= spec.tolerance(np.float16)
+    check_chunked_against_reference(spec, rng, T=75, K=32, V=32, dtype=np.float16)
     assert compiled == [spec.kernel]
 
 
@@ -83,17 +82,8 @@ def test_unknown_product_operands_is_an_error() -> None:
 def test_16_bit_product_operands_of_mamba2_match_reference(
     rng: np.random.Generator, monkeypatch
 ) -> None:
-    from linac import ops
     from linac.ops import mamba
-    from linac.reference import mamba2
-    from optable import call_mamba2, make_mamba2_inputs, tolerance
 
     compiled = compile_kernels_with(monkeypatch, mamba, 16, product_operands="input")
-    x = make_mamba2_inputs(rng, 2, 75, 2, 32, 1, 16, np.float16)
-    y, final = call_mamba2(
-        ops.mamba_chunk_scan_combined, x, 16, return_final_states=True, dt_softplus=True
-    )
-    ref_y, ref_final = mamba2(x.x, x.dt, x.A, x.B, x.C, dt_softplus=True)
-    assert relative_rms_error(ref_y, y) <= tolerance(np.float16)
-    assert relative_rms_error(ref_final, final) <= tolerance(np.float16)
+    check_chunked_mamba2_against_reference(rng, 16, T=75, dtype=np.float16)
     assert compiled == ["chunk_mamba2"]

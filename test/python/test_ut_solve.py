@@ -22,6 +22,7 @@ from optable import (
     DELTA_SPECS,
     OPTION_SPECS,
     OpSpec,
+    check_chunked_against_reference,
     compile_kernels_with,
     l2_normalized,
     make_state,
@@ -36,13 +37,7 @@ def test_column_solve_matches_reference(
     spec: OpSpec, chunk_size: int, rng: np.random.Generator, monkeypatch
 ) -> None:
     compiled = compile_kernels_with(monkeypatch, _recurrence, chunk_size, ut_solve="columns")
-    T, H, K, V = 150, 2, 32, 24
-    x = spec.inputs(rng, 2, T, H, K, V)
-    s0 = make_state(rng, 2, H, K, V)
-    o, final = spec(x, initial_state=s0, output_final_state=True)
-    ref_o, ref_final = spec.reference(x, initial_state=s0)
-    assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float32)
-    assert relative_rms_error(ref_final, final) <= spec.tolerance(np.float32)
+    check_chunked_against_reference(spec, rng, T=150, K=32, V=24)
     assert compiled == [spec.kernel]
 
 

@@ -112,3 +112,42 @@ func.func @vector_decay_scores(%q: memref<?x32xf32>, %k: memref<?x32xf32>, %g: m
   linac.decayed_scores ins(%q, %k : memref<?x32xf32>, memref<?x32xf32>) gates(%g : memref<?x32xf32>) workspace(%W : memref<?x32xf32>) outs(%P : memref<?x?xf32>)
   return
 }
+
+// -----
+
+// With a static width, the band is two thread-parallel loops: iteration
+// (j, group) (2 groups of 16 channels at K = 32) runs down the queries
+// a >= j, its 16 windows growing by one gate a step (none at a == j), and
+// stores sum_c q k exp(window) as the partial score (a, j, group) in a
+// buffer of its own beside the workspace; then iteration (a, j) adds a
+// visible score's 2 partials.
+// CHECK-LABEL: func.func @vector_decay_band_threads(
+// CHECK:         %[[PARTIALS:.*]] = memref.alloca() : memref<256x2xf32>
+// CHECK:         scf.for %[[ITEM:.*]] = %c0 to %c32 step %c1 {
+// CHECK:           %[[J:.*]] = arith.divui %[[ITEM]], %c2
+// CHECK:           %[[GROUP:.*]] = arith.remui %[[ITEM]], %c2
+// CHECK:           scf.if
+// CHECK-COUNT-16:    memref.load %{{.*}}[%[[J]], %{{.*}}] : memref<?x?xf32
+// CHECK:             scf.for %[[A:.*]] = %[[J]] to %{{.*}} step %c1 iter_args({{.*}}) -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
+// CHECK:               %[[FIRST:.*]] = arith.cmpi eq, %[[A]], %[[J]]
+// CHECK:               %[[G:.*]] = memref.load %{{.*}}[%[[A]], %{{.*}}]
+// CHECK:               %[[WIDER:.*]] = arith.addf %{{.*}}, %[[G]]
+// CHECK:               %[[W:.*]] = arith.select %[[FIRST]], %{{.*}}, %[[WIDER]]
+// CHECK:               math.exp %[[W]]
+// CHECK-COUNT-15:      math.exp
+// CHECK:               memref.store %{{.*}}, %[[PARTIALS]][%{{.*}}, %{{.*}}] : memref<256x2xf32>
+// CHECK:         } {linac.thread_parallel}
+// CHECK:         scf.for %[[ITEM2:.*]] = %c0 to %c256 step %c1 {
+// CHECK:           %[[A2:.*]] = arith.divui %[[ITEM2]], %c16
+// CHECK:           %[[J2:.*]] = arith.remui %[[ITEM2]], %c16
+// CHECK:           arith.cmpi ule, %[[J2]], %[[A2]]
+// CHECK:           scf.for %{{.*}} = %c0 to %c2 step %c1 iter_args
+// CHECK:             memref.load %[[PARTIALS]]
+// CHECK:           memref.store
+// CHECK:         } {linac.thread_parallel}
+// CHECK:         return
+func.func @vector_decay_band_threads(%q: memref<?x32xf32>, %k: memref<?x32xf32>, %g: memref<?x32xf32>, %P: memref<?x?xf32>) {
+  %W = memref.alloca() : memref<48x32xf32>
+  linac.decayed_scores ins(%q, %k : memref<?x32xf32>, memref<?x32xf32>) gates(%g : memref<?x32xf32>) workspace(%W : memref<48x32xf32>) outs(%P : memref<?x?xf32>)
+  return
+}
