@@ -75,7 +75,11 @@ void sumGatesPerElement(ChunkAlgebra &alg, Value gates, Value sums,
 }
 
 /// Forward: S_i = g_0 + ... + g_i; reverse: S_i = g_{i+1} + ... + g_{n-1}.
-/// Each S_i is written to rows [i * repeat, (i + 1) * repeat).
+/// Each S_i is written to rows [i * repeat, (i + 1) * repeat). Scalar gates
+/// keep one running sum; vector gates add a row of them a step (CPUs: one
+/// vector op a row), or, with `perElementSums` (GPUs), run one channel a
+/// thread (a thread-parallel loop), and scalar gates then sum each element
+/// on its own.
 } // namespace
 
 LogicalResult mlir::linac::lowerChunkCumsum(ChunkCumsumOp op,
@@ -88,19 +92,6 @@ LogicalResult mlir::linac::lowerChunkCumsum(ChunkCumsumOp op,
   bool reverse = op.getReverse();
   bool vector = cast<MemRefType>(gates.getType()).getRank() == 2;
   Value n = alg.dim(gates, 0), copies = alg.index(repeat);
-  if (perElementSums) {
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {
-        repeat == 1 ? n : arith::MulIOp::create(b, loc, n, copies).getResult()};
-    if (vector) {
-      offsets.push_back(b.getIndexAttr(0));
-      sizes.push_back(alg.mixedSize(gates, 1));
-    }
-    sumGatesPerElement(alg, gates, alg.view(result, offsets, sizes), reverse,
-                       repeat);
-    op.erase();
-    return success();
-  }
   Value zero = alg.index(0), one = alg.index(1);
   // Step u visits row i = u (forward) or n - 1 - u (reverse).
   auto rowAt = [&](OpBuilder &nb, Location l, Value u) -> Value {
@@ -109,12 +100,19 @@ LogicalResult mlir::linac::lowerChunkCumsum(ChunkCumsumOp op,
     return arith::SubIOp::create(nb, l, arith::SubIOp::create(nb, l, n, one),
                                  u);
   };
-  if (!vector) {
+  // The running sum of one channel (or of scalar gates, `channel` null)
+  // down the rows, in a register: the row-by-row form's additions in its
+  // order.
+  auto runningSum = [&](Value channel) {
+    auto index = [&](Value row) {
+      return channel ? SmallVector<Value>{row, channel}
+                     : SmallVector<Value>{row};
+    };
     scf::ForOp::create(
         b, loc, zero, n, one, ValueRange{alg.f32Const(0.0f)},
         [&](OpBuilder &nb, Location l, Value u, ValueRange iterArgs) {
           Value i = rowAt(nb, l, u);
-          Value g = memref::LoadOp::create(nb, l, gates, i);
+          Value g = memref::LoadOp::create(nb, l, gates, index(i));
           Value withRow = arith::AddFOp::create(nb, l, iterArgs[0], g);
           // Reverse sums exclude their own row.
           Value sum = reverse ? iterArgs[0] : withRow;
@@ -123,11 +121,33 @@ LogicalResult mlir::linac::lowerChunkCumsum(ChunkCumsumOp op,
               nb, l, zero, copies, one, ValueRange{},
               [&](OpBuilder &ib, Location il, Value j, ValueRange) {
                 Value row = arith::AddIOp::create(ib, il, first, j);
-                memref::StoreOp::create(ib, il, sum, result, row);
+                memref::StoreOp::create(ib, il, sum, result, index(row));
                 scf::YieldOp::create(ib, il);
               });
           scf::YieldOp::create(nb, l, withRow);
         });
+  };
+  if (perElementSums && vector) {
+    // GPUs: one iteration per channel, each on a thread of its own.
+    auto channels = scf::ForOp::create(b, loc, zero, alg.dim(gates, 1), one);
+    channels->setAttr(kThreadParallelAttrName, b.getUnitAttr());
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(channels.getBody());
+    runningSum(channels.getInductionVar());
+    op.erase();
+    return success();
+  }
+  if (perElementSums) {
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {
+        repeat == 1 ? n : arith::MulIOp::create(b, loc, n, copies).getResult()};
+    sumGatesPerElement(alg, gates, alg.view(result, offsets, sizes), reverse,
+                       repeat);
+    op.erase();
+    return success();
+  }
+  if (!vector) {
+    runningSum(Value());
     op.erase();
     return success();
   }

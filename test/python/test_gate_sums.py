@@ -58,7 +58,8 @@ def test_gla_band_of_thread_loops_matches_reference(
     # GLA's exact band inside a sub-chunk, as GPUs run it: one iteration per key and group
     # of channels (8 groups of 8 at K = 60, the last four channels of the row absent from
     # the later groups; one group at K = 8), then one per score adding the groups. Each
-    # kernel's lowering holds the two thread-parallel loops.
+    # kernel's lowering holds those two thread-parallel loops and two more, the forward
+    # and reverse gate sums (one channel an iteration).
     spec = next(spec for spec in GATED_CHUNK_SPECS if spec.kernel == "chunk_gla")
     options = {"gate_sums": "per-element", "factored_band": "off"}
     compile_kernels_with(monkeypatch, _recurrence, chunk_size, **options)
@@ -68,7 +69,7 @@ def test_gla_band_of_thread_loops_matches_reference(
         **options,
     )  # fmt: skip
     text = next(text for name, text in lowered.stages if name == "lower")
-    assert text.count("linac.thread_parallel") == 2
+    assert text.count("linac.thread_parallel") == 4
 
 
 @pytest.mark.parametrize("chunk_size", [16, 64])

@@ -50,15 +50,18 @@ func.func @cumsum_reverse_repeat(%g: memref<?xf32>, %G: memref<?xf32>) {
 
 // -----
 
-// Per key channel: element (i, c) adds g[0 .. i, c].
+// Vector gates: one iteration per channel c (a thread each on a GPU), its
+// running sum down the rows in a register, row i stored as g[0 .. i, c]: the
+// row-by-row form's additions, without a barrier per row.
 // CHECK-LABEL: func.func @cumsum_vector(
-// CHECK-SAME:    %[[G:[^:]+]]: memref<?x8xf32>
-// CHECK:       linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]}
-// CHECK:         %[[I:.*]] = linalg.index 0 : index
-// CHECK:         %[[C:.*]] = linalg.index 1 : index
-// CHECK:         %[[END:.*]] = arith.addi %[[I]], %c1 : index
-// CHECK:         scf.for %[[M:.*]] = %c0 to %[[END]] step %c1 iter_args(
-// CHECK-NEXT:      memref.load %[[G]][%[[M]], %[[C]]]
+// CHECK-SAME:    %[[G:[^:]+]]: memref<?x8xf32>, %[[S:[^:]+]]: memref<?x8xf32>
+// CHECK:       scf.for %[[C:.*]] = %c0 to %{{.*}} step %c1 {
+// CHECK:         scf.for %[[I:.*]] = %c0 to %{{.*}} step %c1 iter_args(%[[ACC:.*]] = %{{.*}}) -> (f32) {
+// CHECK-NEXT:      %[[GI:.*]] = memref.load %[[G]][%[[I]], %[[C]]]
+// CHECK-NEXT:      %[[SUM:.*]] = arith.addf %[[ACC]], %[[GI]]
+// CHECK:             memref.store %[[SUM]], %[[S]][%{{.*}}, %[[C]]]
+// CHECK:           scf.yield %[[SUM]]
+// CHECK:       } {linac.thread_parallel}
 func.func @cumsum_vector(%g: memref<?x8xf32>, %G: memref<?x8xf32>) {
   linac.chunk_cumsum ins(%g : memref<?x8xf32>) outs(%G : memref<?x8xf32>)
   return
