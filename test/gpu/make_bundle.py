@@ -45,6 +45,7 @@ import datetime
 import json
 import math
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -387,8 +388,13 @@ def main(argv=None) -> int:
         raise SystemExit(f"unknown ops {unknown}; linac-compile --list has {every_op}")
 
     out = options.out
-    (out / "kernels").mkdir(parents=True, exist_ok=True)
-    (out / "tests").mkdir(exist_ok=True)
+    # A bundle is built whole: kernels and cases of an earlier build (a sweep this one
+    # leaves out, ops since dropped) would ride along to the device and count against its
+    # 64 MiB.
+    for stale in ("kernels", "tests"):
+        shutil.rmtree(out / stale, ignore_errors=True)
+    (out / "kernels").mkdir(parents=True)
+    (out / "tests").mkdir()
     cases = problems.cases(ops, bench=not options.no_bench)
     manifest_cases = []
     logs = []

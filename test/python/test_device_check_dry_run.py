@@ -379,8 +379,12 @@ def simple_gla_bundle_command(bundle: Path) -> list[str]:
 
 def test_bundle_with_baseline_kernels(tmp_path: Path):
     """--baseline-compiler builds the benchmark's kernels a second time with that compiler
-    (here the same one, standing in for another revision's) into kernels/baseline/."""
+    (here the same one, standing in for another revision's) into kernels/baseline/. An
+    earlier build's kernels (here a sweep this build leaves out) do not stay in the bundle."""
     bundle = tmp_path / "bundle"
+    stale = bundle / "kernels" / "variants" / "chunk_simple_gla_c8_v8.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
     made = subprocess.run(
         [*simple_gla_bundle_command(bundle), "--baseline-compiler", str(COMPILER)],
         capture_output=True,
@@ -389,6 +393,7 @@ def test_bundle_with_baseline_kernels(tmp_path: Path):
         check=False,
     )
     assert made.returncode == 0, made.stdout + made.stderr
+    assert not (bundle / "kernels" / "variants").exists()
     manifest = json.loads((bundle / "manifest.json").read_text())
     baseline = manifest["baseline"]
     assert baseline["compiler"] == str(COMPILER)
@@ -428,6 +433,7 @@ def test_bundle_with_baseline_options(tmp_path: Path):
         [*command, "double-buffer=off"], capture_output=True, text=True, timeout=300, check=False
     )
     assert made.returncode == 0, made.stdout + made.stderr
+    assert not (bundle / "kernels" / "variants").exists()
     manifest = json.loads((bundle / "manifest.json").read_text())
     baseline = manifest["baseline"]
     assert baseline["compiler"] == str(COMPILER)
