@@ -57,6 +57,13 @@ bool mayWrite(Operation *op, memref::AllocaOp root) {
   });
 }
 
+/// Whether each output of the product sums at least 8 terms: a decode step's
+/// outer product (one token) would round its operands and gain nothing.
+bool sumsSeveralTerms(linalg::LinalgOp op, const Contraction &contraction) {
+  std::optional<int64_t> terms = loopUpperBound(op, contraction.k);
+  return terms && *terms >= 8;
+}
+
 /// A 16-bit copy of an f32 operand, made before one product and valid for
 /// the later products of its block until its source's buffer is written.
 struct NarrowCopy {
@@ -78,7 +85,8 @@ struct NarrowProductOperandsPass
     SmallVector<linalg::GenericOp> products;
     func.walk([&](linalg::GenericOp op) {
       if (std::optional<Contraction> contraction = matchContraction(op);
-          contraction && fillsTensorCoreTiles(op, *contraction))
+          contraction && fillsTensorCoreTiles(op, *contraction) &&
+          sumsSeveralTerms(op, *contraction))
         products.push_back(op);
     });
     for (linalg::GenericOp op : products)

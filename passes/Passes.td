@@ -156,8 +156,9 @@ def LinacNarrowProductOperands
   let description = [{
     In a kernel whose inputs are bf16 (or f16), gives each matrix product
     (a linalg contraction with an output of at least 8 x 8, the size worth a
-    tensor-core tile) a 16-bit copy of each operand it reads from an f32
-    local buffer: the state in `Q S` and `W S`, the scores in `P V`, the
+    tensor-core tile, that sums at least 8 terms: not a decode step's outer
+    product) a 16-bit copy of each operand it reads from an f32 local
+    buffer: the state in `Q S` and `W S`, the scores in `P V`, the
     delta rule's pseudo-values U and the UT transform's T. Both operands are
     then 16-bit, so the tensor cores run the product as bf16 (m16n8k16)
     instead of tf32 (m16n8k8: twice the instructions). This is the rounding

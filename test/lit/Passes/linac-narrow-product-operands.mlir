@@ -92,15 +92,19 @@ func.func @pseudo_values_copied_once(%q: !rows, %k: !rows, %v: !rows, %o: !f32m,
 
 // -----
 
-// A one-row product (the UT transform's solve) is no tensor-core tile: left
-// alone.
+// A one-row product (the UT transform's solve) is no tensor-core tile, and a
+// one-token state update (a decode step's outer product) sums one term: both
+// left alone.
 // CHECK-LABEL: func.func @one_row_left_alone(
 // CHECK-NOT:     memref.alloca() : memref<{{.*}}bf16>
 // CHECK:         return
-func.func @one_row_left_alone(%k: memref<16x16xbf16>, %row: memref<1x16xf32>) {
+func.func @one_row_left_alone(%k: memref<16x16xbf16>, %row: memref<1x16xf32>, %k1: memref<1x16xbf16>) {
   %T = memref.alloca() : memref<1x16xf32>
   %A = memref.alloca() : memref<16x16xf32>
   linac.chunk_matmul ins(%T, %A : memref<1x16xf32>, memref<16x16xf32>) outs(%row : memref<1x16xf32>)
+  %U = memref.alloca() : memref<1x16xf32>
+  %S = memref.alloca() : memref<16x16xf32>
+  linac.chunk_state_update ins(%k1, %U : memref<1x16xbf16>, memref<1x16xf32>) outs(%S : memref<16x16xf32>)
   return
 }
 
