@@ -407,19 +407,23 @@ bool buildThreadBand(ChunkAlgebra &alg, DecayedScoresOp op, Value queries,
     return {arith::DivUIOp::create(nb, l, flat, cols),
             arith::RemUIOp::create(nb, l, flat, cols)};
   };
-  auto threadLoop = [&](int64_t items) {
-    auto loop = scf::ForOp::create(b, loc, zero, alg.index(items), one);
+  // A thread-parallel loop over outer x inner items, the builder left in its
+  // body; returns the item's (outer, inner) indices.
+  auto threadLoop = [&](int64_t outer, int64_t inner) {
+    auto loop = scf::ForOp::create(b, loc, zero, alg.index(outer * inner), one);
     loop->setAttr(kThreadParallelAttrName, b.getUnitAttr());
-    return loop;
+    b.setInsertionPointToStart(loop.getBody());
+    Value item = loop.getInductionVar(), innerV = alg.index(inner);
+    Value outerIndex = arith::DivUIOp::create(b, loc, item, innerV);
+    Value innerIndex = arith::RemUIOp::create(b, loc, item, innerV);
+    return std::make_pair(outerIndex, innerIndex);
   };
 
   {
     OpBuilder::InsertionGuard guard(b);
-    scf::ForOp items = threadLoop(countMax * groups);
-    b.setInsertionPointToStart(items.getBody());
-    Value item = items.getInductionVar();
-    Value j = arith::DivUIOp::create(b, loc, item, groupsV);
-    Value group = arith::RemUIOp::create(b, loc, item, groupsV);
+    // Plain values, not structured bindings: the lambdas below capture them.
+    Value j, group;
+    std::tie(j, group) = threadLoop(countMax, groups);
     auto inside = scf::IfOp::create(
         b, loc,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, j, count),
@@ -475,11 +479,8 @@ bool buildThreadBand(ChunkAlgebra &alg, DecayedScoresOp op, Value queries,
   }
 
   OpBuilder::InsertionGuard guard(b);
-  scf::ForOp scores = threadLoop(countMax * countMax);
-  b.setInsertionPointToStart(scores.getBody());
-  Value item = scores.getInductionVar();
-  Value a = arith::DivUIOp::create(b, loc, item, countMaxV);
-  Value j = arith::RemUIOp::create(b, loc, item, countMaxV);
+  Value a, j;
+  std::tie(a, j) = threadLoop(countMax, countMax);
   Value visible = arith::AndIOp::create(
       b, loc,
       arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, a, count),
