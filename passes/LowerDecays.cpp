@@ -363,10 +363,9 @@ constexpr int64_t kBandChannels = 16;
 /// each visible score. Per element, each score's windows would be a loop of
 /// their own (a chain of loads per term). The partial scores get a buffer of
 /// their own beside the workspace's (countMax^2 x groups floats: 8 KiB at 16
-/// rows and K = 128, where the workspace is (32 + C) x K), or, where the
-/// workspace is not a local buffer, its first elements. Returns false,
-/// building nothing, where the width is dynamic or the workspace, not local,
-/// cannot hold them.
+/// rows and K = 128, where the workspace is (32 + C) x K). Returns false,
+/// building nothing, where the width is dynamic or the workspace is not a
+/// local buffer.
 bool buildThreadBand(ChunkAlgebra &alg, DecayedScoresOp op, Value queries,
                      Value keys, Value gates, Value band, Value count,
                      int64_t countMax) {
@@ -376,36 +375,28 @@ bool buildThreadBand(ChunkAlgebra &alg, DecayedScoresOp op, Value queries,
   if (!width)
     return false;
   int64_t groups = (*width + kBandChannels - 1) / kBandChannels;
-  Value partials = op.getWorkspace();
-  if (memref::AllocaOp root = localRoot(partials)) {
+  // The partial scores live beside the workspace's buffer, in the same
+  // scope (the workspace itself is (32 + C) x K: too much shared memory).
+  memref::AllocaOp root = localRoot(op.getWorkspace());
+  if (!root)
+    return false;
+  Value partials;
+  {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointAfter(root);
     partials = memref::AllocaOp::create(
         b, loc, MemRefType::get({countMax * countMax, groups}, b.getF32Type()));
   }
-  std::optional<int64_t> rowsOf = staticUpperBound(partials, 0),
-                         wsCols = staticUpperBound(partials, 1);
-  if (!rowsOf || !wsCols || countMax * countMax * groups > *rowsOf * *wsCols)
-    return false;
   bool strict = op.getStrict();
   Type f32 = b.getF32Type();
   Value zero = alg.index(0), one = alg.index(1);
   Value groupsV = alg.index(groups), countMaxV = alg.index(countMax);
-  // Partial score (a, j, group) at flat position (a * countMax + j) * groups
-  // + group of `partials`.
+  // Partial score (a, j, group) at row a * countMax + j, column group.
   auto partialAt = [&](OpBuilder &nb, Location l, Value a, Value j,
                        Value group) -> SmallVector<Value> {
-    Value flat = arith::AddIOp::create(
-        nb, l,
-        arith::MulIOp::create(
-            nb, l,
-            arith::AddIOp::create(
+    return {arith::AddIOp::create(
                 nb, l, arith::MulIOp::create(nb, l, a, countMaxV), j),
-            groupsV),
-        group);
-    Value cols = arith::ConstantIndexOp::create(nb, l, *wsCols);
-    return {arith::DivUIOp::create(nb, l, flat, cols),
-            arith::RemUIOp::create(nb, l, flat, cols)};
+            group};
   };
   // A thread-parallel loop over outer x inner items, the builder left in its
   // body; returns the item's (outer, inner) indices.
@@ -444,7 +435,7 @@ bool buildThreadBand(ChunkAlgebra &alg, DecayedScoresOp op, Value queries,
           f32));
       windows.push_back(alg.f32Const(0.0f));
     }
-    auto queriesLoop = scf::ForOp::create(
+    scf::ForOp::create(
         b, loc, j, count, one, windows,
         [&](OpBuilder &nb, Location l, Value a, ValueRange before) {
           Value first =
@@ -475,7 +466,6 @@ bool buildThreadBand(ChunkAlgebra &alg, DecayedScoresOp op, Value queries,
                                   partialAt(nb, l, a, j, group));
           scf::YieldOp::create(nb, l, after);
         });
-    (void)queriesLoop;
   }
 
   OpBuilder::InsertionGuard guard(b);
