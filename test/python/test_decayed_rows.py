@@ -3,35 +3,16 @@ linac-narrow-decayed-rows), checked on the CPU.
 
 GPU kernels may keep the decayed q and k rows in bf16/f16, as flash-linear-attention
 rounds its decayed q and k, so that the state update multiplies two 16-bit operands on the
-tensor cores. CPU kernels take the same option; every chunked op of the attention and
-delta-rule families is checked with it against the float64 step-by-step reference at the
-float16 tolerance, beside the kernel with f32 rows.
+tensor cores. CPU kernels take the same option; every chunked op and Mamba-2 is checked
+with it against the float64 step-by-step reference at the float16 tolerance in
+test_product_operands.py (beside ``product_operands="input"``, which implies it); here,
+where the rows are 16-bit and where not.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from linac import _linac, _runtime
-from linac.ops import _recurrence
-from optable import (
-    SPECS,
-    OpSpec,
-    check_chunked_against_reference,
-    check_chunked_mamba2_against_reference,
-    compile_kernels_with,
-)
-
-CHUNKED_SPECS = [spec for spec in SPECS if not spec.recurrent]
-
-
-@pytest.mark.parametrize("spec", CHUNKED_SPECS, ids=lambda spec: spec.id)
-def test_16_bit_decayed_rows_match_reference(
-    spec: OpSpec, rng: np.random.Generator, monkeypatch
-) -> None:
-    compiled = compile_kernels_with(monkeypatch, _recurrence, 16, decayed_rows="input")
-    check_chunked_against_reference(spec, rng, T=75, K=32, V=32, dtype=np.float16)
-    assert compiled == [spec.kernel]
 
 
 def test_rows_are_16_bit_only_where_asked() -> None:
@@ -56,14 +37,3 @@ def test_rows_are_16_bit_only_where_asked() -> None:
 def test_unknown_decayed_rows_is_an_error() -> None:
     with pytest.raises(_runtime.CompileError, match="unknown decayed-rows 'bf16'"):
         _runtime.get_kernel("chunk_simple_gla", 16, 16, "bf16", "cpu", 16, 0, decayed_rows="bf16")
-
-
-def test_16_bit_decayed_rows_of_mamba2_match_reference(
-    rng: np.random.Generator, monkeypatch
-) -> None:
-    # Mamba-2's C and B are its queries and keys: float16 here, so its rows narrow too.
-    from linac.ops import mamba
-
-    compiled = compile_kernels_with(monkeypatch, mamba, 16, decayed_rows="input")
-    check_chunked_mamba2_against_reference(rng, 16, T=75, dtype=np.float16)
-    assert compiled == ["chunk_mamba2"]

@@ -6,7 +6,9 @@ the inputs' type before each ``tl.dot``, so that its tensor cores multiply two 1
 operands; linac's GPU kernels may do the same, and CPU kernels take the same option. Every
 chunked op and Mamba-2 is checked with it against the float64 step-by-step reference at
 the float16 tolerance: the rounding is of the operands only, the products accumulate in
-f32 and the state stays f32.
+f32 and the state stays f32. So is each op with 16-bit decayed rows alone
+(``decayed_rows="input"``, which ``product_operands="input"`` implies; its IR checks are
+in test_decayed_rows.py).
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ from optable import (
 )
 
 CHUNKED_SPECS = [spec for spec in SPECS if not spec.recurrent]
+# The options that round f32 operands to the inputs' 16-bit type.
+SIXTEEN_BIT_OPTIONS = ["product_operands", "decayed_rows"]
 
 
+@pytest.mark.parametrize("option", SIXTEEN_BIT_OPTIONS)
 @pytest.mark.parametrize("spec", CHUNKED_SPECS, ids=lambda spec: spec.id)
-def test_16_bit_product_operands_match_reference(
-    spec: OpSpec, rng: np.random.Generator, monkeypatch
+def test_16_bit_operands_match_reference(
+    spec: OpSpec, option: str, rng: np.random.Generator, monkeypatch
 ) -> None:
-    compiled = compile_kernels_with(monkeypatch, _recurrence, 16, product_operands="input")
+    compiled = compile_kernels_with(monkeypatch, _recurrence, 16, **{option: "input"})
     check_chunked_against_reference(spec, rng, T=75, K=32, V=32, dtype=np.float16)
     assert compiled == [spec.kernel]
 
@@ -79,11 +84,13 @@ def test_unknown_product_operands_is_an_error() -> None:
         )
 
 
-def test_16_bit_product_operands_of_mamba2_match_reference(
-    rng: np.random.Generator, monkeypatch
+@pytest.mark.parametrize("option", SIXTEEN_BIT_OPTIONS)
+def test_16_bit_operands_of_mamba2_match_reference(
+    option: str, rng: np.random.Generator, monkeypatch
 ) -> None:
+    # Mamba-2's C and B are its queries and keys: float16 here, so its rows narrow too.
     from linac.ops import mamba
 
-    compiled = compile_kernels_with(monkeypatch, mamba, 16, product_operands="input")
+    compiled = compile_kernels_with(monkeypatch, mamba, 16, **{option: "input"})
     check_chunked_mamba2_against_reference(rng, 16, T=75, dtype=np.float16)
     assert compiled == ["chunk_mamba2"]
