@@ -79,6 +79,8 @@ llvm::Expected<CompileResult> compile(const CompileRequest &request) {
     return std::move(error);
   if (llvm::Error error = checkLdmatrix(request.options.ldmatrix))
     return std::move(error);
+  if (llvm::Error error = checkWarpTiles(request.options.warpTiles))
+    return std::move(error);
   if (llvm::Error error = checkWarpgroupMma(request.options.warpgroupMma,
                                             request.options.target))
     return std::move(error);

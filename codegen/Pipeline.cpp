@@ -32,7 +32,7 @@ std::string CompileOptions::fingerprint() const {
                        "double_buffer={16} elide_barriers={17} ldmatrix={18} "
                        "warpgroup_mma={19} state_checkpoints={20} "
                        "decayed_rows={21} product_operands={22} "
-                       "ut_solve={23}",
+                       "ut_solve={23} warp_tiles={24}",
                        target, headDimK, headDimV, chunkSize, blockV, dtype,
                        gpuBlockSize, runPtxas, householder, qkL2Norm,
                        betaSigmoid, dtSoftplus, cpu, tensorCoreInputs(*this),
@@ -44,7 +44,8 @@ std::string CompileOptions::fingerprint() const {
                        usesWarpgroupMma(*this) ? "on" : "off", stateCheckpoints,
                        narrowsDecayedRows(*this) ? "input" : "f32",
                        narrowsProductOperands(*this) ? "input" : "f32",
-                       solvesUTByColumns(*this) ? "columns" : "rows")
+                       solvesUTByColumns(*this) ? "columns" : "rows",
+                       usesWarpTiles(*this) ? "on" : "off")
              .str() +
          (allowSequential ? " allow_sequential" : "") +
          (profilePhases ? " profile_phases" : "");
@@ -135,6 +136,14 @@ bool usesLdmatrix(const CompileOptions &options) {
 
 llvm::Error checkLdmatrix(llvm::StringRef ldmatrix) {
   return checkAutoOnOff("ldmatrix", ldmatrix);
+}
+
+bool usesWarpTiles(const CompileOptions &options) {
+  return options.warpTiles == "on";
+}
+
+llvm::Error checkWarpTiles(llvm::StringRef warpTiles) {
+  return checkAutoOnOff("warp-tiles", warpTiles);
 }
 
 bool usesWarpgroupMma(const CompileOptions &options) {
@@ -282,17 +291,18 @@ std::vector<Stage> getStages(const CompileOptions &options) {
   }
   stages.push_back(
       {"gpu",
-       llvm::formatv(
-           "linac-map-to-gpu{{chip={0} features=+ptx80 "
-           "block-size={1} tensor-cores={2} "
-           "min-blocks-per-multiprocessor={4} elide-barriers={5} "
-           "ldmatrix={6} warpgroup-mma={7}}, "
-           "canonicalize, "
-           "cse{3}",
-           options.target, options.gpuBlockSize, tensorCoreInputs(options),
-           options.profilePhases ? ", linac-profile-phases" : "",
-           options.minBlocksPerMultiprocessor, usesElidedBarriers(options),
-           usesLdmatrix(options), usesWarpgroupMma(options))
+       llvm::formatv("linac-map-to-gpu{{chip={0} features=+ptx80 "
+                     "block-size={1} tensor-cores={2} "
+                     "min-blocks-per-multiprocessor={4} elide-barriers={5} "
+                     "ldmatrix={6} warpgroup-mma={7} warp-tiles={8}}, "
+                     "canonicalize, "
+                     "cse{3}",
+                     options.target, options.gpuBlockSize,
+                     tensorCoreInputs(options),
+                     options.profilePhases ? ", linac-profile-phases" : "",
+                     options.minBlocksPerMultiprocessor,
+                     usesElidedBarriers(options), usesLdmatrix(options),
+                     usesWarpgroupMma(options), usesWarpTiles(options))
            .str()});
   stages.push_back({"nvvm", "gpu.module(expand-strided-metadata, lower-affine, "
                             "convert-scf-to-cf, convert-nvgpu-to-nvvm, "

@@ -83,6 +83,10 @@ struct CompileOptions {
   /// (linac-map-to-gpu{ldmatrix}); "off": one 4-byte (or 2-byte) load a
   /// register; empty or "auto": on.
   std::string ldmatrix;
+  /// GPUs: "on" has each warp run a group of a product's mma.sync tiles
+  /// together and split long k chains (linac-map-to-gpu{warp-tiles});
+  /// empty, "auto" or "off": one tile at a time (until a GPU has run it).
+  std::string warpTiles;
   /// sm_90a: "on" runs the contractions with a side of 64-row multiples as
   /// warpgroup wgmma (linac-map-to-gpu{warpgroup-mma}); empty, "auto" or
   /// "off": mma.sync (until a GPU has run the wgmma path).
@@ -166,6 +170,12 @@ bool usesLdmatrix(const CompileOptions &options);
 
 /// An error naming an `ldmatrix` other than auto, on or off.
 llvm::Error checkLdmatrix(llvm::StringRef ldmatrix);
+
+/// Whether `options` resolve to grouped warp tiles (see `warpTiles`).
+bool usesWarpTiles(const CompileOptions &options);
+
+/// An error naming a `warpTiles` other than auto, on or off.
+llvm::Error checkWarpTiles(llvm::StringRef warpTiles);
 
 /// Whether `options` resolve to wgmma (see `warpgroupMma`).
 bool usesWarpgroupMma(const CompileOptions &options);

@@ -256,179 +256,252 @@ struct MmaBuilder {
     return arith::OrIOp::create(b, loc, widen(values[0]), high);
   }
 
-  /// The warp's tiles and their mma chains.
-  void build(Value threadId, int64_t blockSize) {
+  // Per-lane positions, set by build(): lane l's group g = l / 4 and
+  // thread-in-group t = l % 4 (2t in `twiceInGroup`); for ldmatrix, the
+  // lane's row of its matrix (l % 8) and where that matrix lies in the
+  // tile (see build()).
+  Value group, inGroup, twiceInGroup, laneRow, matrixRowOffset, matrixKOffset,
+      matrixKHalf;
+  // How ldmatrix loads each operand (see ldmatrixLayout), and whether a
+  // 16-bit register's two halves are one 4-byte load (see pairsAlongK).
+  std::optional<bool> lhsMatrices, rhsMatrices;
+  bool lhsPairs = false, rhsPairs = false;
+
+  Value lhsAt(Value m, Value k) {
+    Value mask = both(below(m, sizeM, boundM), below(k, sizeK, boundK));
+    return loadOrZero(lhs, indicesAt(lhsMap, m, Value(), k), mask,
+                      kind.element);
+  }
+  Value rhsAt(Value k, Value n) {
+    Value mask = both(below(k, sizeK, boundK), below(n, sizeN, boundN));
+    return loadOrZero(rhs, indicesAt(rhsMap, Value(), n, k), mask,
+                      kind.element);
+  }
+
+  /// One operand's matrices, from lane l's row of its tile (`row`, at k
+  /// `k`): stored, the lane's row moves by l % 8 (clamped to the size);
+  /// transposed, its k does.
+  SmallVector<Value> operandMatrices(Value buffer, AffineMap map,
+                                     bool transposed, Value row, Value k,
+                                     Value size, int64_t bound, bool isLhs,
+                                     int64_t tiles) {
+    if (transposed)
+      k = arith::AddIOp::create(b, loc, k, laneRow);
+    else
+      row =
+          ldmatrixRow(arith::AddIOp::create(b, loc, row, laneRow), size, bound);
+    SmallVector<Value> indices = isLhs ? indicesAt(map, row, Value(), k)
+                                       : indicesAt(map, Value(), row, k);
+    return loadMatrices(buffer, indices, tiles, transposed);
+  }
+
+  /// f16 fragments are typed as pairs of halves, bf16 and tf32 ones as i32.
+  SmallVector<Value> asMultiplicands(SmallVector<Value> registers) {
+    if (kind.element.isF16())
+      for (Value &reg : registers)
+        reg = LLVM::BitcastOp::create(b, loc,
+                                      VectorType::get({2}, kind.element), reg);
+    return registers;
+  }
+
+  /// The lane's A fragment of the 16-row tile at `rowBase`, k step at
+  /// `kBase`.
+  SmallVector<Value> lhsFragment(Value rowBase, Value kBase) {
+    // ldmatrix: A's four matrices are the tile's rows 0-7 and 8-15 at the
+    // first half of the instruction's k (0-7, or 0-3 in tf32), then at the
+    // second (a0..a3).
+    if (lhsMatrices)
+      return asMultiplicands(operandMatrices(
+          lhs, lhsMap, *lhsMatrices,
+          arith::AddIOp::create(b, loc, rowBase, matrixRowOffset),
+          arith::AddIOp::create(b, loc, kBase, matrixKOffset), sizeM, boundM,
+          /*isLhs=*/true, 4));
+    Value row0 = arith::AddIOp::create(b, loc, rowBase, group);
+    Value row1 = add(row0, 8);
+    SmallVector<Value> registers;
+    if (kind.tf32()) {
+      // (g, t) (g+8, t) (g, t+4) (g+8, t+4).
+      Value k0 = arith::AddIOp::create(b, loc, kBase, inGroup);
+      Value k4 = add(k0, 4);
+      for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
+                          std::pair(row0, k4), std::pair(row1, k4)})
+        registers.push_back(packRegister({lhsAt(m, k)}));
+      return registers;
+    }
+    // (g, 2t..2t+1) (g+8, 2t..) (g, 2t+8..) (g+8, 2t+8..).
+    Value k0 = arith::AddIOp::create(b, loc, kBase, twiceInGroup);
+    Value k8 = add(k0, 8);
+    for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
+                        std::pair(row0, k8), std::pair(row1, k8)})
+      registers.push_back(
+          lhsPairs ? loadPair(lhs, indicesAt(lhsMap, m, Value(), k),
+                              below(m, sizeM, boundM))
+                   : packRegister({lhsAt(m, k), lhsAt(m, add(k, 1))}));
+    return asMultiplicands(registers);
+  }
+
+  /// The lane's B fragment of the 8-column tile at `colBase`, k step at
+  /// `kBase`.
+  SmallVector<Value> rhsFragment(Value colBase, Value kBase) {
+    // ldmatrix: B's two matrices are the two halves of k (b0, b1); lanes
+    // 16-31 repeat the addresses of 0-15 (x2 ignores them).
+    if (rhsMatrices)
+      return asMultiplicands(operandMatrices(
+          rhs, rhsMap, *rhsMatrices, colBase,
+          arith::AddIOp::create(b, loc, kBase, matrixKHalf), sizeN, boundN,
+          /*isLhs=*/false, 2));
+    Value column = arith::AddIOp::create(b, loc, colBase, group);
+    SmallVector<Value> registers;
+    if (kind.tf32()) {
+      // (t, g) (t+4, g).
+      Value k0 = arith::AddIOp::create(b, loc, kBase, inGroup);
+      for (Value k : {k0, add(k0, 4)})
+        registers.push_back(packRegister({rhsAt(k, column)}));
+      return registers;
+    }
+    // (2t..2t+1, g) (2t+8..2t+9, g).
+    Value k0 = arith::AddIOp::create(b, loc, kBase, twiceInGroup);
+    for (Value k : {k0, add(k0, 8)})
+      registers.push_back(
+          rhsPairs
+              ? loadPair(rhs, indicesAt(rhsMap, Value(), column, k),
+                         below(column, sizeN, boundN))
+              : packRegister({rhsAt(k, column), rhsAt(add(k, 1), column)}));
+    return asMultiplicands(registers);
+  }
+
+  /// accumulator + a * b, one m16n8 tile: its four fp32 sums.
+  SmallVector<Value> mma(ArrayRef<Value> a, ArrayRef<Value> bFragment,
+                         ValueRange accumulator) {
+    NVVM::MMATypes ptxType = kind.tf32()            ? NVVM::MMATypes::tf32
+                             : kind.element.isF16() ? NVVM::MMATypes::f16
+                                                    : NVVM::MMATypes::bf16;
+    Type f32 = b.getF32Type();
+    auto resultType = LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(4, f32));
+    Value result =
+        NVVM::MmaOp::create(b, loc, resultType, a, bFragment, accumulator,
+                            /*shape=*/ArrayRef<int64_t>{16, 8, kind.k},
+                            /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+                            /*multiplicandPtxTypes=*/
+                            std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+                            /*multiplicandLayouts=*/
+                            std::array<NVVM::MMALayout, 2>{
+                                NVVM::MMALayout::row, NVVM::MMALayout::col});
+    SmallVector<Value> sums;
+    for (int64_t i = 0; i < 4; ++i)
+      sums.push_back(LLVM::ExtractValueOp::create(b, loc, result, i));
+    return sums;
+  }
+
+  /// The block's warps take groups of `tiling` tiles in turn; each runs its
+  /// group's mma chains over k together.
+  void build(Value threadId, int64_t blockSize, WarpTiling tiling) {
     int64_t numWarps = blockSize / 32;
     Value lane = arith::RemUIOp::create(b, loc, threadId, index(32));
     Value warp = arith::DivUIOp::create(b, loc, threadId, index(32));
-    Value group = arith::DivUIOp::create(b, loc, lane, index(4));
-    Value inGroup = arith::RemUIOp::create(b, loc, lane, index(4));
-    Value twiceInGroup = arith::MulIOp::create(b, loc, inGroup, index(2));
-    // ldmatrix: lane l addresses row l % 8 of matrix l / 8. A's four
-    // matrices are the tile's rows 0-7 and 8-15 at the first half of the
-    // instruction's k (0-7, or 0-3 in tf32), then at the second (a0..a3);
-    // B's two are the two halves of k (b0, b1).
-    std::optional<bool> lhsMatrices =
-        ldmatrixLayout(lhs, lhsMap, mDim, sizeM, boundM);
-    std::optional<bool> rhsMatrices =
-        ldmatrixLayout(rhs, rhsMap, nDim, sizeN, boundN);
-    Value laneRow = arith::RemUIOp::create(b, loc, lane, index(8));
+    group = arith::DivUIOp::create(b, loc, lane, index(4));
+    inGroup = arith::RemUIOp::create(b, loc, lane, index(4));
+    twiceInGroup = arith::MulIOp::create(b, loc, inGroup, index(2));
+    // ldmatrix: lane l addresses row l % 8 of matrix l / 8.
+    lhsMatrices = ldmatrixLayout(lhs, lhsMap, mDim, sizeM, boundM);
+    rhsMatrices = ldmatrixLayout(rhs, rhsMap, nDim, sizeN, boundN);
+    laneRow = arith::RemUIOp::create(b, loc, lane, index(8));
     Value laneMatrix = arith::DivUIOp::create(b, loc, lane, index(8));
-    Value matrixRowOffset = arith::MulIOp::create(
+    matrixRowOffset = arith::MulIOp::create(
         b, loc, arith::RemUIOp::create(b, loc, laneMatrix, index(2)), index(8));
-    Value matrixKOffset = arith::MulIOp::create(
+    matrixKOffset = arith::MulIOp::create(
         b, loc, arith::DivUIOp::create(b, loc, laneMatrix, index(2)),
         index(kind.k / 2));
-    Value matrixKHalf = arith::MulIOp::create(
+    matrixKHalf = arith::MulIOp::create(
         b, loc, arith::RemUIOp::create(b, loc, laneMatrix, index(2)),
         index(kind.k / 2));
-    int64_t tilesN = boundN / 8, tiles = (boundM / 16) * tilesN;
+    // Where k is static (no bound on it) and the operand's rows run along
+    // k, a 16-bit register's two halves are one 4-byte load.
+    bool staticK = getConstantIntValue(sizeK) == boundK;
+    lhsPairs = !kind.tf32() && staticK && pairsAlongK(lhs, lhsMap);
+    rhsPairs = !kind.tf32() && staticK && pairsAlongK(rhs, rhsMap);
 
-    auto tileLoop =
-        scf::ForOp::create(b, loc, warp, index(tiles), index(numWarps));
+    int64_t groupsN = boundN / 8 / tiling.groupN;
+    int64_t groups = boundM / 16 / tiling.groupM * groupsN;
+    auto groupLoop =
+        scf::ForOp::create(b, loc, warp, index(groups), index(numWarps));
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(tileLoop.getBody());
-    Value tile = tileLoop.getInductionVar();
-    Value rowBase = arith::MulIOp::create(
-        b, loc, arith::DivUIOp::create(b, loc, tile, index(tilesN)), index(16));
-    Value colBase = arith::MulIOp::create(
-        b, loc, arith::RemUIOp::create(b, loc, tile, index(tilesN)), index(8));
+    b.setInsertionPointToStart(groupLoop.getBody());
+    Value groupIndex = groupLoop.getInductionVar();
+    Value groupRow = arith::MulIOp::create(
+        b, loc, arith::DivUIOp::create(b, loc, groupIndex, index(groupsN)),
+        index(16 * tiling.groupM));
+    Value groupCol = arith::MulIOp::create(
+        b, loc, arith::RemUIOp::create(b, loc, groupIndex, index(groupsN)),
+        index(8 * tiling.groupN));
+    SmallVector<Value> rowBases, colBases;
+    for (int64_t i = 0; i < tiling.groupM; ++i)
+      rowBases.push_back(add(groupRow, 16 * i));
+    for (int64_t j = 0; j < tiling.groupN; ++j)
+      colBases.push_back(add(groupCol, 8 * j));
 
-    // The accumulator: c0..c3 at rows g, g, g + 8, g + 8 and columns 2t,
-    // 2t + 1, 2t, 2t + 1.
-    Value row0 = arith::AddIOp::create(b, loc, rowBase, group);
-    Value row1 = add(row0, 8);
-    Value col0 = arith::AddIOp::create(b, loc, colBase, twiceInGroup);
-    Value col1 = add(col0, 1);
+    // Each tile's accumulator: c0..c3 at rows g, g, g + 8, g + 8 and
+    // columns 2t, 2t + 1, 2t, 2t + 1 (tile i * groupN + j, element e at
+    // 4 * tile + e). A split k's other sets start at zero.
     Type f32 = b.getF32Type();
-    SmallVector<std::pair<Value, Value>> accPositions = {
-        {row0, col0}, {row0, col1}, {row1, col0}, {row1, col1}};
-    SmallVector<Value> accMasks;
-    SmallVector<Value> accValues;
+    SmallVector<std::pair<Value, Value>> accPositions;
+    for (Value rowBase : rowBases) {
+      for (Value colBase : colBases) {
+        Value row0 = arith::AddIOp::create(b, loc, rowBase, group);
+        Value col0 = arith::AddIOp::create(b, loc, colBase, twiceInGroup);
+        Value row1 = add(row0, 8), col1 = add(col0, 1);
+        accPositions.append(
+            {{row0, col0}, {row0, col1}, {row1, col0}, {row1, col1}});
+      }
+    }
+    SmallVector<Value> accMasks, initial;
     for (auto [r, c] : accPositions) {
       Value mask = both(below(r, sizeM, boundM), below(c, sizeN, boundN));
       accMasks.push_back(mask);
       Value acc = loadOrZero(out, indicesAt(outMap, r, c, Value()), mask, f32);
-      accValues.push_back(subtract ? arith::NegFOp::create(b, loc, acc) : acc);
+      initial.push_back(subtract ? arith::NegFOp::create(b, loc, acc) : acc);
     }
+    int64_t perSet = initial.size();
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+    for (int64_t set = 1; set < tiling.splitK; ++set)
+      initial.append(perSet, zero);
 
     auto kLoop = scf::ForOp::create(b, loc, index(0), index(boundK),
-                                    index(kind.k), accValues);
+                                    index(kind.k * tiling.splitK), initial);
     {
       OpBuilder::InsertionGuard kGuard(b);
       b.setInsertionPointToStart(kLoop.getBody());
-      Value kBase = kLoop.getInductionVar();
-      auto lhsAt = [&](Value m, Value k) {
-        Value mask = both(below(m, sizeM, boundM), below(k, sizeK, boundK));
-        return loadOrZero(lhs, indicesAt(lhsMap, m, Value(), k), mask,
-                          kind.element);
-      };
-      auto rhsAt = [&](Value k, Value n) {
-        Value mask = both(below(k, sizeK, boundK), below(n, sizeN, boundN));
-        return loadOrZero(rhs, indicesAt(rhsMap, Value(), n, k), mask,
-                          kind.element);
-      };
-      Value column = arith::AddIOp::create(b, loc, colBase, group);
-      // One operand's matrices, from lane l's row of its tile (`row`, at k
-      // `k`): stored, the lane's row moves by l % 8 (clamped to the size);
-      // transposed, its k does.
-      auto operandMatrices = [&](Value buffer, AffineMap map, bool transposed,
-                                 Value row, Value k, Value size, int64_t bound,
-                                 bool isLhs, int64_t tiles) {
-        if (transposed)
-          k = arith::AddIOp::create(b, loc, k, laneRow);
-        else
-          row = ldmatrixRow(arith::AddIOp::create(b, loc, row, laneRow), size,
-                            bound);
-        SmallVector<Value> indices = isLhs ? indicesAt(map, row, Value(), k)
-                                           : indicesAt(map, Value(), row, k);
-        return loadMatrices(buffer, indices, tiles, transposed);
-      };
-      SmallVector<Value> aRegs, bRegs;
-      if (lhsMatrices)
-        aRegs = operandMatrices(
-            lhs, lhsMap, *lhsMatrices,
-            arith::AddIOp::create(b, loc, rowBase, matrixRowOffset),
-            arith::AddIOp::create(b, loc, kBase, matrixKOffset), sizeM, boundM,
-            /*isLhs=*/true, 4);
-      // Lanes 16-31 repeat the addresses of 0-15 (x2 ignores them).
-      if (rhsMatrices)
-        bRegs = operandMatrices(
-            rhs, rhsMap, *rhsMatrices, colBase,
-            arith::AddIOp::create(b, loc, kBase, matrixKHalf), sizeN, boundN,
-            /*isLhs=*/false, 2);
-      NVVM::MMATypes ptxType;
-      if (kind.tf32()) {
-        // A: (g, t) (g+8, t) (g, t+4) (g+8, t+4); B: (t, g) (t+4, g).
-        Value k0 = arith::AddIOp::create(b, loc, kBase, inGroup);
-        Value k4 = add(k0, 4);
-        if (aRegs.empty())
-          for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
-                              std::pair(row0, k4), std::pair(row1, k4)})
-            aRegs.push_back(packRegister({lhsAt(m, k)}));
-        if (bRegs.empty())
-          for (Value k : {k0, k4})
-            bRegs.push_back(packRegister({rhsAt(k, column)}));
-        ptxType = NVVM::MMATypes::tf32;
-      } else {
-        // A: (g, 2t..2t+1) (g+8, 2t..) (g, 2t+8..) (g+8, 2t+8..);
-        // B: (2t..2t+1, g) (2t+8..2t+9, g).
-        Value k0 = arith::AddIOp::create(b, loc, kBase, twiceInGroup);
-        Value k8 = add(k0, 8);
-        // Where k is static (no bound on it) and the operand's rows run
-        // along k, a register's two halves are one 4-byte load.
-        bool staticK = getConstantIntValue(sizeK) == boundK;
-        bool lhsPairs = staticK && pairsAlongK(lhs, lhsMap);
-        bool rhsPairs = staticK && pairsAlongK(rhs, rhsMap);
-        if (aRegs.empty()) {
-          for (auto [m, k] : {std::pair(row0, k0), std::pair(row1, k0),
-                              std::pair(row0, k8), std::pair(row1, k8)})
-            aRegs.push_back(
-                lhsPairs ? loadPair(lhs, indicesAt(lhsMap, m, Value(), k),
-                                    below(m, sizeM, boundM))
-                         : packRegister({lhsAt(m, k), lhsAt(m, add(k, 1))}));
-        }
-        if (bRegs.empty()) {
-          for (Value k : {k0, k8})
-            bRegs.push_back(
-                rhsPairs ? loadPair(rhs, indicesAt(rhsMap, Value(), column, k),
-                                    below(column, sizeN, boundN))
-                         : packRegister(
-                               {rhsAt(k, column), rhsAt(add(k, 1), column)}));
-        }
-        ptxType = NVVM::MMATypes::bf16;
-        // f16 fragments are typed as pairs of halves, bf16 ones as i32.
-        if (kind.element.isF16()) {
-          ptxType = NVVM::MMATypes::f16;
-          auto pair = VectorType::get({2}, kind.element);
-          for (Value &reg : llvm::concat<Value>(aRegs, bRegs))
-            reg = LLVM::BitcastOp::create(b, loc, pair, reg);
+      ValueRange sums = kLoop.getRegionIterArgs();
+      SmallVector<Value> next;
+      for (int64_t set = 0; set < tiling.splitK; ++set) {
+        Value kBase = add(kLoop.getInductionVar(), set * kind.k);
+        // Every fragment first, then the group's independent products.
+        SmallVector<SmallVector<Value>> aFragments, bFragments;
+        for (Value rowBase : rowBases)
+          aFragments.push_back(lhsFragment(rowBase, kBase));
+        for (Value colBase : colBases)
+          bFragments.push_back(rhsFragment(colBase, kBase));
+        for (auto [i, a] : llvm::enumerate(aFragments)) {
+          for (auto [j, bFragment] : llvm::enumerate(bFragments)) {
+            int64_t first = set * perSet + 4 * (i * tiling.groupN + j);
+            llvm::append_range(next, mma(a, bFragment, sums.slice(first, 4)));
+          }
         }
       }
-      auto resultType = LLVM::LLVMStructType::getLiteral(
-          b.getContext(), SmallVector<Type>(4, f32));
-      Value mma = NVVM::MmaOp::create(
-          b, loc, resultType, aRegs, bRegs, kLoop.getRegionIterArgs(),
-          /*shape=*/ArrayRef<int64_t>{16, 8, kind.k},
-          /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
-          /*multiplicandPtxTypes=*/
-          std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
-          /*multiplicandLayouts=*/
-          std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
-                                         NVVM::MMALayout::col});
-      SmallVector<Value> sums;
-      for (int64_t i = 0; i < 4; ++i)
-        sums.push_back(LLVM::ExtractValueOp::create(b, loc, mma, i));
-      scf::YieldOp::create(b, loc, sums);
+      scf::YieldOp::create(b, loc, next);
     }
 
-    // Write back the tile's elements that lie inside the output.
-    for (auto [i, position] : llvm::enumerate(accPositions)) {
+    // Sum the sets, and write back the tiles' elements inside the output.
+    for (auto [e, position] : llvm::enumerate(accPositions)) {
       auto [r, c] = position;
-      Value element = kLoop.getResult(i);
+      Value element = kLoop.getResult(e);
+      for (int64_t set = 1; set < tiling.splitK; ++set)
+        element = arith::AddFOp::create(b, loc, element,
+                                        kLoop.getResult(set * perSet + e));
       if (subtract)
         element = arith::NegFOp::create(b, loc, element);
-      storeIfInBounds(b, loc, accMasks[i], element, out,
+      storeIfInBounds(b, loc, accMasks[e], element, out,
                       indicesAt(outMap, r, c, Value()));
     }
   }
@@ -551,11 +624,38 @@ std::optional<int64_t> mlir::linac::loopUpperBound(linalg::LinalgOp op,
   return std::nullopt;
 }
 
-LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
-                                                   Value threadId,
-                                                   int64_t blockSize,
-                                                   TensorCoreInputs inputs,
-                                                   bool ldmatrix) {
+WarpTiling mlir::linac::chooseWarpTiling(int64_t tilesM, int64_t tilesN,
+                                         int64_t kSteps, int64_t numWarps) {
+  int64_t share = (tilesM * tilesN + numWarps - 1) / numWarps;
+  int64_t most = std::min<int64_t>(share, 8);
+  WarpTiling best;
+  // A k step loads 4 registers an A fragment, 2 a B fragment.
+  auto registers = [](int64_t m, int64_t n) { return 4 * m + 2 * n; };
+  for (int64_t m = 1; m <= tilesM; ++m) {
+    for (int64_t n = 1; n <= tilesN; ++n) {
+      if (tilesM % m != 0 || tilesN % n != 0 || m * n > most)
+        continue;
+      int64_t size = m * n, bestSize = best.groupM * best.groupN;
+      if (size > bestSize ||
+          (size == bestSize &&
+           registers(m, n) < registers(best.groupM, best.groupN))) {
+        best.groupM = m;
+        best.groupN = n;
+      }
+    }
+  }
+  int64_t size = best.groupM * best.groupN;
+  if (size == 1 && kSteps >= 16 && kSteps % 4 == 0)
+    best.splitK = 4;
+  else if (size <= 2 && kSteps >= 8 && kSteps % 2 == 0)
+    best.splitK = 2;
+  return best;
+}
+
+LogicalResult
+mlir::linac::distributeOnTensorCores(linalg::LinalgOp op, Value threadId,
+                                     int64_t blockSize, TensorCoreInputs inputs,
+                                     bool ldmatrix, bool groupTiles) {
   // mma.sync needs whole warps.
   if (inputs == TensorCoreInputs::none || blockSize % 32 != 0)
     return failure();
@@ -599,7 +699,12 @@ LogicalResult mlir::linac::distributeOnTensorCores(linalg::LinalgOp op,
                      roundUp(*boundK, kind.k),
                      ldmatrix,
                      subtract};
-  builder.build(threadId, blockSize);
+  int64_t tilesM = roundUp(*boundM, 16) / 16, tilesN = roundUp(*boundN, 8) / 8;
+  builder.build(threadId, blockSize,
+                groupTiles ? chooseWarpTiling(tilesM, tilesN,
+                                              roundUp(*boundK, kind.k) / kind.k,
+                                              blockSize / 32)
+                           : WarpTiling{});
   op->erase();
   return success();
 }

@@ -77,18 +77,39 @@ void storeIfInBounds(OpBuilder &b, Location loc, Value inBounds, Value value,
 /// operand that it indexes.
 std::optional<int64_t> loopUpperBound(linalg::LinalgOp op, unsigned dim);
 
+/// How a warp runs its share of a contraction's 16x8 output tiles.
+struct WarpTiling {
+  /// Tiles a warp runs together: groupM rows of groupN. Each k step loads
+  /// groupM A and groupN B fragments for groupM * groupN independent mma.
+  int64_t groupM = 1, groupN = 1;
+  /// Accumulator sets over k: set s takes the k steps equal to s modulo
+  /// splitK, so a long chain of dependent mma becomes splitK shorter ones,
+  /// added at the end.
+  int64_t splitK = 1;
+};
+
+/// The tiling for a `tilesM` x `tilesN` grid of tiles, `kSteps` mma deep, on
+/// `numWarps` warps: the largest group (at most 8 tiles, dividing the grid)
+/// that leaves each warp a group, of the fewest fragment registers a k step
+/// among those of its size; a group of one or two tiles splits a chain of at
+/// least 8 steps in two, a single tile one of 16 in four.
+WarpTiling chooseWarpTiling(int64_t tilesM, int64_t tilesN, int64_t kSteps,
+                            int64_t numWarps);
+
 /// Replaces `op`, a contraction `C[m, n] (+|-)= A[m, k] * B[k, n]` (operands in
 /// any order of their dimensions, fp32 output) whose sizes have static upper
 /// bounds, with a loop of the block's warps over 16x8 output tiles, each a
-/// chain of `nvvm.mma.sync` over k. Rows and columns past the (dynamic)
-/// sizes read as zero and are not written; the caller puts the barrier after
-/// it. With `ldmatrix`, 16-bit fragments whose rows are 16-byte aligned in
-/// shared memory load with ldmatrix (transposed where the operand's m or n
-/// runs along its rows). Returns failure, leaving `op` as it is, when `op`
-/// is not such a contraction or `inputs` is none.
+/// chain of `nvvm.mma.sync` over k; with `groupTiles`, over groups of tiles
+/// (chooseWarpTiling), one tile each otherwise. Rows and columns past the
+/// (dynamic) sizes read as zero and are not written; the caller puts the
+/// barrier after it. With `ldmatrix`, 16-bit fragments whose rows are 16-byte
+/// aligned in shared memory load with ldmatrix (transposed where the operand's
+/// m or n runs along its rows). Returns failure, leaving `op` as it is, when
+/// `op` is not such a contraction or `inputs` is none.
 LogicalResult distributeOnTensorCores(linalg::LinalgOp op, Value threadId,
                                       int64_t blockSize,
-                                      TensorCoreInputs inputs, bool ldmatrix);
+                                      TensorCoreInputs inputs, bool ldmatrix,
+                                      bool groupTiles);
 
 } // namespace mlir::linac
 

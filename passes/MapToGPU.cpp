@@ -110,6 +110,8 @@ struct BlockDistributor {
   int64_t blockSize;
   TensorCoreInputs tensorCores;
   bool ldmatrix;
+  /// Each warp runs a group of output tiles together (chooseWarpTiling).
+  bool groupTiles;
   /// The shared scratch of the wgmma path (null without it).
   Value warpgroupScratch;
 
@@ -418,7 +420,7 @@ struct BlockDistributor {
       return success();
     }
     if (succeeded(distributeOnTensorCores(op, threadId, blockSize, tensorCores,
-                                          ldmatrix))) {
+                                          ldmatrix, groupTiles))) {
       barrier(after, loc);
       return success();
     }
@@ -834,9 +836,9 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
     Value isThreadZero = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::eq, threadId,
         arith::ConstantIndexOp::create(b, loc, 0));
-    BlockDistributor distributor{threadId,  isThreadZero,
-                                 blockSize, tensorCoreInputs,
-                                 ldmatrix,  warpgroupScratch};
+    BlockDistributor distributor{threadId,         isThreadZero, blockSize,
+                                 tensorCoreInputs, ldmatrix,     warpTiles,
+                                 warpgroupScratch};
     if (failed(distributor.distributeBlock(kernel.getBody().front())))
       return failure();
     if (elideBarriers)

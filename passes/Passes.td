@@ -612,6 +612,11 @@ def LinacMapToGPU : Pass<"linac-map-to-gpu", "::mlir::ModuleOp"> {
            "load the 16-bit fragments of tensor-core products with ldmatrix "
            "where their rows are 16-byte aligned in shared memory and whole "
            "(k static)">,
+    Option<"warpTiles", "warp-tiles", "bool", "false",
+           "each warp runs a group of up to 8 of a product's 16x8 tiles "
+           "together (one fragment load per tile row and column of the "
+           "group a k step, independent mma chains), and splits the k chain "
+           "of a group of one or two tiles into independent accumulators">,
     Option<"warpgroupMma", "warpgroup-mma", "bool", "false",
            "sm_90a: run contractions with a side of 64-row multiples as "
            "warpgroup wgmma, their operands copied into a shared scratch "

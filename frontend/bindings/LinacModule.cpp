@@ -71,6 +71,8 @@ linac::CompileOptions makeOptions(const std::string &target, int64_t k,
       options.elideBarriers = value.cast<std::string>();
     else if (name == "ldmatrix")
       options.ldmatrix = value.cast<std::string>();
+    else if (name == "warp_tiles")
+      options.warpTiles = value.cast<std::string>();
     else if (name == "warpgroup_mma")
       options.warpgroupMma = value.cast<std::string>();
     else if (name == "cpu")
@@ -261,7 +263,7 @@ PYBIND11_MODULE(_linac, m) {
       "tensor_cores (auto, none, tf32, bf16, f16), gate_sums (auto, by-row, "
       "per-element), factored_band (auto, on, off), double_buffer (auto, on, "
       "off), elide_barriers (auto, on, off), ldmatrix (auto, on, off), "
-      "warpgroup_mma (auto, on, off; sm_90a), cpu "
+      "warp_tiles (auto, on, off), warpgroup_mma (auto, on, off; sm_90a), cpu "
       "(CPU objects for an "
       "LLVM CPU name such as x86-64-v3; default the host).");
   m.def(

@@ -135,13 +135,14 @@ def test_every_option_is_in_the_key(
 @pytest.mark.skipif(not shutil.which("ptxas"), reason="ptxas not installed")
 @pytest.mark.parametrize(
     "options",
-    [{"ldmatrix": "off"}, {"warpgroup_mma": "on"}],
+    [{"ldmatrix": "off"}, {"warpgroup_mma": "on"}, {"warp_tiles": "on"}],
     ids=lambda options: "-".join(f"{k}={v}" for k, v in options.items()),
 )
 def test_every_gpu_option_is_in_the_key(
     options: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The fragment loads and wgmma change sm_90a bf16 kernels: each is its own entry."""
+    """The fragment loads, wgmma and the warps' tile groups change sm_90a bf16 kernels:
+    each is its own entry."""
     monkeypatch.setenv("LINAC_CACHE_DIR", str(tmp_path))
     base = {"name": "chunk_simple_gla", "target": "sm_90a", "head_dim_k": 128}
     base |= {"head_dim_v": 128, "dtype": "bf16"}

@@ -111,12 +111,13 @@ def test_compile_errors_name_the_culprit(args: tuple, message: str) -> None:
     [
         ({"ldmatrix": "maybe"}, r"unknown ldmatrix 'maybe' \(expected auto, on or off\)"),
         ({"warpgroup_mma": "always"}, r"unknown warpgroup-mma 'always'"),
+        ({"warp_tiles": "grouped"}, r"unknown warp-tiles 'grouped' \(expected auto, on or off\)"),
         (
             {"warpgroup_mma": "on"},
             r"warpgroup-mma=on needs --target=sm_90a \(wgmma is sm_90a's\), not sm_90",
         ),
     ],
-    ids=["ldmatrix-value", "warpgroup-mma-value", "warpgroup-mma-target"],
+    ids=["ldmatrix-value", "warpgroup-mma-value", "warp-tiles-value", "warpgroup-mma-target"],
 )
 def test_gpu_option_errors_name_the_option(options: dict, message: str) -> None:
     with pytest.raises(CompileError, match=message):

@@ -89,6 +89,15 @@ cl::opt<std::string> ldmatrix(
              "ldmatrix where their rows are 16-byte aligned in shared "
              "memory: on, off or auto (on; default)"),
     cl::init("auto"), cl::cat(category));
+cl::opt<std::string> warpTiles(
+    "warp-tiles",
+    cl::desc("GPUs: each warp runs a group of up to 8 of a matrix product's "
+             "16x8 mma.sync tiles together (fragments shared along the "
+             "group's rows and columns, independent chains), and splits a "
+             "long k chain of one or two tiles into independent "
+             "accumulators: on, off or auto (off until tested on a GPU; "
+             "default)"),
+    cl::init("auto"), cl::cat(category));
 cl::opt<std::string> warpgroupMma(
     "warpgroup-mma",
     cl::desc("sm_90a: run the matrix products with a side of 64-row "
@@ -361,6 +370,8 @@ int main(int argc, char **argv) {
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkLdmatrix(ldmatrix))
     return usageError(toString(std::move(error)));
+  if (Error error = linac::checkWarpTiles(warpTiles))
+    return usageError(toString(std::move(error)));
   if (Error error = linac::checkWarpgroupMma(warpgroupMma, target))
     return usageError(toString(std::move(error)));
   if (Error error = linac::checkDecayedRows(decayedRows))
@@ -412,6 +423,7 @@ int main(int argc, char **argv) {
   request.options.doubleBuffer = doubleBuffer;
   request.options.elideBarriers = elideBarriers;
   request.options.ldmatrix = ldmatrix;
+  request.options.warpTiles = warpTiles;
   request.options.warpgroupMma = warpgroupMma;
   request.options.gpuBlockSize = blockSize;
   request.options.profilePhases = profilePhases;

@@ -156,8 +156,8 @@ func.func @ragged_rows(%rows: index, %out: memref<?x32x16xf32>) {
 // CHECK-NOT:       nvgpu.ldmatrix
 // CHECK:           nvvm.mma.sync
 // CHECK:         gpu.barrier
-// CHECK:           nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = false} : memref<16x16xbf16
 // CHECK-COUNT-4:   vector.load %{{.*}} {alignment = 4 : i64} : memref<32x16xbf16, strided<[20, 1]>, #gpu.address_space<workgroup>>, vector<2xbf16>
+// CHECK:           nvgpu.ldmatrix %{{.*}} {numTiles = 2 : i32, transpose = false} : memref<16x16xbf16
 // CHECK:           nvvm.mma.sync
 // CHECK:         gpu.barrier
 // CHECK-NOT:       nvgpu.ldmatrix {{.*}}memref<16x?xbf16
