@@ -16,6 +16,8 @@ namespace {
 struct PhaseAccesses {
   llvm::SmallDenseSet<Value> reads, writes;
   bool readsGlobal = false, writesGlobal = false;
+  /// The kernel arguments read and written (global memory, by argument).
+  llvm::SmallDenseSet<Value> argumentsRead, argumentsWritten;
   /// Accesses that could not be traced: conflicts with any access.
   bool unknown = false;
 
@@ -89,12 +91,13 @@ void collectAccesses(Operation *op, gpu::GPUFuncOp kernel,
     }
     // nvvm.mma.sync computes on registers alone, but declares no memory
     // effects.
-    if (nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ||
-        isa<NVVM::MmaOp>(nested))
+    if (isa<NVVM::MmaOp>(nested))
       return;
     auto effecting = dyn_cast<MemoryEffectOpInterface>(nested);
     if (!effecting) {
-      accesses.unknown = true;
+      // Loops and branches: the walk visits the ops inside.
+      if (!nested->hasTrait<OpTrait::HasRecursiveMemoryEffects>())
+        accesses.unknown = true;
       return;
     }
     SmallVector<MemoryEffects::EffectInstance> effects;
@@ -120,6 +123,8 @@ void collectAccesses(Operation *op, gpu::GPUFuncOp kernel,
       if (isGlobal) {
         accesses.readsGlobal |= read;
         accesses.writesGlobal |= write;
+        (read ? accesses.argumentsRead : accesses.argumentsWritten)
+            .insert(buffer);
         continue;
       }
       (read ? accesses.reads : accesses.writes).insert(buffer);
@@ -160,6 +165,24 @@ int64_t eraseInBlock(Block &block, gpu::GPUFuncOp kernel) {
 }
 
 } // namespace
+
+bool mlir::linac::mayOverwrite(Operation *writer, ArrayRef<Operation *> loads,
+                               gpu::GPUFuncOp kernel) {
+  PhaseAccesses loaded, written;
+  for (Operation *load : loads)
+    collectAccesses(load, kernel, loaded);
+  collectAccesses(writer, kernel, written);
+  auto meets = [](const llvm::SmallDenseSet<Value> &a,
+                  const llvm::SmallDenseSet<Value> &b) {
+    return llvm::any_of(a, [&](Value v) { return b.contains(v); });
+  };
+  // Kernel arguments by argument: an output never aliases an input.
+  bool writes = !written.writes.empty() || !written.argumentsWritten.empty();
+  return (written.unknown && !loaded.empty()) ||
+         (loaded.unknown && (writes || written.unknown)) ||
+         meets(loaded.reads, written.writes) ||
+         meets(loaded.argumentsRead, written.argumentsWritten);
+}
 
 int64_t
 mlir::linac::eraseBarriersBetweenIndependentPhases(gpu::GPUFuncOp kernel) {

@@ -4,7 +4,9 @@
 // linac-map-to-gpu places a barrier after every distributed op. Where the
 // phases on either side of one touch no common buffer with a write among them
 // (the forward and the reverse sums of a chunk's gates, say), it orders
-// nothing, and the block's warps need not wait for each other there.
+// nothing, and the block's warps need not wait for each other there. The same
+// accounting of buffers tells it where a phase overwrites what a load of
+// every thread has read, which needs a barrier between them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +29,13 @@ namespace mlir::linac {
 /// on no traceable buffer, a nested barrier) conflicts with everything.
 /// Returns the number of barriers erased.
 int64_t eraseBarriersBetweenIndependentPhases(gpu::GPUFuncOp kernel);
+
+/// Whether `writer` (or an op nested in it) may write a buffer that one of
+/// `loads` reads (buffers as above, except that each kernel argument is its
+/// own buffer: the runtime's outputs alias no input; an access not traced
+/// conflicts).
+bool mayOverwrite(Operation *writer, ArrayRef<Operation *> loads,
+                  gpu::GPUFuncOp kernel);
 
 } // namespace mlir::linac
 

@@ -114,6 +114,7 @@ struct BlockDistributor {
   bool groupTiles;
   /// The shared scratch of the wgmma path (null without it).
   Value warpgroupScratch;
+  gpu::GPUFuncOp kernel;
 
   /// A copy from global into shared memory in one element type, with
   /// identity maps: the initial state's (static rows) and a chunk's staged
@@ -299,7 +300,24 @@ struct BlockDistributor {
   }
 
   LogicalResult distributeBlock(Block &block) {
+    // The loads every thread has run since the last barrier: a phase that
+    // overwrites what they read waits for them (a warp could otherwise
+    // overwrite a value another has yet to load).
+    SmallVector<Operation *> uniformLoads;
     for (Operation &op : llvm::make_early_inc_range(block)) {
+      if (isa<memref::LoadOp, vector::LoadOp>(op)) {
+        uniformLoads.push_back(&op);
+        continue;
+      }
+      if (isa<gpu::BarrierOp>(op)) {
+        uniformLoads.clear();
+        continue;
+      }
+      if (!uniformLoads.empty() && mayOverwrite(&op, uniformLoads, kernel)) {
+        OpBuilder before(&op);
+        barrier(before, op.getLoc());
+        uniformLoads.clear();
+      }
       if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
         if (failed(distributeLinalg(linalgOp)))
           return failure();
@@ -838,7 +856,7 @@ struct MapToGPUPass : public linac::impl::LinacMapToGPUBase<MapToGPUPass> {
         arith::ConstantIndexOp::create(b, loc, 0));
     BlockDistributor distributor{threadId,         isThreadZero, blockSize,
                                  tensorCoreInputs, ldmatrix,     warpTiles,
-                                 warpgroupScratch};
+                                 warpgroupScratch, kernel};
     if (failed(distributor.distributeBlock(kernel.getBody().front())))
       return failure();
     if (elideBarriers)
