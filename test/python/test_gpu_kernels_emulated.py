@@ -23,9 +23,16 @@ import numpy as np
 import pytest
 from gpu_emulator import EmulationError, kernels, parse, run_kernel
 from linac import _linac
-from linac.ops import _recurrence
+from linac.ops import _recurrence, mamba
 from linac.reference import relative_rms_error
-from optable import SPEC_BY_KERNEL, SPECS, check_chunked_against_reference, make_state
+from optable import (
+    RECURRENT_SPECS,
+    SPEC_BY_KERNEL,
+    SPECS,
+    check_chunked_against_reference,
+    check_chunked_mamba2_against_reference,
+    make_state,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LINAC_OPT = ROOT / "build" / "bin" / "linac-opt"
@@ -64,9 +71,10 @@ class EmulatedGpuKernel:
 
     def run_cpu(self, args: dict, max_threads: int = 0) -> None:
         names = [a["name"] for a in self.metadata["args"]]
-        H, V = args["q"].shape[2], args["v"].shape[-1]
+        # Every kernel's output is [B, T, H, V]: value tiles, heads and sequences.
+        batch, _, H, V = args["output"].shape
         cu = args["cu_seqlens"]
-        sequences = len(cu) - 1 if len(cu) else args["q"].shape[0]
+        sequences = len(cu) - 1 if len(cu) else batch
         grid = (math.ceil(V / self.metadata["block_v"]), H, sequences)
         threads = self.metadata["grid"]["block"][0]
         run_kernel(self.module, self.symbol, threads, [args[n] for n in names], grid)
@@ -123,6 +131,46 @@ def test_gpu_kernel_chunk_16_varlen(spec, rng: np.random.Generator, monkeypatch)
     ref_o, ref_final = spec.reference(x, initial_state=s0, cu_seqlens=cu_seqlens)
     assert relative_rms_error(ref_o, o) <= spec.tolerance(np.float16)
     assert relative_rms_error(ref_final, final) <= spec.tolerance(np.float16)
+
+
+@pytest.mark.parametrize("T", [1, 20])
+@pytest.mark.parametrize("spec", RECURRENT_SPECS, ids=lambda spec: spec.id)
+def test_gpu_recurrent_kernel_matches_reference(spec, T, rng: np.random.Generator, monkeypatch):
+    """The decode step (T = 1) and a short recurrence, token by token."""
+    compiled = emulate_gpu_kernels(monkeypatch)
+    check_chunked_against_reference(spec, rng, B=2, H=1, T=T, K=32, V=32, dtype=np.float16)
+    assert [kernel.symbol for kernel in compiled] == [spec.kernel]
+
+
+@pytest.mark.parametrize("chunk_size", [16, 32])
+def test_gpu_mamba2_matches_reference(chunk_size: int, rng: np.random.Generator, monkeypatch):
+    compiled = []
+
+    def get_kernel(name, N, P, dtype, target, chunk, **modifiers):
+        compiled.append(EmulatedGpuKernel(name, N, P, dtype, modifiers, {"chunk_size": chunk}))
+        return compiled[-1]
+
+    monkeypatch.setattr(mamba, "get_kernel", get_kernel)
+    check_chunked_mamba2_against_reference(rng, chunk_size, T=40, dtype=np.float16)
+    assert [kernel.symbol for kernel in compiled] == ["chunk_mamba2"]
+    assert "nvvm.mma.sync" in compiled[0].module
+
+
+@pytest.mark.parametrize("kernel", MAIN)
+def test_gpu_segmented_run_matches_reference(kernel, rng, monkeypatch):
+    """A segmented run (two chunks a segment): the state pass writes each segment's
+    starting state, then the ordinary kernel runs every segment as a sequence."""
+    monkeypatch.setenv("LINAC_SEGMENTS", "2")
+    compiled = emulate_gpu_kernels(monkeypatch, chunk_size=16)
+
+    def get_kernel(name, K, V, dtype, target, chunk=0, block_v=0, **modifiers):
+        compiled.append(EmulatedGpuKernel(name, K, V, dtype, modifiers, {"chunk_size": chunk}))
+        return compiled[-1]
+
+    monkeypatch.setattr(_recurrence, "get_kernel", get_kernel)
+    check_chunked_against_reference(SPEC_BY_KERNEL[kernel], rng, B=2, H=1, T=75, K=32, V=32,
+                                    dtype=np.float16)  # fmt: skip
+    assert [k.metadata.get("state_checkpoints", 0) for k in compiled] == [0, 2]
 
 
 # The GPU options not yet run on a GPU (and the candidates the device check times), each on
