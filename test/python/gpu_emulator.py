@@ -37,6 +37,9 @@ from mlir_generic import EmulationError, Op, parse, split_top_level
 __all__ = ["EmulationError", "kernels", "parse", "round_to", "run_kernel"]
 
 WARP = 32
+# The byte address and size of the dynamic shared memory (after the static buffers).
+DYNAMIC_SHARED_BASE = 1 << 17
+DYNAMIC_SHARED_BYTES = 227 * 1024
 # MLIR's marker of a dynamic value among static offsets, sizes and strides.
 DYNAMIC = -9223372036854775808
 
@@ -69,14 +72,17 @@ def numpy_type(element: str) -> type:
 
 @dataclass
 class MemRef:
-    """A view of `buffer` (flat): per-thread offset, sizes and strides (int arrays)."""
+    """A view of `buffer` (flat): per-thread offset, sizes and strides (int arrays), in
+    elements of `buffer`. Its aligned pointer (MLIR's) is element `origin` of `buffer`, at
+    byte address `base`: MLIR's offset is `offset - origin`."""
 
     buffer: np.ndarray
     element: str
     offset: np.ndarray
     sizes: list[np.ndarray]
     strides: list[np.ndarray]
-    base: int  # a 16-byte aligned byte address, for alignment checks
+    base: int  # a 16-byte aligned byte address, for alignment checks and descriptors
+    origin: int = 0
 
     def address(self, indices: list[np.ndarray]) -> np.ndarray:
         address = self.offset.copy()
@@ -135,7 +141,13 @@ class Block1D:
         self.block_id = block_id
         self.tid = np.arange(threads, dtype=np.int64)
         self.values: dict[str, object] = {}
-        self.next_base = 1 << 20
+        # Byte addresses: global buffers from 1 GiB, shared ones from 0 (static) and from
+        # 128 KiB (views of the dynamic shared memory), within the 18 bits of a wgmma
+        # descriptor's start address; `shared` maps them back to buffers.
+        self.next_base = 1 << 30
+        self.next_shared = 0
+        self.shared: list[tuple[int, int, MemRef]] = []
+        self.dynamic_shared: dict[str, MemRef] = {}
         # Race detection: accesses between two barriers (a phase) by different threads to
         # one element, one of them a write, are a race (see Accesses).
         self.phase = 0
@@ -144,7 +156,9 @@ class Block1D:
     def uniform(self, value: int) -> np.ndarray:
         return np.full(self.threads, value, dtype=np.int64)
 
-    def allocate(self, type_text: str, data: np.ndarray | None = None) -> MemRef:
+    def allocate(
+        self, type_text: str, data: np.ndarray | None = None, shared_base: int | None = None
+    ) -> MemRef:
         shape, element, strides = parse_memref(type_text)
         if data is None:
             if any(d is None for d in shape):
@@ -160,8 +174,20 @@ class Block1D:
             raise EmulationError(f"{type_text}: only contiguous arguments")
         sizes = [self.uniform(s) for s in data.shape]
         contiguous = [self.uniform(s // data.itemsize) for s in data.strides]
-        base, self.next_base = self.next_base, self.next_base + (data.nbytes + 255) // 256 * 256
-        return MemRef(data.reshape(-1), element, self.uniform(0), sizes, contiguous, base)
+        nbytes = data.size * ELEMENT_BYTES[element]
+        if shared_base is None and "workgroup" in type_text:
+            shared_base, self.next_shared = (
+                self.next_shared,
+                self.next_shared + (nbytes + 127) // 128 * 128,
+            )
+        if shared_base is None:
+            base, self.next_base = self.next_base, self.next_base + (nbytes + 255) // 256 * 256
+        else:
+            base = shared_base
+        view = MemRef(data.reshape(-1), element, self.uniform(0), sizes, contiguous, base)
+        if shared_base is not None:
+            self.shared.append((base, nbytes, view))
+        return view
 
     def run(self, func: Op, arguments: list) -> None:
         """Runs `func` (a gpu.func) on `arguments` (numpy arrays for memrefs, ints, floats)."""
@@ -295,6 +321,7 @@ class Block1D:
             "ori": np.bitwise_or,
             "xori": np.bitwise_xor,
             "shli": np.left_shift,
+            "shrui": np.right_shift,
         }
         floats = {"addf": np.add, "subf": np.subtract, "mulf": np.multiply}
         unary = {
@@ -448,34 +475,53 @@ class Block1D:
                 [sizes[i] for i in kept],
                 [new_strides[i] for i in kept],
                 source.base,
+                source.origin,
             )
         ]
 
     def op_memref_reinterpret_cast(self, op: Op, args: list, mask: np.ndarray) -> list:
         source, *dynamic = args
         (offset,), sizes, strides = self.mixed_operands(op, dynamic)
-        return [MemRef(source.buffer, source.element, offset, sizes, strides, source.base)]
+        return [
+            MemRef(
+                source.buffer, source.element, source.origin + offset, sizes, strides,
+                source.base, source.origin,
+            )
+        ]  # fmt: skip
 
     def op_gpu_dynamic_shared_memory(self, op: Op, args: list, mask: np.ndarray) -> list:
         # Typed views of it are separate buffers (see op_memref_view).
         return [self.uniform(0)]
 
     def op_memref_view(self, op: Op, args: list, mask: np.ndarray) -> list:
-        """A typed buffer at a byte offset of the dynamic shared memory; views must not
-        overlap (no buffer is reinterpreted as another type)."""
+        """A typed view at a byte offset of the dynamic shared memory. Views of one
+        element type share one buffer, so that buffers whose lifetimes do not meet may
+        reuse its bytes; a value written as one type is not read back as another."""
         _, shift, *sizes = args
         if sizes or len(set(shift.tolist())) != 1:
             raise EmulationError("memref.view with dynamic sizes or a per-thread offset")
         start = int(shift[0])
-        view = self.allocate(op.result_types[0])
-        end = start + view.buffer.size * ELEMENT_BYTES[view.element]
-        views = self.values.setdefault("<dynamic shared views>", [])
-        for other_start, other_end in views:
-            if start < other_end and other_start < end:
-                raise EmulationError(
-                    f"memref.view [{start}, {end}) overlaps [{other_start}, {other_end})"
-                )
-        views.append((start, end))
+        shape, element, _ = parse_memref(op.result_types[0])
+        width = ELEMENT_BYTES[element]
+        if start % width:
+            raise EmulationError(f"memref.view of {element} at byte {start}")
+        if element not in self.dynamic_shared:
+            memory = np.zeros(DYNAMIC_SHARED_BYTES // width, dtype=numpy_type(element))
+            whole = MemRef(memory, element, self.uniform(0), [], [], DYNAMIC_SHARED_BASE)
+            self.dynamic_shared[element] = whole
+            self.shared.append((DYNAMIC_SHARED_BASE, DYNAMIC_SHARED_BYTES, whole))
+        memory = self.dynamic_shared[element].buffer
+        strides, stride = [], 1
+        for size in reversed(shape):
+            strides.insert(0, self.uniform(stride))
+            stride *= size
+        if start // width + stride > memory.size:
+            raise EmulationError(f"memref.view past the dynamic shared memory at {start}")
+        origin = start // width
+        view = MemRef(
+            memory, element, self.uniform(origin), [self.uniform(d) for d in shape], strides,
+            DYNAMIC_SHARED_BASE + start, origin,
+        )  # fmt: skip
         return [view]
 
     def op_memref_cast(self, op: Op, args: list, mask: np.ndarray) -> list:
@@ -487,7 +533,7 @@ class Block1D:
 
     def op_memref_extract_strided_metadata(self, op: Op, args: list, mask: np.ndarray) -> list:
         view = args[0]
-        return [view, view.offset, *view.sizes, *view.strides]
+        return [view, view.offset - view.origin, *view.sizes, *view.strides]
 
     def op_memref_extract_aligned_pointer_as_index(
         self, op: Op, args: list, mask: np.ndarray
@@ -621,6 +667,94 @@ class Block1D:
                         row, pair * per_register : (pair + 1) * per_register
                     ]
         return [result]
+
+    def op_llvm_mlir_undef(self, op: Op, args: list, mask: np.ndarray) -> list:
+        fields = split_top_level(op.result_types[0][len("!llvm.struct<(") : -2])
+        return [[np.zeros(self.threads, dtype=np.float32) for _ in fields]]
+
+    def op_llvm_insertvalue(self, op: Op, args: list, mask: np.ndarray) -> list:
+        (position,) = op.array("position")
+        fields = list(args[0])
+        fields[position] = args[1]
+        return [fields]
+
+    def shared_element(self, address: int, element_bytes: int) -> tuple[MemRef, int]:
+        """The shared buffer and element index at byte `address`."""
+        for base, nbytes, view in self.shared:
+            if base <= address < base + nbytes and ELEMENT_BYTES[view.element] == element_bytes:
+                return view, (address - base) // element_bytes
+        raise EmulationError(
+            f"wgmma reads {element_bytes}-byte elements at shared address {address}, "
+            "outside every buffer of that width"
+        )
+
+    def wgmma_operand(self, descriptor: int, rows: int, k: int, element_bytes: int, op, group):
+        """The rows x k operand a matrix descriptor gives: K-major core matrices of 8 rows
+        x 16 bytes without swizzling, rows 16 bytes apart, 8-row groups the stride byte
+        offset apart, core matrices along k the leading byte offset apart."""
+        start = (descriptor & 0x3FFF) << 4
+        leading = ((descriptor >> 16) & 0x3FFF) << 4
+        stride = ((descriptor >> 32) & 0x3FFF) << 4
+        core_row = 16 // element_bytes
+        matrix = np.zeros((rows, k))
+        leader = np.zeros(self.threads, dtype=bool)
+        leader[group * 128] = True
+        for r in range(rows):
+            for c in range(k):
+                address = start + (r % 8) * 16 + (r // 8) * stride
+                address += (c % core_row) * element_bytes + (c // core_row) * leading
+                view, index = self.shared_element(address, element_bytes)
+                matrix[r, c] = view.buffer[index]
+                # Recorded as the warpgroup's first thread's read.
+                self.record(view, np.full(self.threads, index), leader, False, op)
+        return matrix
+
+    def op_nvvm_wgmma_mma_async(self, op: Op, args: list, mask: np.ndarray) -> list:
+        """D (64 x N) += A (64 x K) B^T (B stored N x K) of a warpgroup of 128 threads:
+        warp w holds rows 16 w .. 16 w + 15, lane (g, t) registers 4 j .. 4 j + 3 at (g,
+        8 j + 2 t), (g, 8 j + 2 t + 1), (g + 8, 8 j + 2 t), (g + 8, 8 j + 2 t + 1)."""
+        accumulator, descriptor_a, descriptor_b = args
+        attributes = op.properties + op.attributes
+        n, k = (int(x) for x in re.search(r"m = 64, n = (\d+), k = (\d+)", attributes).groups())
+        kind = re.search(r"typeA = #nvvm.wgmma_type<(\w+)>", attributes).group(1)
+        if "layoutA = #nvvm.mma_layout<row>" not in attributes or (
+            "layoutB = #nvvm.mma_layout<col>" not in attributes
+        ):
+            raise EmulationError("wgmma: only K-major operands")
+        element_bytes = 4 if kind == "tf32" else 2
+        out = [np.array(register, copy=True) for register in accumulator]
+        per_group = mask.reshape(-1, 128)
+        if (per_group.any(axis=1) & ~per_group.all(axis=1)).any():
+            raise EmulationError("wgmma with part of a warpgroup")
+        positions = []
+        for thread in range(128):
+            warp, g, t = thread // 32, thread % 32 // 4, thread % 4
+            for j in range(n // 8):
+                cells = [(g, 2 * t), (g, 2 * t + 1), (g + 8, 2 * t), (g + 8, 2 * t + 1)]
+                for e, (row, col) in enumerate(cells):
+                    positions.append((thread, 4 * j + e, 16 * warp + row, 8 * j + col))
+        for group in np.flatnonzero(per_group.all(axis=1)):
+            threads = slice(group * 128, group * 128 + 128)
+            operands = []
+            for descriptor, rows in ((descriptor_a, 64), (descriptor_b, n)):
+                if len(set(descriptor[threads].tolist())) != 1:
+                    raise EmulationError("wgmma descriptor differs between threads")
+                operands.append(
+                    self.wgmma_operand(
+                        int(descriptor[group * 128]), rows, k, element_bytes, op, group
+                    )
+                )
+            d = np.zeros((64, n))
+            for thread, register, row, col in positions:
+                d[row, col] = accumulator[register][group * 128 + thread]
+            d = (operands[0] @ operands[1].T + d).astype(np.float32)
+            for thread, register, row, col in positions:
+                out[register][group * 128 + thread] = d[row, col]
+        return [out]
+
+    op_nvvm_wgmma_fence_aligned = op_nvvm_wgmma_commit_group_sync_aligned = (
+        op_nvvm_wgmma_wait_group_sync_aligned
+    ) = op_nvvm_fence_proxy = lambda *_: None
 
     def op_llvm_bitcast(self, op: Op, args: list, mask: np.ndarray) -> list:
         source, target = op.operand_types[0], op.result_types[0]

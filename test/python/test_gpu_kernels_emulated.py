@@ -43,12 +43,15 @@ pytestmark = pytest.mark.skipif(not LINAC_OPT.exists(), reason="linac-opt not bu
 class EmulatedGpuKernel:
     """A kernel compiled for sm_90 whose run_cpu() runs its GPU code on the emulator."""
 
-    def __init__(self, name: str, K: int, V: int, dtype: str, modifiers: dict, options: dict):
+    def __init__(
+        self, name: str, K: int, V: int, dtype: str, modifiers: dict, options: dict,
+        target: str = "sm_90",
+    ):  # fmt: skip
         options = dict(options)
         chunk_size = options.pop("chunk_size", 0)
         result = _linac.compile_builtin(
             name,
-            "sm_90",
+            target,
             K,
             V,
             dtype,
@@ -225,3 +228,23 @@ def test_emulator_finds_a_missing_barrier(rng: np.random.Generator, monkeypatch)
             SPEC_BY_KERNEL["chunk_simple_gla"], rng, B=1, H=1, T=20, K=16, V=16
         )
     assert len(compiled) == 1
+
+
+@pytest.mark.parametrize("kernel", ["chunk_simple_gla", "chunk_delta_rule"])
+def test_warpgroup_mma_matches_reference(kernel, rng, monkeypatch):
+    """sm_90a with wgmma (--warpgroup-mma=on): the state update (and the delta rules'
+    W = T K) as warpgroup products from the operands' core-matrix copies in shared memory,
+    at K = V = 64, where the state's 64 rows make one warpgroup tile."""
+    compiled = []
+
+    def kernel_for(kernel_name, p, dtype, target, modifiers, run, synchronize):
+        compiled.append(
+            EmulatedGpuKernel(kernel_name, p.K, p.V, dtype, modifiers,
+                              {"chunk_size": 16, "warpgroup_mma": "on"}, target="sm_90a")
+        )  # fmt: skip
+        return compiled[-1]
+
+    monkeypatch.setattr(_recurrence, "_kernel_for", kernel_for)
+    check_chunked_against_reference(SPEC_BY_KERNEL[kernel], rng, B=1, H=1, T=40, K=64, V=64,
+                                    dtype=np.float16)  # fmt: skip
+    assert "nvvm.wgmma.mma_async" in compiled[0].module
