@@ -40,6 +40,8 @@ WARP = 32
 # The byte address and size of the dynamic shared memory (after the static buffers).
 DYNAMIC_SHARED_BASE = 1 << 17
 DYNAMIC_SHARED_BYTES = 227 * 1024
+# The byte address of the first global buffer.
+GLOBAL_BASE = 1 << 30
 # MLIR's marker of a dynamic value among static offsets, sizes and strides.
 DYNAMIC = -9223372036854775808
 
@@ -144,7 +146,8 @@ class Block1D:
         # Byte addresses: global buffers from 1 GiB, shared ones from 0 (static) and from
         # 128 KiB (views of the dynamic shared memory), within the 18 bits of a wgmma
         # descriptor's start address; `shared` maps them back to buffers.
-        self.next_base = 1 << 30
+        self.next_base = GLOBAL_BASE
+        self.costs = Costs(threads)
         self.next_shared = 0
         self.shared: list[tuple[int, int, MemRef]] = []
         self.dynamic_shared: dict[str, MemRef] = {}
@@ -227,7 +230,12 @@ class Block1D:
         if handler is None:
             raise EmulationError(f"unsupported op {op.name}")
         args = [self.get(o) for o in op.operands]
-        return handler(op, args, mask)
+        if op.regions:
+            return handler(op, args, mask)
+        self.costs.start_op()
+        results = handler(op, args, mask)
+        self.costs.end_op(mask, op)
+        return results
 
     # -- structure
 
@@ -275,10 +283,14 @@ class Block1D:
         if not mask.all():
             raise EmulationError("gpu.barrier under a branch some threads do not take")
         self.phase += 1
+        self.costs.end_phase()
 
     def record(self, view: MemRef, address: np.ndarray, mask: np.ndarray, write: bool, op: Op):
         """Records that each thread of `mask` accesses element `address` of `view`'s buffer;
         an error where that races with another thread's access in this phase."""
+        if view.base < GLOBAL_BASE:
+            width = ELEMENT_BYTES[view.element]
+            self.costs.shared_access(view.base + (address - view.origin) * width, mask)
         key = id(view.buffer)
         if key not in self.accesses:
             self.accesses[key] = Accesses(view.buffer.size)
@@ -849,6 +861,70 @@ class Block1D:
         return [out]
 
 
+# Ops that issue no instruction of their own: constants, register moves and views (their
+# address arithmetic is in the arith ops around them).
+FREE_OPS = {
+    "arith.constant", "arith.bitcast", "arith.index_cast", "arith.index_castui",
+    "llvm.bitcast", "llvm.extractvalue", "llvm.insertvalue", "llvm.mlir.undef",
+    "vector.extract", "memref.subview", "memref.cast", "memref.reinterpret_cast",
+    "memref.view", "memref.extract_strided_metadata", "memref.dim",
+    "memref.extract_aligned_pointer_as_index", "gpu.thread_id", "gpu.block_id",
+    "gpu.dynamic_shared_memory", "gpu.barrier", "nvvm.wgmma.fence.aligned",
+    "nvvm.fence.proxy",
+}  # fmt: skip
+
+
+class Costs:
+    """What a block issued, for comparing kernels without a GPU (a model, not a timing):
+    per warp and phase (between barriers), the ops it issued (an op with any active
+    thread in the warp counts once, FREE_OPS not at all; loops count per iteration, their
+    control not at all) and the shared-memory
+    wavefronts of its accesses (a warp's access takes as many as the most distinct 4-byte
+    words any of the 32 banks holds, and at least one per 128 bytes). A phase costs what
+    its busiest warp issued, since the barrier after it waits for that warp."""
+
+    def __init__(self, threads: int):
+        self.warps = threads // WARP
+        self.phase_ops = np.zeros(self.warps, dtype=np.int64)
+        self.phase_wavefronts = np.zeros(self.warps, dtype=np.int64)
+        self.totals = {"barriers": 0, "critical_ops": 0, "critical_wavefronts": 0,
+                       "warp_ops": 0, "wavefronts": 0, "mma": 0}  # fmt: skip
+        self.words: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def start_op(self) -> None:
+        self.words = []
+
+    def shared_access(self, byte_address: np.ndarray, mask: np.ndarray) -> None:
+        self.words.append((byte_address // 4, mask.copy()))
+
+    def end_op(self, mask: np.ndarray, op: Op) -> None:
+        active = mask.reshape(self.warps, WARP).any(axis=1)
+        if op.name not in FREE_OPS:
+            self.phase_ops += active
+        if "mma" in op.name:
+            self.totals["mma"] += int(active.sum())
+        if not self.words:
+            return
+        for warp in np.flatnonzero(active):
+            lanes = slice(warp * WARP, (warp + 1) * WARP)
+            words = np.unique(
+                np.concatenate([w[lanes][m[lanes]] for w, m in self.words]).astype(np.int64)
+            )
+            if not len(words):
+                continue
+            conflicts = int(np.bincount(words % 32, minlength=32).max())
+            self.phase_wavefronts[warp] += max(conflicts, -(-len(words) * 4 // 128))
+
+    def end_phase(self, barrier: bool = True) -> None:
+        self.totals["barriers"] += barrier
+        self.totals["critical_ops"] += int(self.phase_ops.max())
+        self.totals["critical_wavefronts"] += int(self.phase_wavefronts.max())
+        self.totals["warp_ops"] += int(self.phase_ops.sum())
+        self.totals["wavefronts"] += int(self.phase_wavefronts.sum())
+        self.phase_ops[:] = 0
+        self.phase_wavefronts[:] = 0
+
+
 class Accesses:
     """The last phase and thread that wrote, and that read, each element of a buffer (-2:
     several threads read it in that phase)."""
@@ -936,10 +1012,11 @@ def kernels(module: Op) -> dict[str, Op]:
 
 def run_kernel(
     module_text: str, name: str, threads: int, arguments: list, grid: tuple = (1, 1, 1)
-) -> None:
+) -> dict[str, int]:
     """Runs kernel `name` of a generic-form module on a grid of blocks of `threads` threads,
     one block after another; numpy arguments are updated in place where the kernel writes
-    them (bf16 arrays, as ml_dtypes', are computed in float32 and rounded back)."""
+    them (bf16 arrays, as ml_dtypes', are computed in float32 and rounded back). Returns
+    the blocks' Costs, summed."""
     func = kernels(parse(module_text))[name]
     entry = func.regions[0][0]
     holder = Block1D(threads)
@@ -954,10 +1031,16 @@ def run_kernel(
             memrefs.append(holder.allocate(type_text, data))
         else:
             memrefs.append(argument)
+    totals: dict[str, int] = {}
     for z in range(grid[2]):
         for y in range(grid[1]):
             for x in range(grid[0]):
-                Block1D(threads, (x, y, z)).run(func, list(memrefs))
+                block = Block1D(threads, (x, y, z))
+                block.run(func, list(memrefs))
+                block.costs.end_phase(barrier=False)  # what follows the last barrier
+                for key, value in block.costs.totals.items():
+                    totals[key] = totals.get(key, 0) + value
     for argument, view in zip(arguments, memrefs, strict=False):
         if isinstance(argument, np.ndarray) and argument.size and argument.flags.writeable:
             argument[...] = view.buffer.reshape(argument.shape).astype(argument.dtype)
+    return totals

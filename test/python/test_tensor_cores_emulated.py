@@ -262,3 +262,43 @@ def test_emulator_refuses_unknown_ops() -> None:
                 0,
             ],
         )
+
+
+def test_costs_count_bank_conflicts_and_the_busiest_warp() -> None:
+    """The cost model: 32 lanes reading 32 consecutive words take one wavefront, 32 words
+    a row of 32 words apart (one bank) take 32; a phase costs its busiest warp's ops."""
+    from gpu_emulator import Costs
+    from mlir_generic import Op
+
+    costs = Costs(64)
+    load = Op([], "memref.load", [])
+    everyone = np.ones(64, dtype=bool)
+    lane = np.arange(64)
+    for stride in (1, 32):
+        costs.start_op()
+        costs.shared_access(4 * stride * lane, everyone)
+        costs.end_op(everyone, load)
+    first_warp = lane < 32
+    costs.start_op()
+    costs.end_op(first_warp, load)
+    costs.end_phase()
+    assert costs.totals["critical_wavefronts"] == 1 + 32
+    assert costs.totals["critical_ops"] == 3 and costs.totals["warp_ops"] == 5
+
+
+def test_grouped_tiles_issue_less_on_the_busiest_warp() -> None:
+    """The state update's product: grouped warp tiles issue fewer ops and fewer shared
+    wavefronts on the busiest warp than one tile at a time, for the same mma count."""
+    p = PRODUCTS["state-update"]
+    rng = np.random.default_rng(1)
+    costs = []
+    for grouped in (False, True):
+        a = round_to("bf16", rng.standard_normal((1, *p.shape(p.lhs))))
+        b = round_to("bf16", rng.standard_normal((1, *p.shape(p.rhs))))
+        out = np.zeros((1, p.m, p.n), dtype=np.float32)
+        module = map_to_gpu(kernel_source(p), 128, "bf16", grouped, True)
+        costs.append(run_kernel(module, "product", 128, [a, b, out, 0]))
+    single, grouped = costs
+    assert grouped["mma"] == single["mma"] == 32
+    assert grouped["critical_ops"] < single["critical_ops"]
+    assert grouped["critical_wavefronts"] < single["critical_wavefronts"]
