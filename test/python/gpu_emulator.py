@@ -6,6 +6,10 @@ each op runs for all threads before the next (so barriers and the asynchronous c
 waits are no-ops). Branches and loops whose condition differs between threads run under
 a mask of the threads taking them.
 
+Its parts: mlir_generic.py parses the module, gpu_values.py holds the element types and
+the views of buffers, gpu_accounting.py records accesses for the race detector and issues
+for the cost model, gpu_warp_ops.py has the warp-wide instructions.
+
 The warp-wide instructions follow the PTX ISA, written from its tables and not from
 linac's code: `ldmatrix` ("Warp-level matrix load instruction: ldmatrix") and `mma.sync`
 m16n8k16 (bf16/f16) and m16n8k8 (tf32) ("Matrix fragments for mma.m16n8k16" and
@@ -29,111 +33,32 @@ It also checks what lockstep would hide:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
+from gpu_accounting import Accesses, Costs
+from gpu_values import (
+    DYNAMIC,
+    DYNAMIC_SHARED_BASE,
+    DYNAMIC_SHARED_BYTES,
+    ELEMENT_BYTES,
+    FLOATS,
+    GLOBAL_BASE,
+    WARP,
+    MemRef,
+    bits_of,
+    element_of,
+    float_of,
+    numpy_type,
+    parse_memref,
+    round_to,
+)
+from gpu_warp_ops import WarpInstructions
 from mlir_generic import EmulationError, Op, parse, split_top_level
 
-__all__ = ["EmulationError", "kernels", "parse", "round_to", "run_kernel"]
-
-WARP = 32
-# The byte address and size of the dynamic shared memory (after the static buffers).
-DYNAMIC_SHARED_BASE = 1 << 17
-DYNAMIC_SHARED_BYTES = 227 * 1024
-# The byte address of the first global buffer.
-GLOBAL_BASE = 1 << 30
-# MLIR's marker of a dynamic value among static offsets, sizes and strides.
-DYNAMIC = -9223372036854775808
+__all__ = ["Costs", "EmulationError", "kernels", "parse", "round_to", "run_kernel"]
 
 
-# ---------------------------------------------------------------------------------------
-# Types and memory
-
-
-def parse_memref(type_text: str) -> tuple[list[int | None], str, list[int | None] | None]:
-    """(shape with None for ?, element type, strides or None for the identity layout)."""
-    inner = type_text[len("memref<") : -1]
-    parts = split_top_level(inner)
-    dims = parts[0].split("x")
-    shape = [None if d == "?" else int(d) for d in dims[:-1]]
-    strides = None
-    for part in parts[1:]:
-        if part.startswith("strided<"):
-            values = re.match(r"strided<\[(.*?)\]", part).group(1)
-            strides = [None if s.strip() == "?" else int(s) for s in values.split(",") if s]
-    return shape, dims[-1], strides
-
-
-FLOATS = {"f32", "bf16", "f16"}
-ELEMENT_BYTES = {"f32": 4, "bf16": 2, "f16": 2, "i64": 8, "index": 8, "i32": 4, "i8": 1}
-
-
-def numpy_type(element: str) -> type:
-    return np.float32 if element in FLOATS else np.int64
-
-
-@dataclass
-class MemRef:
-    """A view of `buffer` (flat): per-thread offset, sizes and strides (int arrays), in
-    elements of `buffer`. Its aligned pointer (MLIR's) is element `origin` of `buffer`, at
-    byte address `base`: MLIR's offset is `offset - origin`."""
-
-    buffer: np.ndarray
-    element: str
-    offset: np.ndarray
-    sizes: list[np.ndarray]
-    strides: list[np.ndarray]
-    base: int  # a 16-byte aligned byte address, for alignment checks and descriptors
-    origin: int = 0
-
-    def address(self, indices: list[np.ndarray]) -> np.ndarray:
-        address = self.offset.copy()
-        for index, stride in zip(indices, self.strides, strict=True):
-            address = address + index * stride
-        return address
-
-
-def round_to(element: str, values: np.ndarray) -> np.ndarray:
-    values = np.asarray(values, dtype=np.float32)
-    if element == "bf16":
-        bits = values.view(np.uint32).astype(np.uint64)
-        bits = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16
-        return bits.astype(np.uint32).view(np.float32)
-    if element == "f16":
-        return values.astype(np.float16).astype(np.float32)
-    return values
-
-
-def bits_of(element: str, values: np.ndarray) -> np.ndarray:
-    """The bit patterns of float values of `element` as int64."""
-    values = np.asarray(values, dtype=np.float32)
-    if element == "bf16":
-        return (values.view(np.uint32) >> 16).astype(np.int64)
-    if element == "f16":
-        return values.astype(np.float16).view(np.uint16).astype(np.int64)
-    return values.view(np.uint32).astype(np.int64)
-
-
-def float_of(element: str, bits: np.ndarray) -> np.ndarray:
-    bits = np.asarray(bits, dtype=np.int64)
-    if element == "bf16":
-        return ((bits & 0xFFFF).astype(np.uint32) << 16).view(np.float32)
-    if element == "f16":
-        return (bits & 0xFFFF).astype(np.uint16).view(np.float16).astype(np.float32)
-    return (bits & 0xFFFFFFFF).astype(np.uint32).view(np.float32)
-
-
-def element_of(type_text: str) -> str:
-    """The element type of a scalar or vector type."""
-    match = re.match(r"vector<(?:\d+x)*(\w+)>", type_text)
-    return match.group(1) if match else type_text
-
-
-# ---------------------------------------------------------------------------------------
-# Execution
-
-
-class Block1D:
+class Block1D(WarpInstructions):
     """One block of `threads` threads in lockstep."""
 
     def __init__(self, threads: int, block_id: tuple[int, int, int] = (0, 0, 0)):
@@ -631,54 +556,7 @@ class Block1D:
             self.record(dst, to + i, mask, True, op)
         return [self.uniform(0)]
 
-    # -- warp-wide instructions
-
-    def warps(self, mask: np.ndarray, op: Op) -> list[int]:
-        """The warps that run `op`: all of their threads, or none."""
-        per_warp = mask.reshape(-1, WARP)
-        partial = per_warp.any(axis=1) & ~per_warp.all(axis=1)
-        if partial.any():
-            raise EmulationError(f"{op.name} with part of warp {int(np.argmax(partial))}")
-        return [int(w) for w in np.flatnonzero(per_warp.all(axis=1))]
-
-    def op_nvgpu_ldmatrix(self, op: Op, args: list, mask: np.ndarray) -> list:
-        view, *indices = args
-        tiles = int(op.prop("numTiles").split(" : ")[0])
-        transpose = op.prop("transpose") == "true"
-        match = re.match(r"vector<(\d+)x(\d+)x(\w+)>", op.result_types[0])
-        per_register = int(match.group(2))  # 2 16-bit values or 1 32-bit
-        row_length = 8 if per_register == 2 else 4  # 16 bytes
-        result = np.zeros((self.threads, tiles, per_register), dtype=np.float32)
-        for warp in self.warps(mask, op):
-            lanes = slice(warp * WARP, (warp + 1) * WARP)
-            address = view.address(indices)[lanes]
-            lane_mask = np.zeros(self.threads, dtype=bool)
-            lane_mask[warp * WARP : warp * WARP + 8 * tiles] = True
-            self.check_bounds(view, indices, lane_mask, op, row_length)
-            if not (view.strides[-1][lanes] == 1).all():
-                raise EmulationError("ldmatrix rows must be contiguous")
-            for tile in range(tiles):
-                rows = np.zeros(self.threads, dtype=bool)
-                rows[warp * WARP + 8 * tile : warp * WARP + 8 * tile + 8] = True
-                for i in range(row_length):
-                    self.record(view, view.address(indices) + i, rows, False, op)
-                # Lanes 8 tile .. 8 tile + 7 address the matrix's rows.
-                matrix = np.stack(
-                    [
-                        view.buffer[address[8 * tile + r] : address[8 * tile + r] + row_length]
-                        for r in range(8)
-                    ]
-                )
-                if transpose:
-                    if per_register != 2:
-                        raise EmulationError("ldmatrix .trans of 32-bit elements")
-                    matrix = matrix.T
-                for lane in range(WARP):
-                    row, pair = lane // 4, lane % 4
-                    result[warp * WARP + lane, tile] = matrix[
-                        row, pair * per_register : (pair + 1) * per_register
-                    ]
-        return [result]
+    # -- LLVM values
 
     def op_llvm_mlir_undef(self, op: Op, args: list, mask: np.ndarray) -> list:
         fields = split_top_level(op.result_types[0][len("!llvm.struct<(") : -2])
@@ -689,84 +567,6 @@ class Block1D:
         fields = list(args[0])
         fields[position] = args[1]
         return [fields]
-
-    def shared_element(self, address: int, element_bytes: int) -> tuple[MemRef, int]:
-        """The shared buffer and element index at byte `address`."""
-        for base, nbytes, view in self.shared:
-            if base <= address < base + nbytes and ELEMENT_BYTES[view.element] == element_bytes:
-                return view, (address - base) // element_bytes
-        raise EmulationError(
-            f"wgmma reads {element_bytes}-byte elements at shared address {address}, "
-            "outside every buffer of that width"
-        )
-
-    def wgmma_operand(self, descriptor: int, rows: int, k: int, element_bytes: int, op, group):
-        """The rows x k operand a matrix descriptor gives: K-major core matrices of 8 rows
-        x 16 bytes without swizzling, rows 16 bytes apart, 8-row groups the stride byte
-        offset apart, core matrices along k the leading byte offset apart."""
-        start = (descriptor & 0x3FFF) << 4
-        leading = ((descriptor >> 16) & 0x3FFF) << 4
-        stride = ((descriptor >> 32) & 0x3FFF) << 4
-        core_row = 16 // element_bytes
-        matrix = np.zeros((rows, k))
-        leader = np.zeros(self.threads, dtype=bool)
-        leader[group * 128] = True
-        for r in range(rows):
-            for c in range(k):
-                address = start + (r % 8) * 16 + (r // 8) * stride
-                address += (c % core_row) * element_bytes + (c // core_row) * leading
-                view, index = self.shared_element(address, element_bytes)
-                matrix[r, c] = view.buffer[index]
-                # Recorded as the warpgroup's first thread's read.
-                self.record(view, np.full(self.threads, index), leader, False, op)
-        return matrix
-
-    def op_nvvm_wgmma_mma_async(self, op: Op, args: list, mask: np.ndarray) -> list:
-        """D (64 x N) += A (64 x K) B^T (B stored N x K) of a warpgroup of 128 threads:
-        warp w holds rows 16 w .. 16 w + 15, lane (g, t) registers 4 j .. 4 j + 3 at (g,
-        8 j + 2 t), (g, 8 j + 2 t + 1), (g + 8, 8 j + 2 t), (g + 8, 8 j + 2 t + 1)."""
-        accumulator, descriptor_a, descriptor_b = args
-        attributes = op.properties + op.attributes
-        n, k = (int(x) for x in re.search(r"m = 64, n = (\d+), k = (\d+)", attributes).groups())
-        kind = re.search(r"typeA = #nvvm.wgmma_type<(\w+)>", attributes).group(1)
-        if "layoutA = #nvvm.mma_layout<row>" not in attributes or (
-            "layoutB = #nvvm.mma_layout<col>" not in attributes
-        ):
-            raise EmulationError("wgmma: only K-major operands")
-        element_bytes = 4 if kind == "tf32" else 2
-        out = [np.array(register, copy=True) for register in accumulator]
-        per_group = mask.reshape(-1, 128)
-        if (per_group.any(axis=1) & ~per_group.all(axis=1)).any():
-            raise EmulationError("wgmma with part of a warpgroup")
-        positions = []
-        for thread in range(128):
-            warp, g, t = thread // 32, thread % 32 // 4, thread % 4
-            for j in range(n // 8):
-                cells = [(g, 2 * t), (g, 2 * t + 1), (g + 8, 2 * t), (g + 8, 2 * t + 1)]
-                for e, (row, col) in enumerate(cells):
-                    positions.append((thread, 4 * j + e, 16 * warp + row, 8 * j + col))
-        for group in np.flatnonzero(per_group.all(axis=1)):
-            threads = slice(group * 128, group * 128 + 128)
-            operands = []
-            for descriptor, rows in ((descriptor_a, 64), (descriptor_b, n)):
-                if len(set(descriptor[threads].tolist())) != 1:
-                    raise EmulationError("wgmma descriptor differs between threads")
-                operands.append(
-                    self.wgmma_operand(
-                        int(descriptor[group * 128]), rows, k, element_bytes, op, group
-                    )
-                )
-            d = np.zeros((64, n))
-            for thread, register, row, col in positions:
-                d[row, col] = accumulator[register][group * 128 + thread]
-            d = (operands[0] @ operands[1].T + d).astype(np.float32)
-            for thread, register, row, col in positions:
-                out[register][group * 128 + thread] = d[row, col]
-        return [out]
-
-    op_nvvm_wgmma_fence_aligned = op_nvvm_wgmma_commit_group_sync_aligned = (
-        op_nvvm_wgmma_wait_group_sync_aligned
-    ) = op_nvvm_fence_proxy = lambda *_: None
 
     def op_llvm_bitcast(self, op: Op, args: list, mask: np.ndarray) -> list:
         source, target = op.operand_types[0], op.result_types[0]
@@ -794,193 +594,6 @@ class Block1D:
     def op_llvm_extractvalue(self, op: Op, args: list, mask: np.ndarray) -> list:
         (position,) = op.array("position")
         return [args[0][position]]
-
-    def op_nvvm_mma_sync(self, op: Op, args: list, mask: np.ndarray) -> list:
-        segments = op.segments()
-        a, b, c = (
-            args[: segments[0]],
-            args[segments[0] : segments[0] + segments[1]],
-            args[segments[0] + segments[1] :],
-        )
-        kind = re.search(
-            r"multiplicandAPtxType = #nvvm.mma_type<(\w+)>", op.properties + op.attributes
-        ).group(1)
-        k = int(
-            re.search(
-                r"shape = #nvvm.shape<m = 16, n = 8, k = (\d+)>", op.properties + op.attributes
-            ).group(1)
-        )
-        if "layoutA = #nvvm.mma_layout<row>" not in op.properties + op.attributes:
-            raise EmulationError("mma.sync: only row.col")
-
-        def halves(register) -> tuple[np.ndarray, np.ndarray]:
-            if isinstance(register, np.ndarray) and register.ndim == 2:  # vector<2xf16>
-                return register[:, 0], register[:, 1]
-            return float_of(kind, register & 0xFFFF), float_of(kind, register >> 16)
-
-        out = [np.zeros(self.threads, dtype=np.float32) for _ in range(4)]
-        for warp in self.warps(mask, op):
-            A = np.zeros((16, k))
-            B = np.zeros((k, 8))
-            C = np.zeros((16, 8))
-            for lane in range(WARP):
-                t = warp * WARP + lane
-                g, i = lane // 4, lane % 4
-                if kind == "tf32":
-                    # a0 (g, i) a1 (g+8, i) a2 (g, i+4) a3 (g+8, i+4); b0 (i, g) b1 (i+4, g).
-                    for reg, (row, col) in zip(
-                        a, [(g, i), (g + 8, i), (g, i + 4), (g + 8, i + 4)], strict=True
-                    ):
-                        A[row, col] = float_of("f32", reg[t : t + 1])[0]
-                    for reg, row in zip(b, [i, i + 4], strict=True):
-                        B[row, g] = float_of("f32", reg[t : t + 1])[0]
-                else:
-                    # Registers of two: a0 (g, 2i..) a1 (g+8, 2i..) a2 (g, 2i+8..) a3 (g+8, 2i+8..);
-                    # b0 (2i.., g) b1 (2i+8.., g).
-                    for reg, (row, col) in zip(
-                        a,
-                        [(g, 2 * i), (g + 8, 2 * i), (g, 2 * i + 8), (g + 8, 2 * i + 8)],
-                        strict=True,
-                    ):
-                        low, high = halves(reg[t : t + 1])
-                        A[row, col], A[row, col + 1] = low[0], high[0]
-                    for reg, row in zip(b, [2 * i, 2 * i + 8], strict=True):
-                        low, high = halves(reg[t : t + 1])
-                        B[row, g], B[row + 1, g] = low[0], high[0]
-                for e, (row, col) in enumerate(
-                    [(g, 2 * i), (g, 2 * i + 1), (g + 8, 2 * i), (g + 8, 2 * i + 1)]
-                ):
-                    C[row, col] = c[e][t]
-            D = (A @ B + C).astype(np.float32)
-            for lane in range(WARP):
-                g, i = lane // 4, lane % 4
-                for e, (row, col) in enumerate(
-                    [(g, 2 * i), (g, 2 * i + 1), (g + 8, 2 * i), (g + 8, 2 * i + 1)]
-                ):
-                    out[e][warp * WARP + lane] = D[row, col]
-        return [out]
-
-
-# Ops that issue no instruction of their own: constants, register moves and views (their
-# address arithmetic is in the arith ops around them).
-FREE_OPS = {
-    "arith.constant", "arith.bitcast", "arith.index_cast", "arith.index_castui",
-    "llvm.bitcast", "llvm.extractvalue", "llvm.insertvalue", "llvm.mlir.undef",
-    "vector.extract", "memref.subview", "memref.cast", "memref.reinterpret_cast",
-    "memref.view", "memref.extract_strided_metadata", "memref.dim",
-    "memref.extract_aligned_pointer_as_index", "gpu.thread_id", "gpu.block_id",
-    "gpu.dynamic_shared_memory", "gpu.barrier", "nvvm.wgmma.fence.aligned",
-    "nvvm.fence.proxy",
-}  # fmt: skip
-
-
-class Costs:
-    """What a block issued, for comparing kernels without a GPU (a model, not a timing):
-    per warp and phase (between barriers), the ops it issued (an op with any active
-    thread in the warp counts once, FREE_OPS not at all; loops count per iteration, their
-    control not at all) and the shared-memory
-    wavefronts of its accesses (a warp's access takes as many as the most distinct 4-byte
-    words any of the 32 banks holds, and at least one per 128 bytes). A phase costs what
-    its busiest warp issued, since the barrier after it waits for that warp."""
-
-    def __init__(self, threads: int):
-        self.warps = threads // WARP
-        self.phase_ops = np.zeros(self.warps, dtype=np.int64)
-        self.phase_wavefronts = np.zeros(self.warps, dtype=np.int64)
-        self.totals = {"barriers": 0, "critical_ops": 0, "critical_wavefronts": 0,
-                       "warp_ops": 0, "wavefronts": 0, "mma": 0}  # fmt: skip
-        self.words: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def start_op(self) -> None:
-        self.words = []
-
-    def shared_access(self, byte_address: np.ndarray, mask: np.ndarray) -> None:
-        self.words.append((byte_address // 4, mask.copy()))
-
-    def end_op(self, mask: np.ndarray, op: Op) -> None:
-        active = mask.reshape(self.warps, WARP).any(axis=1)
-        if op.name not in FREE_OPS:
-            self.phase_ops += active
-        if "mma" in op.name:
-            self.totals["mma"] += int(active.sum())
-        if not self.words:
-            return
-        for warp in np.flatnonzero(active):
-            lanes = slice(warp * WARP, (warp + 1) * WARP)
-            words = np.unique(
-                np.concatenate([w[lanes][m[lanes]] for w, m in self.words]).astype(np.int64)
-            )
-            if not len(words):
-                continue
-            conflicts = int(np.bincount(words % 32, minlength=32).max())
-            self.phase_wavefronts[warp] += max(conflicts, -(-len(words) * 4 // 128))
-
-    def end_phase(self, barrier: bool = True) -> None:
-        self.totals["barriers"] += barrier
-        self.totals["critical_ops"] += int(self.phase_ops.max())
-        self.totals["critical_wavefronts"] += int(self.phase_wavefronts.max())
-        self.totals["warp_ops"] += int(self.phase_ops.sum())
-        self.totals["wavefronts"] += int(self.phase_wavefronts.sum())
-        self.phase_ops[:] = 0
-        self.phase_wavefronts[:] = 0
-
-
-class Accesses:
-    """The last phase and thread that wrote, and that read, each element of a buffer (-2:
-    several threads read it in that phase)."""
-
-    SEVERAL = -2
-
-    def __init__(self, size: int):
-        self.write_phase = np.full(size, -1, dtype=np.int64)
-        self.writer = np.full(size, -1, dtype=np.int64)
-        self.read_phase = np.full(size, -1, dtype=np.int64)
-        self.reader = np.full(size, -1, dtype=np.int64)
-
-    @staticmethod
-    def refuse(op: Op, conflict: np.ndarray, message) -> None:
-        """A race error where `conflict` holds for some access; `message(at)` says which."""
-        if conflict.any():
-            raise EmulationError(f"race in {op.name}: " + message(int(np.argmax(conflict))))
-
-    def access(self, address, thread, phase: int, write: bool, op: Op) -> None:
-        if not len(address):
-            return
-        verb = "writes" if write else "reads"
-        self.refuse(
-            op,
-            (self.write_phase[address] == phase) & (self.writer[address] != thread),
-            lambda at: (
-                f"thread {thread[at]} {verb} element {address[at]}, written by thread "
-                f"{self.writer[address[at]]} since the last barrier"
-            ),
-        )
-        if write:
-            self.refuse(
-                op,
-                (self.read_phase[address] == phase) & (self.reader[address] != thread),
-                lambda at: (
-                    f"thread {thread[at]} writes element {address[at]}, read by another "
-                    "thread since the last barrier"
-                ),
-            )
-            # Where two threads of this op write one element, one assignment wins.
-            self.writer[address] = thread
-            self.refuse(
-                op,
-                self.writer[address] != thread,
-                lambda at: (
-                    f"threads {thread[at]} and {self.writer[address[at]]} write element "
-                    f"{address[at]} at once"
-                ),
-            )
-            self.write_phase[address] = phase
-            return
-        earlier = (self.read_phase[address] == phase) & (self.reader[address] != thread)
-        self.reader[address] = thread
-        several = earlier | (self.reader[address] != thread)
-        self.reader[address[several]] = self.SEVERAL
-        self.read_phase[address] = phase
 
 
 def merge(mask: np.ndarray, new, old):
