@@ -12,6 +12,12 @@ using namespace mlir::linac;
 
 namespace {
 
+/// Whether the two sets share a buffer.
+bool meets(const llvm::SmallDenseSet<Value> &a,
+           const llvm::SmallDenseSet<Value> &b) {
+  return llvm::any_of(a, [&](Value v) { return b.contains(v); });
+}
+
 /// The accesses of a run of ops between barriers.
 struct PhaseAccesses {
   llvm::SmallDenseSet<Value> reads, writes;
@@ -37,10 +43,6 @@ struct PhaseAccesses {
   bool conflictsWith(const PhaseAccesses &other) const {
     if (unknown || other.unknown)
       return !empty() && !other.empty();
-    auto meets = [](const llvm::SmallDenseSet<Value> &a,
-                    const llvm::SmallDenseSet<Value> &b) {
-      return llvm::any_of(a, [&](Value v) { return b.contains(v); });
-    };
     return meets(writes, other.writes) || meets(writes, other.reads) ||
            meets(reads, other.writes) ||
            (writesGlobal && (other.readsGlobal || other.writesGlobal)) ||
@@ -172,10 +174,6 @@ bool mlir::linac::mayOverwrite(Operation *writer, ArrayRef<Operation *> loads,
   for (Operation *load : loads)
     collectAccesses(load, kernel, loaded);
   collectAccesses(writer, kernel, written);
-  auto meets = [](const llvm::SmallDenseSet<Value> &a,
-                  const llvm::SmallDenseSet<Value> &b) {
-    return llvm::any_of(a, [&](Value v) { return b.contains(v); });
-  };
   // Kernel arguments by argument: an output never aliases an input.
   bool writes = !written.writes.empty() || !written.argumentsWritten.empty();
   return (written.unknown && !loaded.empty()) ||

@@ -305,12 +305,14 @@ struct BlockDistributor {
     // overwrite a value another has yet to load).
     SmallVector<Operation *> uniformLoads;
     for (Operation &op : llvm::make_early_inc_range(block)) {
+      // A barrier before `op`: the block's own, or the one distributing the
+      // previous op put after it.
+      if (isa_and_nonnull<gpu::BarrierOp>(op.getPrevNode()))
+        uniformLoads.clear();
+      if (isa<gpu::BarrierOp>(op))
+        continue;
       if (isa<memref::LoadOp, vector::LoadOp>(op)) {
         uniformLoads.push_back(&op);
-        continue;
-      }
-      if (isa<gpu::BarrierOp>(op)) {
-        uniformLoads.clear();
         continue;
       }
       if (!uniformLoads.empty() && mayOverwrite(&op, uniformLoads, kernel)) {
