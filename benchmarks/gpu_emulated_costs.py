@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,33 +31,26 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "test" / "python"))
+sys.path.insert(0, str(ROOT / "test" / "gpu"))
 
-from gpu_emulator import kernels, parse, round_to, run_kernel
-from linac import _linac
+from gpu_emulator import compile_for_emulation, kernels, parse, round_to, run_kernel
+from make_bundle import parse_option_pairs
 
 OPS = ["chunk_simple_gla", "chunk_gla", "chunk_delta_rule", "chunk_gated_delta_rule",
        "chunk_mamba2"]  # fmt: skip
 
 
 def options_of(text: str) -> dict:
-    """NAME=VALUE[,NAME=VALUE...] as compile_builtin's keyword options."""
-    pairs = [item.split("=", 1) for item in text.split(",") if item]
-    if any(len(pair) != 2 for pair in pairs):
-        raise SystemExit(f"--candidate: '{text}' is not NAME=VALUE[,NAME=VALUE...]")
-    return {name.replace("-", "_"): value for name, value in pairs}
+    """NAME=VALUE[,NAME=VALUE...] (as make-device-bundle.sh's --candidate takes them) as
+    compile_builtin's keyword options."""
+    options = parse_option_pairs(text.split(","), "--candidate")
+    return {name.replace("-", "_"): value for name, value in options.items()}
 
 
 def compile_kernel(op: str, dtype: str, head_dim: int, options: dict) -> tuple[dict, str]:
     target = options.pop("target", "sm_90")
     modifiers = {"dt_softplus": True} if "mamba" in op else {}
-    result = _linac.compile_builtin(
-        op, target, head_dim, head_dim, dtype, keep_stages=True, **modifiers, **options
-    )
-    generic = subprocess.run(
-        [str(ROOT / "build" / "bin" / "linac-opt"), "-", "--mlir-print-op-generic"],
-        input=dict(result.stages)["gpu"], capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return json.loads(result.metadata), generic
+    return compile_for_emulation(op, target, head_dim, head_dim, dtype, **modifiers, **options)
 
 
 def arguments(metadata: dict, tokens: int, rng: np.random.Generator) -> list:

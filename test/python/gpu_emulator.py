@@ -32,7 +32,10 @@ It also checks what lockstep would hide:
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+from pathlib import Path
 
 import numpy as np
 from gpu_accounting import Accesses, Costs
@@ -53,9 +56,37 @@ from gpu_values import (
     round_to,
 )
 from gpu_warp_ops import WarpInstructions
+from linac import _linac
 from mlir_generic import EmulationError, Op, parse, split_top_level
 
-__all__ = ["Costs", "EmulationError", "kernels", "parse", "round_to", "run_kernel"]
+__all__ = [
+    "LINAC_OPT", "Costs", "EmulationError", "compile_for_emulation", "generic_form",
+    "kernels", "parse", "round_to", "run_kernel",
+]  # fmt: skip
+
+LINAC_OPT = Path(__file__).resolve().parents[2] / "build" / "bin" / "linac-opt"
+
+
+def generic_form(text: str, *passes: str) -> str:
+    """`text` (MLIR) after linac-opt's `passes`, printed in the generic form."""
+    result = subprocess.run(
+        [str(LINAC_OPT), "-", *passes, "--mlir-print-op-generic"],
+        input=text, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise EmulationError(f"linac-opt {' '.join(passes)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def compile_for_emulation(
+    name: str, target: str, K: int, V: int, dtype: str, chunk_size: int = 0, **options
+) -> tuple[dict, str]:
+    """A built-in kernel's metadata and its `gpu` stage (linac-map-to-gpu's output) in the
+    generic form, ready for run_kernel."""
+    result = _linac.compile_builtin(
+        name, target, K, V, dtype, chunk_size, keep_stages=True, use_cache=False, **options
+    )
+    return json.loads(result.metadata), generic_form(dict(result.stages)["gpu"])
 
 
 class Block1D(WarpInstructions):

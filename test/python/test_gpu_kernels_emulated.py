@@ -14,15 +14,18 @@ next device check times kernels already known to compute the right thing.
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
-from gpu_emulator import EmulationError, kernels, parse, run_kernel
-from linac import _linac
+from gpu_emulator import (
+    LINAC_OPT,
+    EmulationError,
+    compile_for_emulation,
+    kernels,
+    parse,
+    run_kernel,
+)
 from linac.ops import _recurrence, mamba
 from linac.reference import relative_rms_error
 from optable import (
@@ -34,9 +37,6 @@ from optable import (
     make_state,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-LINAC_OPT = ROOT / "build" / "bin" / "linac-opt"
-
 pytestmark = pytest.mark.skipif(not LINAC_OPT.exists(), reason="linac-opt not built")
 
 
@@ -47,29 +47,9 @@ class EmulatedGpuKernel:
         self, name: str, K: int, V: int, dtype: str, modifiers: dict, options: dict,
         target: str = "sm_90",
     ):  # fmt: skip
-        options = dict(options)
-        chunk_size = options.pop("chunk_size", 0)
-        result = _linac.compile_builtin(
-            name,
-            target,
-            K,
-            V,
-            dtype,
-            chunk_size,
-            keep_stages=True,
-            use_cache=False,
-            **modifiers,
-            **options,
+        self.metadata, self.module = compile_for_emulation(
+            name, target, K, V, dtype, **modifiers, **options
         )
-        self.metadata = json.loads(result.metadata)
-        gpu_stage = dict(result.stages)["gpu"]
-        self.module = subprocess.run(
-            [str(LINAC_OPT), "-", "--mlir-print-op-generic"],
-            input=gpu_stage,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
         (self.symbol,) = kernels(parse(self.module))
 
     def run_cpu(self, args: dict, max_threads: int = 0) -> None:

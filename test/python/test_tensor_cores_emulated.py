@@ -11,16 +11,11 @@ No GPU is needed: this is how the GPU products are tested on every machine.
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
-from gpu_emulator import EmulationError, round_to, run_kernel
-
-ROOT = Path(__file__).resolve().parents[2]
-LINAC_OPT = ROOT / "build" / "bin" / "linac-opt"
+from gpu_emulator import LINAC_OPT, EmulationError, generic_form, round_to, run_kernel
 
 
 @dataclass(frozen=True)
@@ -146,23 +141,9 @@ def kernel_source(p: Product) -> str:
 def map_to_gpu(source: str, threads: int, inputs: str, warp_tiles: bool, ldmatrix: bool) -> str:
     options = f"block-size={threads} tensor-cores={inputs}"
     options += f" warp-tiles={int(warp_tiles)} ldmatrix={int(ldmatrix)}"
-    result = subprocess.run(
-        [
-            str(LINAC_OPT),
-            "-",
-            f"-linac-map-to-gpu={options}",
-            "-canonicalize",
-            "-cse",
-            "--mlir-print-op-generic",
-        ],
-        input=source,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "nvvm.mma.sync" in result.stdout, "the product did not go to the tensor cores"
-    return result.stdout
+    module = generic_form(source, f"-linac-map-to-gpu={options}", "-canonicalize", "-cse")
+    assert "nvvm.mma.sync" in module, "the product did not go to the tensor cores"
+    return module
 
 
 def check(p: Product, threads: int, warp_tiles: bool, ldmatrix: bool, inputs: str = "bf16"):
